@@ -1,0 +1,50 @@
+import crypto from 'node:crypto';
+import type { Db } from '../db/pool.js';
+
+export interface ApiKey {
+  id: bigint;
+  name: string;
+}
+
+const hash = (secret: string): string => crypto.createHash('sha256').update(secret).digest('hex');
+
+/**
+ * Creates an API key and returns its secret, which is never stored: only its SHA-256 is. The
+ * secret has 192 random bits, so a fast hash is enough (no password stretching needed).
+ */
+export async function createApiKey(db: Db, name: string): Promise<{ id: bigint; secret: string }> {
+  const secret = `sk_${crypto.randomBytes(24).toString('base64url')}`;
+  const row = await db
+    .insertInto('api_keys')
+    .values({ name, prefix: secret.slice(0, 7), secret_hash: hash(secret) })
+    .returning('id')
+    .executeTakeFirstOrThrow();
+  return { id: row.id, secret };
+}
+
+/** Looks up API keys by secret with a short per-process cache (revocation takes effect within `ttlMs`). */
+export class ApiKeyAuthenticator {
+  private readonly cache = new Map<string, { key: ApiKey | null; until: number }>();
+
+  constructor(
+    private readonly db: Db,
+    private readonly ttlMs: number,
+  ) {}
+
+  async authenticate(secret: string): Promise<ApiKey | null> {
+    const h = hash(secret);
+    const now = Date.now();
+    const hit = this.cache.get(h);
+    if (hit && hit.until > now) return hit.key;
+    const row = await this.db
+      .selectFrom('api_keys')
+      .select(['id', 'name'])
+      .where('secret_hash', '=', h)
+      .where('revoked_at', 'is', null)
+      .executeTakeFirst();
+    const key = row ? { id: row.id, name: row.name } : null;
+    if (this.cache.size > 10_000) this.cache.clear();
+    this.cache.set(h, { key, until: now + this.ttlMs });
+    return key;
+  }
+}

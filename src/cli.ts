@@ -1,0 +1,117 @@
+import { createApiKey } from './apikeys/index.js';
+import { ConfigError, loadConfig, type Config } from './config.js';
+import { seedDemo } from './demo.js';
+import { migrateToLatest } from './db/migrate.js';
+import { verifyLedger } from './ledger/index.js';
+import { seedProducts } from './customers/index.js';
+import { createLogger, openConfiguredDatabase, serve } from './server.js';
+
+const USAGE = `usage: coffer <command>
+
+  serve                      start the HTTP server (runs migrations first)
+  migrate                    apply pending database migrations
+  api-keys create --name N   create a platform API key; the secret is the last line printed
+  ledger verify              recompute every balance from the ledger; exit 1 on any mismatch
+  demo                       seed a demo customer with balances and print how to use it
+`;
+
+class UsageError extends Error {}
+
+function flag(args: string[], name: string): string | undefined {
+  const i = args.indexOf(name);
+  if (i === -1) return undefined;
+  const value = args[i + 1];
+  if (!value || value.startsWith('--')) throw new UsageError(`${name} needs a value`);
+  return value;
+}
+
+/** Runs a one-shot command against the configured database (embedded one started and stopped around it). */
+async function withDatabase<T>(config: Config, fn: (db: Awaited<ReturnType<typeof openConfiguredDatabase>>['handle']) => Promise<T>): Promise<T> {
+  const log = createLogger(process.env.LOG_LEVEL || 'warn');
+  const { handle, embedded } = await openConfiguredDatabase(config, log);
+  try {
+    await migrateToLatest(handle.db);
+    await seedProducts(handle.db, config.products);
+    return await fn(handle);
+  } finally {
+    await handle.close();
+    if (embedded?.owned) await embedded.stop();
+  }
+}
+
+async function run(args: string[]): Promise<number> {
+  const [command, sub] = args;
+  if (!command || command === '--help' || command === 'help') {
+    process.stdout.write(USAGE);
+    return command ? 0 : 1;
+  }
+  const config = loadConfig();
+  switch (command) {
+    case 'serve': {
+      const running = await serve(config);
+      const shutdown = (signal: string) => {
+        running.app.log.info(`${signal} received, shutting down`);
+        running.stop().then(
+          () => process.exit(0),
+          () => process.exit(1),
+        );
+      };
+      process.once('SIGINT', () => shutdown('SIGINT'));
+      process.once('SIGTERM', () => shutdown('SIGTERM'));
+      return -1; // keep running
+    }
+    case 'migrate': {
+      const log = createLogger('warn');
+      const { handle, embedded } = await openConfiguredDatabase(config, log);
+      try {
+        const applied = await migrateToLatest(handle.db);
+        console.log(applied.length ? `applied: ${applied.join(', ')}` : 'database is up to date');
+      } finally {
+        await handle.close();
+        if (embedded?.owned) await embedded.stop();
+      }
+      return 0;
+    }
+    case 'api-keys': {
+      if (sub !== 'create') throw new UsageError('usage: coffer api-keys create --name <name>');
+      const name = flag(args, '--name');
+      if (!name) throw new UsageError('coffer api-keys create needs --name <name>');
+      const key = await withDatabase(config, (h) => createApiKey(h.db, name));
+      console.log(`API key "${name}" created (id ${key.id}). The secret is shown once; store it now:`);
+      console.log(key.secret);
+      return 0;
+    }
+    case 'ledger': {
+      if (sub !== 'verify') throw new UsageError('usage: coffer ledger verify');
+      const report = await withDatabase(config, (h) => verifyLedger(h.db));
+      const c = report.checked;
+      if (report.ok) {
+        console.log(`ledger OK: ${c.accounts} accounts, ${c.transfers} transfers, ${c.entries} entries, ${c.holds} holds checked`);
+        return 0;
+      }
+      for (const p of report.problems) console.error(`MISMATCH ${p}`);
+      console.error(`ledger verify failed: ${report.problems.length} problem(s)`);
+      return 1;
+    }
+    case 'demo': {
+      const text = await withDatabase(config, (h) => seedDemo(h, config));
+      console.log(text);
+      return 0;
+    }
+    default:
+      throw new UsageError(`unknown command "${command}"\n\n${USAGE}`);
+  }
+}
+
+export function main(args: string[]): void {
+  run(args).then(
+    (code) => {
+      if (code >= 0) process.exit(code);
+    },
+    (err: unknown) => {
+      const message = err instanceof ConfigError || err instanceof UsageError || err instanceof Error ? err.message : String(err);
+      process.stderr.write(`coffer: ${message.split('\n')[0] === message ? message : message}\n`);
+      process.exit(err instanceof UsageError ? 2 : 1);
+    },
+  );
+}

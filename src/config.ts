@@ -1,0 +1,107 @@
+import path from 'node:path';
+import { isKnownCurrency, parseMoneySetting, type Money } from './money/index.js';
+
+/** One typed, validated configuration object built from the environment at start-up. */
+export interface Config {
+  databaseUrl: string | null;
+  dataDir: string;
+  port: number;
+  host: string;
+  publicUrl: string;
+  sessionSecret: string | null;
+  platformCurrency: string;
+  minTopup: Money;
+  products: { code: string; name: string }[];
+  logLevel: string;
+  nodeEnv: string;
+  databasePoolSize: number;
+  bodyLimitBytes: number;
+  chargeBatchMax: number;
+  chargeQueueMax: number;
+  holdSweepIntervalMs: number;
+  apiKeyCacheMs: number;
+}
+
+export class ConfigError extends Error {
+  constructor(
+    readonly variable: string,
+    message: string,
+  ) {
+    super(`${variable}: ${message}`);
+  }
+}
+
+export const PRODUCT_CODE_PATTERN = /^[a-z][a-z0-9_-]{0,31}$/;
+
+type Env = Record<string, string | undefined>;
+
+function intVar(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (!/^\d+$/.test(raw)) throw new ConfigError(name, `must be a whole number, got "${raw}"`);
+  const value = Number(raw);
+  if (value < min || value > max) throw new ConfigError(name, `must be between ${min} and ${max}, got ${value}`);
+  return value;
+}
+
+function parseProducts(raw: string): { code: string; name: string }[] {
+  const products: { code: string; name: string }[] = [];
+  for (const part of raw.split(',').map((p) => p.trim()).filter(Boolean)) {
+    const [code, ...rest] = part.split(':');
+    const name = rest.join(':').trim() || code;
+    if (!PRODUCT_CODE_PATTERN.test(code) || code === 'wallet') {
+      throw new ConfigError('PRODUCTS', `"${code}" is not a valid product code (lower-case slug, not "wallet")`);
+    }
+    if (products.some((p) => p.code === code)) throw new ConfigError('PRODUCTS', `"${code}" is listed twice`);
+    products.push({ code, name });
+  }
+  return products;
+}
+
+export function loadConfig(env: Env = process.env): Config {
+  const port = intVar(env, 'PORT', 8080, 0, 65535);
+  const platformCurrency = (env.PLATFORM_CURRENCY || 'USD').toUpperCase();
+  if (!isKnownCurrency(platformCurrency)) {
+    throw new ConfigError('PLATFORM_CURRENCY', `"${platformCurrency}" is not a known currency code`);
+  }
+  let minTopup: Money;
+  try {
+    minTopup = parseMoneySetting(env.MIN_TOPUP || 'USD 10.00');
+  } catch (err) {
+    throw new ConfigError('MIN_TOPUP', `expected "<CUR> <decimal>" such as "USD 10.00" (${(err as Error).message})`);
+  }
+  const databaseUrl = env.DATABASE_URL || null;
+  if (databaseUrl && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
+    throw new ConfigError('DATABASE_URL', 'must start with postgres:// or postgresql://');
+  }
+  const publicUrl = env.PUBLIC_URL || `http://localhost:${port}`;
+  try {
+    new URL(publicUrl);
+  } catch {
+    throw new ConfigError('PUBLIC_URL', `"${publicUrl}" is not a URL`);
+  }
+  const nodeEnv = env.NODE_ENV || 'development';
+  const sessionSecret = env.SESSION_SECRET || null;
+  if (nodeEnv === 'production' && !sessionSecret) {
+    throw new ConfigError('SESSION_SECRET', 'must be set when NODE_ENV=production');
+  }
+  return {
+    databaseUrl,
+    dataDir: path.resolve(env.COFFER_DATA_DIR || '.coffer'),
+    port,
+    host: env.HOST || '127.0.0.1',
+    publicUrl: publicUrl.replace(/\/$/, ''),
+    sessionSecret,
+    platformCurrency,
+    minTopup,
+    products: parseProducts(env.PRODUCTS ?? 'whatsapp:WhatsApp,sms:SMS'),
+    logLevel: env.LOG_LEVEL || 'info',
+    nodeEnv,
+    databasePoolSize: intVar(env, 'DATABASE_POOL_SIZE', 20, 1, 500),
+    bodyLimitBytes: intVar(env, 'BODY_LIMIT_BYTES', 64 * 1024, 1024, 10 * 1024 * 1024),
+    chargeBatchMax: intVar(env, 'CHARGE_BATCH_MAX', 256, 1, 5000),
+    chargeQueueMax: intVar(env, 'CHARGE_QUEUE_MAX', 10_000, 1, 1_000_000),
+    holdSweepIntervalMs: intVar(env, 'HOLD_SWEEP_INTERVAL_MS', 30_000, 0, 86_400_000),
+    apiKeyCacheMs: intVar(env, 'API_KEY_CACHE_MS', 10_000, 0, 3_600_000),
+  };
+}

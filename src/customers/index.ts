@@ -1,0 +1,94 @@
+import { sql } from 'kysely';
+import type { Db } from '../db/pool.js';
+import { CofferError, notFound } from '../errors.js';
+import { runIdempotent, type IdempotencyContext, type Outcome } from '../idempotency/index.js';
+import { newId } from '../lib/ids.js';
+import { isoTime } from '../lib/json.js';
+import { readBalances } from '../ledger/index.js';
+import { isKnownCurrency } from '../money/index.js';
+
+export interface CreateCustomerInput {
+  externalId: string;
+  email: string;
+  name: string | null;
+  currency: string | null;
+}
+
+interface CustomerRow {
+  id: string;
+  external_id: string;
+  email: string;
+  name: string | null;
+  currency: string;
+  status: string;
+  created_at: Date;
+}
+
+async function present(db: Db, c: CustomerRow) {
+  return {
+    id: c.id,
+    object: 'customer',
+    external_id: c.external_id,
+    email: c.email,
+    name: c.name,
+    currency: c.currency,
+    status: c.status,
+    created_at: isoTime(c.created_at),
+    balances: await readBalances(db, c.id),
+  };
+}
+
+/** Creates a customer with a wallet and a balance per enabled product; an existing external_id answers 200 unchanged. */
+export function createCustomer(db: Db, idem: IdempotencyContext | null, input: CreateCustomerInput, platformCurrency: string): Promise<Outcome> {
+  const currency = input.currency ?? platformCurrency;
+  if (!isKnownCurrency(currency)) {
+    return Promise.reject(new CofferError('currency_not_supported', `Currency ${currency} is not supported.`, { currency }));
+  }
+  return runIdempotent(db, idem, async (tx) => {
+    const { rows } = await sql<CustomerRow>`
+      INSERT INTO customers (id, external_id, email, name, currency)
+      VALUES (${newId('cus')}, ${input.externalId}, ${input.email}, ${input.name}, ${currency})
+      ON CONFLICT (external_id) DO NOTHING RETURNING *`.execute(tx);
+    if (rows.length === 0) {
+      const existing = await tx.selectFrom('customers').selectAll().where('external_id', '=', input.externalId).executeTakeFirstOrThrow();
+      return { status: 200, body: await present(tx as unknown as Db, existing as CustomerRow) };
+    }
+    const customer = rows[0];
+    await sql`
+      INSERT INTO accounts (customer_id, code, currency)
+      SELECT ${customer.id}, code, ${currency} FROM (SELECT 'wallet' AS code UNION ALL SELECT code FROM products WHERE enabled) p`.execute(tx);
+    return { status: 201, body: await present(tx as unknown as Db, customer) };
+  });
+}
+
+export async function getCustomer(db: Db, id: string) {
+  const c = await db.selectFrom('customers').selectAll().where('id', '=', id).executeTakeFirst();
+  if (!c) throw notFound('customer', id);
+  return present(db, c as CustomerRow);
+}
+
+export async function findCustomerByExternalId(db: Db, externalId: string) {
+  const c = await db.selectFrom('customers').selectAll().where('external_id', '=', externalId).executeTakeFirst();
+  return { data: c ? [await present(db, c as CustomerRow)] : [], has_more: false };
+}
+
+export async function customerBalances(db: Db, id: string) {
+  const c = await db.selectFrom('customers').select('id').where('id', '=', id).executeTakeFirst();
+  if (!c) throw notFound('customer', id);
+  return { data: await readBalances(db, id) };
+}
+
+/** Seeds products from configuration: missing ones are added, existing ones (maybe edited by staff) are left alone. */
+export async function seedProducts(db: Db, products: { code: string; name: string }[]): Promise<void> {
+  if (products.length === 0) return;
+  await db
+    .insertInto('products')
+    .values(products)
+    .onConflict((oc) => oc.column('code').doNothing())
+    .execute();
+}
+
+export async function listProducts(db: Db) {
+  const rows = await db.selectFrom('products').select(['code', 'name', 'enabled']).orderBy('code').execute();
+  return { data: rows };
+}

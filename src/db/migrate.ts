@@ -1,0 +1,50 @@
+import { Migrator, sql, type Migration, type MigrationProvider } from 'kysely';
+import type { Db } from './pool.js';
+import * as m0001 from './migrations/0001_ledger.js';
+
+// Migrations are listed here (not discovered on disk) so the compiled package needs no file scan.
+const MIGRATIONS: Record<string, Migration> = {
+  '0001_ledger': m0001,
+};
+
+class StaticProvider implements MigrationProvider {
+  async getMigrations(): Promise<Record<string, Migration>> {
+    return MIGRATIONS;
+  }
+}
+
+/**
+ * Applies every pending migration. Kysely's migrator serialises concurrent runs with an
+ * advisory lock inside one transaction, so two processes starting at once are safe, and a
+ * second run finds nothing to do.
+ */
+export async function migrateToLatest(db: Db): Promise<string[]> {
+  // The migrator's own lock cannot cover the creation of its bookkeeping tables; a session
+  // advisory lock around the whole run does.
+  return db.connection().execute(async (conn) => {
+    await sql`SELECT pg_advisory_lock(${MIGRATION_LOCK_ID})`.execute(conn);
+    try {
+      return await runMigrator(conn);
+    } finally {
+      await sql`SELECT pg_advisory_unlock(${MIGRATION_LOCK_ID})`.execute(conn);
+    }
+  });
+}
+
+const MIGRATION_LOCK_ID = 4_242_001;
+
+async function runMigrator(db: Db): Promise<string[]> {
+  const migrator = new Migrator({
+    db,
+    provider: new StaticProvider(),
+    migrationTableName: 'coffer_migrations',
+    migrationLockTableName: 'coffer_migrations_lock',
+  });
+  const { error, results } = await migrator.migrateToLatest();
+  if (error) {
+    const failed = results?.find((r) => r.status === 'Error');
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new Error(`migration ${failed?.migrationName ?? ''} failed: ${reason}`.replace('  ', ' '));
+  }
+  return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+}

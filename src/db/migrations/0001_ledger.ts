@@ -1,0 +1,245 @@
+import { sql, type Kysely } from 'kysely';
+
+// The ledger schema. Notes on choices that are easy to undo by accident:
+// - transfers carry no foreign keys to accounts: an FK check takes a KEY SHARE lock on the
+//   referenced row, and every charge credits the same revenue account, so an FK would
+//   serialise all customers on that one row (DESIGN.md §6). verify checks the references instead.
+// - system accounts never have their posted/held columns updated; their balances are derived
+//   from transfers.
+// - every money table carries customer_id so it can be distributed by customer (DESIGN.md §10).
+export async function up(db: Kysely<unknown>): Promise<void> {
+  await sql`
+    CREATE TABLE products (
+      code text PRIMARY KEY CHECK (code ~ '^[a-z][a-z0-9_-]{0,31}$' AND code <> 'wallet'),
+      name text NOT NULL,
+      enabled boolean NOT NULL DEFAULT true,
+      created_at timestamptz NOT NULL DEFAULT now()
+    );
+
+    CREATE TABLE customers (
+      id text PRIMARY KEY,
+      external_id text NOT NULL,
+      email text NOT NULL,
+      name text,
+      currency text NOT NULL,
+      status text NOT NULL DEFAULT 'active' CHECK (status IN ('active', 'frozen')),
+      created_at timestamptz NOT NULL DEFAULT now(),
+      CONSTRAINT customers_external_id_key UNIQUE (external_id)
+    );
+
+    CREATE TABLE accounts (
+      id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+      customer_id text REFERENCES customers (id),
+      code text NOT NULL,
+      currency text NOT NULL,
+      posted bigint NOT NULL DEFAULT 0,
+      held bigint NOT NULL DEFAULT 0 CHECK (held >= 0),
+      entry_seq bigint NOT NULL DEFAULT 0,
+      next_hold_expiry timestamptz,
+      created_at timestamptz NOT NULL DEFAULT now()
+    );
+    CREATE UNIQUE INDEX accounts_customer_code_key ON accounts (customer_id, code) WHERE customer_id IS NOT NULL;
+    CREATE UNIQUE INDEX accounts_system_code_key ON accounts (code, currency) WHERE customer_id IS NULL;
+
+    CREATE TABLE transfers (
+      id text PRIMARY KEY,
+      customer_id text NOT NULL,
+      kind text NOT NULL CHECK (kind IN ('topup', 'charge', 'capture', 'transfer', 'grant', 'refund', 'chargeback', 'adjustment')),
+      debit_account_id bigint NOT NULL,
+      credit_account_id bigint NOT NULL,
+      amount bigint NOT NULL CHECK (amount > 0),
+      currency text NOT NULL,
+      reference text NOT NULL,
+      object_id text NOT NULL,
+      description text,
+      metadata jsonb,
+      created_at timestamptz NOT NULL DEFAULT now(),
+      CHECK (debit_account_id <> credit_account_id),
+      CONSTRAINT transfers_reference_key UNIQUE (customer_id, reference)
+    );
+    CREATE INDEX transfers_object_idx ON transfers (object_id);
+
+    CREATE TABLE entries (
+      account_id bigint NOT NULL,
+      seq bigint NOT NULL,
+      customer_id text NOT NULL,
+      transfer_id text NOT NULL,
+      kind text NOT NULL,
+      amount bigint NOT NULL CHECK (amount <> 0),
+      balance_after bigint NOT NULL,
+      reference text NOT NULL,
+      created_at timestamptz NOT NULL DEFAULT now(),
+      PRIMARY KEY (account_id, seq)
+    );
+
+    CREATE TABLE holds (
+      id text PRIMARY KEY,
+      customer_id text NOT NULL,
+      account_id bigint NOT NULL REFERENCES accounts (id),
+      balance text NOT NULL,
+      amount bigint NOT NULL CHECK (amount > 0),
+      captured_amount bigint NOT NULL DEFAULT 0 CHECK (captured_amount >= 0 AND captured_amount <= amount),
+      currency text NOT NULL,
+      status text NOT NULL DEFAULT 'active' CHECK (status IN ('active', 'captured', 'voided', 'expired')),
+      description text,
+      reference text NOT NULL,
+      expires_at timestamptz NOT NULL,
+      created_at timestamptz NOT NULL DEFAULT now(),
+      closed_at timestamptz,
+      CONSTRAINT holds_reference_key UNIQUE (customer_id, reference)
+    );
+    CREATE INDEX holds_active_idx ON holds (account_id, expires_at) WHERE status = 'active';
+    CREATE INDEX holds_active_expiry_idx ON holds (expires_at) WHERE status = 'active';
+
+    CREATE TABLE api_keys (
+      id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+      name text NOT NULL,
+      prefix text NOT NULL,
+      secret_hash text NOT NULL UNIQUE,
+      created_at timestamptz NOT NULL DEFAULT now(),
+      revoked_at timestamptz
+    );
+
+    CREATE TABLE idempotency_keys (
+      api_key_id bigint NOT NULL,
+      key text NOT NULL,
+      request_hash text NOT NULL,
+      response_status integer,
+      response_body text,
+      created_at timestamptz NOT NULL DEFAULT now(),
+      PRIMARY KEY (api_key_id, key)
+    );
+  `.execute(db);
+
+  // Releases the expired holds of one account. The caller holds the account's row lock.
+  await sql`
+    CREATE FUNCTION coffer_expire_holds(p_account bigint) RETURNS void LANGUAGE sql AS $fn$
+      WITH expired AS (
+        UPDATE holds SET status = 'expired', closed_at = now()
+        WHERE account_id = p_account AND status = 'active' AND expires_at <= now()
+        RETURNING amount
+      )
+      UPDATE accounts
+      SET held = held - coalesce((SELECT sum(amount) FROM expired), 0),
+          next_hold_expiry = (SELECT min(expires_at) FROM holds
+                              WHERE account_id = p_account AND status = 'active' AND expires_at > now())
+      WHERE id = p_account;
+    $fn$;
+  `.execute(db);
+
+  await sql.raw(CHARGE_BATCH_FUNCTION).execute(db);
+}
+
+// Group commit for usage charges: every charge queued on one balance is decided and written in
+// one call, one transaction, under that balance's row lock. Each charge keeps its own
+// idempotency key (the key row is written in the same transaction as the money), its own
+// response and the no-overdraft rule, decided in arrival order. Statuses: 0 = the balance has no
+// account (the caller resolves 404/422); 409 with body 'reused' or 'in_use' = rendered by the caller.
+const CHARGE_BATCH_FUNCTION = `
+CREATE FUNCTION coffer_charge_batch(
+  p_customer text, p_balance text, p_api_key bigint, p_keys text[], p_hashes text[],
+  p_amounts bigint[], p_currencies text[], p_descriptions text[], p_metadata jsonb[],
+  p_charge_ids text[], p_transfer_ids text[], p_revenue_account bigint)
+RETURNS TABLE (idx integer, status integer, body text, replayed boolean)
+LANGUAGE plpgsql AS $fn$
+DECLARE
+  v_n integer := cardinality(p_keys);
+  v_acc accounts%ROWTYPE;
+  v_customer_status text;
+  v_new text[];
+  v_existing record;
+  v_posted bigint;
+  v_seq bigint;
+  v_created text := to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"');
+  w_idx integer[] := '{}';
+  w_seq bigint[] := '{}';
+  w_after bigint[] := '{}';
+  r_status integer[] := array_fill(0, ARRAY[v_n]);
+  r_body text[] := array_fill(NULL::text, ARRAY[v_n]);
+  r_replayed boolean[] := array_fill(false, ARRAY[v_n]);
+  i integer;
+BEGIN
+  SELECT * INTO v_acc FROM accounts a WHERE a.customer_id = p_customer AND a.code = p_balance FOR UPDATE;
+  IF NOT FOUND THEN
+    RETURN QUERY SELECT g, 0, NULL::text, false FROM generate_series(1, v_n) AS g;
+    RETURN;
+  END IF;
+  IF v_acc.next_hold_expiry IS NOT NULL AND v_acc.next_hold_expiry <= now() THEN
+    PERFORM coffer_expire_holds(v_acc.id);
+    SELECT * INTO v_acc FROM accounts a WHERE a.id = v_acc.id;
+  END IF;
+  SELECT c.status INTO v_customer_status FROM customers c WHERE c.id = p_customer;
+
+  WITH inserted AS (
+    INSERT INTO idempotency_keys (api_key_id, key, request_hash)
+    SELECT p_api_key, u.k, u.h FROM unnest(p_keys, p_hashes) AS u(k, h)
+    ON CONFLICT DO NOTHING
+    RETURNING key
+  )
+  SELECT coalesce(array_agg(inserted.key), '{}') INTO v_new FROM inserted;
+
+  v_posted := v_acc.posted;
+  v_seq := v_acc.entry_seq;
+  FOR i IN 1 .. v_n LOOP
+    IF NOT (p_keys[i] = ANY (v_new)) THEN
+      SELECT k.request_hash, k.response_status, k.response_body INTO v_existing
+      FROM idempotency_keys k WHERE k.api_key_id = p_api_key AND k.key = p_keys[i];
+      IF v_existing.request_hash <> p_hashes[i] THEN
+        r_status[i] := 409; r_body[i] := 'reused';
+      ELSIF v_existing.response_status IS NULL THEN
+        r_status[i] := 409; r_body[i] := 'in_use';
+      ELSE
+        r_status[i] := v_existing.response_status; r_body[i] := v_existing.response_body; r_replayed[i] := true;
+      END IF;
+    ELSIF v_customer_status = 'frozen' THEN
+      r_status[i] := 403;
+      r_body[i] := json_build_object('error', json_build_object('code', 'customer_frozen',
+        'message', 'This customer is frozen: spending is blocked until the negative balance is repaid.',
+        'details', json_build_object('customer', p_customer)))::text;
+    ELSIF p_currencies[i] <> v_acc.currency THEN
+      r_status[i] := 422;
+      r_body[i] := json_build_object('error', json_build_object('code', 'currency_mismatch',
+        'message', format('The charge is in %s but the customer''s balances are in %s.', p_currencies[i], v_acc.currency),
+        'details', json_build_object('expected', v_acc.currency, 'received', p_currencies[i])))::text;
+    ELSIF v_posted - v_acc.held < p_amounts[i] THEN
+      r_status[i] := 402;
+      r_body[i] := json_build_object('error', json_build_object('code', 'insufficient_funds',
+        'message', 'The balance does not have enough available funds for this amount.',
+        'details', json_build_object('available', v_posted - v_acc.held, 'currency', v_acc.currency)))::text;
+    ELSE
+      v_posted := v_posted - p_amounts[i];
+      v_seq := v_seq + 1;
+      w_idx := w_idx || i;
+      w_seq := w_seq || v_seq;
+      w_after := w_after || v_posted;
+      r_status[i] := 201;
+      r_body[i] := json_build_object(
+        'id', p_charge_ids[i], 'object', 'charge', 'customer', p_customer, 'balance', p_balance,
+        'amount', p_amounts[i], 'currency', p_currencies[i], 'status', 'succeeded',
+        'description', p_descriptions[i], 'metadata', p_metadata[i], 'transfer_id', p_transfer_ids[i],
+        'balance_after', json_build_object('posted', v_posted, 'held', v_acc.held, 'available', v_posted - v_acc.held),
+        'created_at', v_created)::text;
+    END IF;
+  END LOOP;
+
+  IF cardinality(w_idx) > 0 THEN
+    INSERT INTO transfers (id, customer_id, kind, debit_account_id, credit_account_id, amount, currency,
+                           reference, object_id, description, metadata)
+    SELECT p_transfer_ids[j], p_customer, 'charge', v_acc.id, p_revenue_account, p_amounts[j], p_currencies[j],
+           p_api_key || ':' || p_keys[j], p_charge_ids[j], p_descriptions[j], p_metadata[j]
+    FROM unnest(w_idx) AS j;
+    INSERT INTO entries (account_id, seq, customer_id, transfer_id, kind, amount, balance_after, reference)
+    SELECT v_acc.id, u.s, p_customer, p_transfer_ids[u.j], 'charge', -p_amounts[u.j], u.a, p_keys[u.j]
+    FROM unnest(w_idx, w_seq, w_after) AS u(j, s, a);
+    UPDATE accounts SET posted = v_posted, entry_seq = v_seq WHERE id = v_acc.id;
+  END IF;
+
+  UPDATE idempotency_keys k
+  SET response_status = r_status[u.j], response_body = r_body[u.j]
+  FROM unnest(p_keys) WITH ORDINALITY AS u(key, j)
+  WHERE k.api_key_id = p_api_key AND k.key = u.key AND u.key = ANY (v_new);
+
+  RETURN QUERY SELECT g, r_status[g], r_body[g], r_replayed[g] FROM generate_series(1, v_n) AS g;
+END
+$fn$;
+`;

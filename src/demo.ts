@@ -1,0 +1,53 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { createApiKey } from './apikeys/index.js';
+import type { Config } from './config.js';
+import { createCustomer } from './customers/index.js';
+import type { DbHandle } from './db/pool.js';
+import { createGrant } from './ledger/index.js';
+import { formatDecimal } from './money/index.js';
+
+/**
+ * Seeds a demo customer (external id "demo") with wallet and product money and a demo API key,
+ * and returns instructions. Safe to run again: the same customer and key are reused. The demo
+ * key's secret is kept in the data directory so that later starts can print it again.
+ */
+export async function seedDemo(handle: DbHandle, config: Config): Promise<string> {
+  const db = handle.db;
+  const secretFile = path.join(config.dataDir, 'demo-api-key');
+  let secret = fs.existsSync(secretFile) ? fs.readFileSync(secretFile, 'utf8').trim() : '';
+  let apiKeyId: bigint;
+  const existing = secret
+    ? await db.selectFrom('api_keys').select('id').where('name', '=', 'demo').where('revoked_at', 'is', null).executeTakeFirst()
+    : undefined;
+  if (existing) {
+    apiKeyId = existing.id;
+  } else {
+    const key = await createApiKey(db, 'demo');
+    apiKeyId = key.id;
+    secret = key.secret;
+    fs.mkdirSync(config.dataDir, { recursive: true, mode: 0o711 });
+    fs.writeFileSync(secretFile, secret + '\n', { mode: 0o600 });
+  }
+  const created = await createCustomer(db, null, { externalId: 'demo', email: 'demo@example.com', name: 'Demo Customer', currency: null }, config.platformCurrency);
+  const customer = JSON.parse(created.bodyText) as { id: string; currency: string };
+  const currency = customer.currency;
+  const seedGrant = async (balance: string, amount: bigint) =>
+    createGrant(db, { apiKeyId, key: `demo-seed-${balance}`, requestHash: `demo-seed-${balance}` }, {
+      customer: customer.id,
+      balance,
+      amountMinor: amount,
+      currency,
+      reason: 'Demo credit',
+    });
+  const scale = currency === 'JPY' ? 1n : 100n;
+  await seedGrant('wallet', 100n * scale);
+  for (const p of config.products.slice(0, 1)) await seedGrant(p.code, 20n * scale);
+  const base = `http://${config.host === '0.0.0.0' ? 'localhost' : config.host}:${config.port}`;
+  return [
+    `Demo customer ${customer.id} (external id "demo"), wallet ${formatDecimal(100n * scale, currency)} ${currency}` +
+      (config.products[0] ? `, ${config.products[0].code} ${formatDecimal(20n * scale, currency)} ${currency}` : ''),
+    `Demo API key: ${secret}`,
+    `Try: curl -s -H "Authorization: Bearer ${secret}" ${base}/v1/customers/${customer.id}/balances`,
+  ].join('\n');
+}

@@ -1,0 +1,71 @@
+import Fastify, { type FastifyInstance } from 'fastify';
+import helmet from '@fastify/helmet';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import { sql } from 'kysely';
+import { CofferError } from '../errors.js';
+import { httpDuration, httpRequests, registry } from '../metrics.js';
+import type { AppContext } from './context.js';
+import { registerErrorHandling } from './errors.js';
+import { v1Routes } from './v1/index.js';
+
+export interface BuildOptions {
+  logger?: boolean | { level: string };
+}
+
+/** Builds the HTTP application around already-open dependencies (tests call this and use inject()). */
+export async function buildApp(ctx: AppContext, opts: BuildOptions = {}): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: opts.logger ?? { level: ctx.config.logLevel },
+    disableRequestLogging: true,
+    bodyLimit: ctx.config.bodyLimitBytes,
+    trustProxy: false,
+    ajv: {
+      // Wrong types are errors, never coerced; unknown fields are errors, never dropped.
+      customOptions: { coerceTypes: false, removeAdditional: false, allErrors: true, useDefaults: true },
+    },
+  });
+  registerErrorHandling(app);
+
+  await app.register(helmet, {
+    contentSecurityPolicy: {
+      directives: { defaultSrc: ["'self'"], frameAncestors: ["'none'"], imgSrc: ["'self'", 'data:'], scriptSrc: ["'self'"], styleSrc: ["'self'", "'unsafe-inline'"] },
+    },
+  });
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: { title: 'Coffer platform API', version: '1', description: 'Prepaid balances, usage charges and holds. Amounts are integers in minor units.' },
+      servers: [{ url: ctx.config.publicUrl }],
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+      security: [{ bearer: [] }],
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+
+  app.addHook('onRequest', async () => {
+    if (ctx.isShuttingDown()) throw new CofferError('unavailable', 'The server is shutting down; retry on another instance.');
+  });
+  app.addHook('onResponse', async (request, reply) => {
+    const route = request.routeOptions.url ?? 'unmatched';
+    httpRequests.inc({ method: request.method, route, status: String(reply.statusCode) });
+    httpDuration.observe({ method: request.method, route }, reply.elapsedTime / 1000);
+  });
+
+  app.get('/healthz', { schema: { hide: true } }, async () => ({ status: 'ok' }));
+  app.get('/readyz', { schema: { hide: true } }, async (_request, reply) => {
+    try {
+      await sql`SELECT 1`.execute(ctx.db);
+      return { status: 'ready' };
+    } catch {
+      return reply.code(503).send({ error: { code: 'unavailable', message: 'The database is not reachable.' } });
+    }
+  });
+  app.get('/metrics', { schema: { hide: true } }, async (_request, reply) => {
+    reply.header('content-type', registry.contentType);
+    return registry.metrics();
+  });
+
+  await app.register(async (scope) => v1Routes(scope, ctx), { prefix: '/v1' });
+  return app;
+}

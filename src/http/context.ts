@@ -1,0 +1,50 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type pg from 'pg';
+import type { ApiKey, ApiKeyAuthenticator } from '../apikeys/index.js';
+import type { Config } from '../config.js';
+import type { Db } from '../db/pool.js';
+import { invalidRequest } from '../errors.js';
+import { requestHash, type IdempotencyContext, type Outcome } from '../idempotency/index.js';
+import type { ChargeBatcher } from '../ledger/index.js';
+import { toJson } from '../lib/json.js';
+
+/** What route handlers need: configuration and the use cases' dependencies. */
+export interface AppContext {
+  config: Config;
+  db: Db;
+  pool: pg.Pool;
+  batcher: ChargeBatcher;
+  apiKeys: ApiKeyAuthenticator;
+  isShuttingDown(): boolean;
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    apiKey: ApiKey | null;
+  }
+}
+
+/** The request's Idempotency-Key, validated; null when absent and not required. */
+export function idempotencyOf(request: FastifyRequest, required: true): IdempotencyContext;
+export function idempotencyOf(request: FastifyRequest, required: false): IdempotencyContext | null;
+export function idempotencyOf(request: FastifyRequest, required: boolean): IdempotencyContext | null {
+  const raw = request.headers['idempotency-key'];
+  if (raw === undefined) {
+    if (required) throw invalidRequest('Idempotency-Key', 'header is required on this endpoint');
+    return null;
+  }
+  if (typeof raw !== 'string' || raw.length < 1 || raw.length > 255) {
+    throw invalidRequest('Idempotency-Key', 'header must be 1–255 characters');
+  }
+  return { apiKeyId: request.apiKey!.id, key: raw, requestHash: requestHash(request.method, request.url.split('?')[0], request.body) };
+}
+
+export function sendOutcome(reply: FastifyReply, outcome: Outcome): FastifyReply {
+  reply.code(outcome.status).header('content-type', 'application/json; charset=utf-8');
+  if (outcome.replayed) reply.header('idempotent-replayed', 'true');
+  return reply.send(outcome.bodyText);
+}
+
+export function sendJson(reply: FastifyReply, status: number, body: unknown): FastifyReply {
+  return reply.code(status).header('content-type', 'application/json; charset=utf-8').send(toJson(body));
+}

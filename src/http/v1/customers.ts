@@ -1,0 +1,127 @@
+import { Type, type Static } from '@sinclair/typebox';
+import type { FastifyInstance } from 'fastify';
+import { createCustomer, customerBalances, findCustomerByExternalId, getCustomer, listProducts } from '../../customers/index.js';
+import { statement } from '../../ledger/index.js';
+import { idempotencyOf, sendJson, sendOutcome, type AppContext } from '../context.js';
+import { BalanceName, BalanceSchema, Currency, CustomerId, ListQuery, limitOf, responses } from '../schemas.js';
+
+const CreateCustomerBody = Type.Object(
+  {
+    external_id: Type.String({ minLength: 1, maxLength: 255 }),
+    email: Type.String({ minLength: 3, maxLength: 320, pattern: '^[^\\s@]+@[^\\s@]+$' }),
+    name: Type.Optional(Type.Union([Type.String({ maxLength: 255 }), Type.Null()])),
+    currency: Type.Optional(Currency),
+  },
+  { additionalProperties: false },
+);
+
+const Customer = Type.Object({
+  id: Type.String(),
+  object: Type.Literal('customer'),
+  external_id: Type.String(),
+  email: Type.String(),
+  name: Type.Union([Type.String(), Type.Null()]),
+  currency: Type.String(),
+  status: Type.Union([Type.Literal('active'), Type.Literal('frozen')]),
+  created_at: Type.String({ format: 'date-time' }),
+  balances: Type.Array(BalanceSchema),
+});
+
+const IdParams = Type.Object({ id: CustomerId }, { additionalProperties: false });
+
+export async function customerRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
+  app.post<{ Body: Static<typeof CreateCustomerBody> }>(
+    '/customers',
+    {
+      schema: {
+        tags: ['Customers'],
+        summary: 'Create a customer (or return the one with this external_id)',
+        body: CreateCustomerBody,
+        response: responses({ 200: Customer, 201: Customer }, [400, 401, 409, 422]),
+      },
+    },
+    async (request, reply) => {
+      const b = request.body;
+      const outcome = await createCustomer(
+        ctx.db,
+        idempotencyOf(request, false),
+        { externalId: b.external_id, email: b.email, name: b.name ?? null, currency: b.currency ?? null },
+        ctx.config.platformCurrency,
+      );
+      return sendOutcome(reply, outcome);
+    },
+  );
+
+  app.get<{ Querystring: { external_id?: string } }>(
+    '/customers',
+    {
+      schema: {
+        tags: ['Customers'],
+        summary: 'Find a customer by external_id',
+        querystring: Type.Object({ external_id: Type.String({ minLength: 1, maxLength: 255 }) }, { additionalProperties: false }),
+        response: responses({ 200: Type.Object({ data: Type.Array(Customer), has_more: Type.Boolean() }) }, [400, 401]),
+      },
+    },
+    async (request, reply) => sendJson(reply, 200, await findCustomerByExternalId(ctx.db, request.query.external_id!)),
+  );
+
+  app.get<{ Params: Static<typeof IdParams> }>(
+    '/customers/:id',
+    { schema: { tags: ['Customers'], summary: 'Retrieve a customer', params: IdParams, response: responses({ 200: Customer }, [400, 401, 404]) } },
+    async (request, reply) => sendJson(reply, 200, await getCustomer(ctx.db, request.params.id)),
+  );
+
+  app.get<{ Params: Static<typeof IdParams> }>(
+    '/customers/:id/balances',
+    {
+      schema: {
+        tags: ['Customers'],
+        summary: "A customer's balances: wallet and every enabled product",
+        params: IdParams,
+        response: responses({ 200: Type.Object({ data: Type.Array(BalanceSchema) }) }, [400, 401, 404]),
+      },
+    },
+    async (request, reply) => sendJson(reply, 200, await customerBalances(ctx.db, request.params.id)),
+  );
+
+  const StatementQuery = Type.Object({ balance: BalanceName, ...ListQuery }, { additionalProperties: false });
+  const Entry = Type.Object({
+    id: Type.String(),
+    transfer_id: Type.String(),
+    kind: Type.String(),
+    amount: Type.Integer({ description: 'signed: + credit, − debit' }),
+    balance_after: Type.Integer(),
+    reference: Type.String(),
+    created_at: Type.String({ format: 'date-time' }),
+  });
+  app.get<{ Params: Static<typeof IdParams>; Querystring: Static<typeof StatementQuery> }>(
+    '/customers/:id/statement',
+    {
+      schema: {
+        tags: ['Customers'],
+        summary: "One balance's entries with the running balance, newest first",
+        params: IdParams,
+        querystring: StatementQuery,
+        response: responses({ 200: Type.Object({ data: Type.Array(Entry), has_more: Type.Boolean() }) }, [400, 401, 404, 422]),
+      },
+    },
+    async (request, reply) => {
+      const q = request.query;
+      const page = await statement(ctx.db, request.params.id, q.balance, limitOf(q), q.starting_after ?? null);
+      return sendJson(reply, 200, page);
+    },
+  );
+
+  app.get(
+    '/products',
+    {
+      schema: {
+        tags: ['Customers'],
+        summary: 'Products a balance can be kept for',
+        response: responses({ 200: Type.Object({ data: Type.Array(Type.Object({ code: Type.String(), name: Type.String(), enabled: Type.Boolean() })) }) }, [401]),
+      },
+    },
+    async (_request, reply) => sendJson(reply, 200, await listProducts(ctx.db)),
+  );
+
+}

@@ -1,0 +1,159 @@
+import type pg from 'pg';
+import type { Db } from '../db/pool.js';
+import { CofferError } from '../errors.js';
+import { claimInFlight, keyInUse, keyReused, type IdempotencyContext, type Outcome } from '../idempotency/index.js';
+import { newId } from '../lib/ids.js';
+import { toJson } from '../lib/json.js';
+import { chargeBatchSize, charges as chargeCounter, ledgerTransfers } from '../metrics.js';
+import { ensureAccounts, systemAccount } from './accounts.js';
+import { revenueAccountCode } from './rules.js';
+
+export interface ChargeInput {
+  customer: string;
+  balance: string;
+  amountMinor: bigint;
+  currency: string;
+  description: string | null;
+  metadata: Record<string, unknown> | null;
+}
+
+interface Pending {
+  input: ChargeInput;
+  idem: IdempotencyContext;
+  release: () => void;
+  resolve: (o: Outcome) => void;
+  reject: (e: unknown) => void;
+}
+
+interface Queue {
+  items: Pending[];
+  running: boolean;
+}
+
+const CHARGE_BATCH_SQL = `SELECT idx, status, body, replayed FROM coffer_charge_batch(
+  $1, $2, $3, $4::text[], $5::text[], $6::bigint[], $7::text[], $8::text[], $9::jsonb[], $10::text[], $11::text[], $12)`;
+
+const RETRYABLE = new Set(['40P01', '40001']);
+
+/**
+ * Group commit for usage charges. Charges for one balance queue here; while one transaction for
+ * that balance is committing, the next arrivals gather, and all of them are decided and committed
+ * together by `coffer_charge_batch` under the balance's row lock. Several processes each batch
+ * their own arrivals; the row lock orders their batches. Per-charge idempotency, results and the
+ * no-overdraft rule are kept because each charge is decided in turn against the running balance.
+ */
+export class ChargeBatcher {
+  private readonly queues = new Map<string, Queue>();
+  private queued = 0;
+
+  constructor(
+    private readonly pool: pg.Pool,
+    private readonly db: Db,
+    private readonly maxBatch: number,
+    private readonly maxQueued: number,
+  ) {}
+
+  charge(idem: IdempotencyContext, input: ChargeInput): Promise<Outcome> {
+    if (this.queued >= this.maxQueued) {
+      return Promise.reject(new CofferError('unavailable', 'Too many charges are waiting; retry shortly.'));
+    }
+    const release = claimInFlight(idem);
+    const key = `${idem.apiKeyId}\u0000${input.customer}\u0000${input.balance}`;
+    let queue = this.queues.get(key);
+    if (!queue) {
+      queue = { items: [], running: false };
+      this.queues.set(key, queue);
+    }
+    const q = queue;
+    this.queued++;
+    return new Promise<Outcome>((resolve, reject) => {
+      q.items.push({ input, idem, release, resolve, reject });
+      if (!q.running) void this.drain(key, q);
+    });
+  }
+
+  private async drain(key: string, q: Queue): Promise<void> {
+    q.running = true;
+    while (q.items.length > 0) {
+      const batch = q.items.splice(0, this.maxBatch);
+      try {
+        const outcomes = await this.execute(batch);
+        batch.forEach((p, i) => {
+          const o = outcomes[i];
+          if (o instanceof Error) p.reject(o);
+          else p.resolve(o);
+        });
+      } catch (err) {
+        for (const p of batch) p.reject(err);
+      } finally {
+        this.queued -= batch.length;
+        for (const p of batch) p.release();
+      }
+    }
+    q.running = false;
+    this.queues.delete(key);
+  }
+
+  private async execute(batch: Pending[], attempt = 0): Promise<(Outcome | CofferError)[]> {
+    const first = batch[0];
+    const { customer, balance } = first.input;
+    const revenue = await systemAccount(this.db, revenueAccountCode(balance), await this.currencyOf(customer));
+    let rows: { idx: number; status: number; body: string | null; replayed: boolean }[];
+    try {
+      const res = await this.pool.query({
+        name: 'coffer_charge_batch',
+        text: CHARGE_BATCH_SQL,
+        values: [
+          customer,
+          balance,
+          first.idem.apiKeyId.toString(),
+          batch.map((p) => p.idem.key),
+          batch.map((p) => p.idem.requestHash),
+          batch.map((p) => p.input.amountMinor.toString()),
+          batch.map((p) => p.input.currency),
+          batch.map((p) => p.input.description),
+          batch.map((p) => (p.input.metadata === null ? null : JSON.stringify(p.input.metadata))),
+          batch.map(() => newId('chg')),
+          batch.map(() => newId('trf')),
+          revenue.toString(),
+        ],
+      });
+      rows = res.rows;
+    } catch (err) {
+      const code = (err as { code?: string }).code;
+      if (code && RETRYABLE.has(code) && attempt < 3) return this.execute(batch, attempt + 1);
+      throw err;
+    }
+    if (rows.length > 0 && rows[0].status === 0) {
+      // The balance has no account yet: create it (enabled product) or refuse (unknown), then retry.
+      if (attempt > 0) throw new Error(`account for ${customer}/${balance} still missing after creation`);
+      await ensureAccounts(this.db, customer, [balance]);
+      return this.execute(batch, attempt + 1);
+    }
+    chargeBatchSize.observe(batch.length);
+    return rows.map((r) => this.toOutcome(r));
+  }
+
+  private toOutcome(r: { status: number; body: string | null; replayed: boolean }): Outcome | CofferError {
+    if (r.status === 409 && (r.body === 'reused' || r.body === 'in_use')) {
+      return r.body === 'reused' ? keyReused() : keyInUse();
+    }
+    const outcome = r.replayed ? 'replayed' : r.status === 201 ? 'succeeded' : r.status === 402 ? 'insufficient_funds' : 'other';
+    chargeCounter.inc({ outcome });
+    if (outcome === 'succeeded') ledgerTransfers.inc({ kind: 'charge' });
+    return { status: r.status, bodyText: r.body ?? toJson(null), replayed: r.replayed };
+  }
+
+  private readonly currencies = new Map<string, string>();
+
+  /** A customer's currency never changes, so it is cached per process (bounded). */
+  private async currencyOf(customer: string): Promise<string> {
+    const cached = this.currencies.get(customer);
+    if (cached) return cached;
+    const row = await this.db.selectFrom('customers').select('currency').where('id', '=', customer).executeTakeFirst();
+    if (!row) throw new CofferError('not_found', `No customer with id ${customer}.`, { id: customer });
+    if (this.currencies.size >= 100_000) this.currencies.clear();
+    this.currencies.set(customer, row.currency);
+    return row.currency;
+  }
+}

@@ -1,0 +1,40 @@
+import client from 'prom-client';
+
+export const registry = new client.Registry();
+client.collectDefaultMetrics({ register: registry });
+
+export const httpRequests = new client.Counter({
+  name: 'coffer_http_requests_total',
+  help: 'HTTP requests by method, route and status code',
+  labelNames: ['method', 'route', 'status'] as const,
+  registers: [registry],
+});
+
+export const httpDuration = new client.Histogram({
+  name: 'coffer_http_request_duration_seconds',
+  help: 'HTTP request latency by method and route',
+  labelNames: ['method', 'route'] as const,
+  buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+  registers: [registry],
+});
+
+export const charges = new client.Counter({
+  name: 'coffer_charges_total',
+  help: 'Usage charges by outcome (succeeded, insufficient_funds, replayed, other)',
+  labelNames: ['outcome'] as const,
+  registers: [registry],
+});
+
+export const chargeBatchSize = new client.Histogram({
+  name: 'coffer_charge_batch_size',
+  help: 'Charges committed together in one transaction on one balance',
+  buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256],
+  registers: [registry],
+});
+
+export const ledgerTransfers = new client.Counter({
+  name: 'coffer_ledger_transfers_total',
+  help: 'Ledger transfers posted by kind',
+  labelNames: ['kind'] as const,
+  registers: [registry],
+});
