@@ -8,7 +8,7 @@ import { createLogger, openConfiguredDatabase, serve } from './server.js';
 
 const USAGE = `usage: coffer <command>
 
-  serve                      start the HTTP server (runs migrations first)
+  serve [--demo]             start the HTTP server (runs migrations first; --demo seeds and prints a demo login)
   migrate                    apply pending database migrations
   api-keys create --name N   create a platform API key; the secret is the last line printed
   ledger verify              recompute every balance from the ledger; exit 1 on any mismatch
@@ -48,7 +48,7 @@ async function run(args: string[]): Promise<number> {
   const config = loadConfig();
   switch (command) {
     case 'serve': {
-      const running = await serve(config);
+      const running = await serve(config, { demo: args.includes('--demo') });
       const shutdown = (signal: string) => {
         running.app.log.info(`${signal} received, shutting down`);
         running.stop().then(

@@ -9,6 +9,7 @@ import { openDatabase, type DbHandle } from './db/pool.js';
 import { buildApp } from './http/app.js';
 import type { AppContext } from './http/context.js';
 import { ChargeBatcher, sweepExpiredHolds } from './ledger/index.js';
+import { seedDemo } from './demo.js';
 
 export type Logger = pino.Logger;
 
@@ -32,14 +33,16 @@ export interface Running {
 }
 
 /** `coffer serve`: database, migrations, products, then HTTP; stops cleanly on SIGINT/SIGTERM. */
-export async function serve(config: Config): Promise<Running> {
+export async function serve(config: Config, opts: { demo?: boolean } = {}): Promise<Running> {
   const log = createLogger(config.logLevel);
   const { handle, embedded } = await openConfiguredDatabase(config, log);
   let shuttingDown = false;
+  let demoText = '';
   try {
     const applied = await migrateToLatest(handle.db);
     if (applied.length) log.info({ applied }, 'migrations applied');
     await seedProducts(handle.db, config.products);
+    if (opts.demo) demoText = await seedDemo(handle, config);
   } catch (err) {
     await handle.close();
     await embedded?.stop();
@@ -56,6 +59,7 @@ export async function serve(config: Config): Promise<Running> {
   const app = await buildApp(ctx, { logger: { level: config.logLevel } });
   const address = await app.listen({ port: config.port, host: config.host });
   log.info(`Coffer listening on ${address} (public URL ${config.publicUrl}); API docs at ${address}/docs`);
+  if (demoText) process.stdout.write(`\n${demoText}\n\n`);
 
   const sweeper =
     config.holdSweepIntervalMs > 0
