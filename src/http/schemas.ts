@@ -9,6 +9,8 @@ export const HoldId = Type.String({ pattern: '^hold_[0-9a-z]{26}$' });
 export const Description = Type.String({ maxLength: 1000 });
 export const Metadata = Type.Record(Type.String({ maxLength: 40 }), Type.Union([Type.String({ maxLength: 500 }), Type.Number(), Type.Boolean(), Type.Null()]), {
   maxProperties: 50,
+  // TypeBox drops the key schema's maxLength from a Record; enforce it on the keys explicitly.
+  propertyNames: { maxLength: 40 },
   description: 'Up to 50 keys of your own; values are strings, numbers, booleans or null',
 });
 

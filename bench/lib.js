@@ -1,0 +1,266 @@
+// Helpers for bench/run.js: PostgreSQL (embedded or DATABASE_URL), pgbench, the `coffer` process
+// and CLI, bounded concurrency, machine information. Plain ESM JavaScript; no build step.
+import { execFileSync, spawn } from 'node:child_process';
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import pg from 'pg';
+
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const COFFER_BIN = path.join(ROOT, 'bin', 'coffer.js');
+
+/** Secrets that must never reach the output; every error text shown passes through redact(). */
+const secrets = new Set();
+export function redact(text) {
+  let out = String(text);
+  for (const s of secrets) if (s) out = out.split(s).join('***');
+  return out;
+}
+
+export function step(message) {
+  console.log(`· ${message}`);
+}
+
+// ---------------------------------------------------------------- PostgreSQL
+
+export function withDatabase(url, database) {
+  const u = new URL(url);
+  u.pathname = `/${database}`;
+  return u.toString();
+}
+
+/** PG* variables for libpq tools (pgbench) from a connection URL; the password never goes on a command line. */
+export function pgEnv(url, database) {
+  const u = new URL(url);
+  return {
+    PGHOST: u.hostname || '127.0.0.1',
+    PGPORT: u.port || '5432',
+    PGUSER: decodeURIComponent(u.username || 'postgres'),
+    PGPASSWORD: decodeURIComponent(u.password || ''),
+    PGDATABASE: database,
+  };
+}
+
+/**
+ * The PostgreSQL server to benchmark: DATABASE_URL's server, or an embedded one started in a
+ * fresh temporary directory (removed again by stop()).
+ */
+export async function startPostgres() {
+  if (process.env.DATABASE_URL) {
+    const adminUrl = process.env.DATABASE_URL;
+    secrets.add(decodeURIComponent(new URL(adminUrl).password));
+    secrets.add(new URL(adminUrl).password);
+    return { adminUrl, kind: 'DATABASE_URL', stop: async () => undefined };
+  }
+  const { startEmbeddedPostgres } = await import('../dist/db/embedded.js');
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'coffer-bench-'));
+  fs.chmodSync(dir, 0o711); // as root the server runs as `postgres`, who must traverse it
+  let embedded;
+  try {
+    embedded = await startEmbeddedPostgres(dir, () => undefined);
+  } catch (err) {
+    fs.rmSync(dir, { recursive: true, force: true });
+    throw err;
+  }
+  secrets.add(decodeURIComponent(new URL(embedded.url).password));
+  secrets.add(new URL(embedded.url).password);
+  return {
+    adminUrl: embedded.url,
+    kind: 'embedded',
+    stop: async () => {
+      await embedded.stop();
+      fs.rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export async function withClient(url, fn) {
+  const client = new pg.Client({ connectionString: url });
+  client.on('error', () => undefined);
+  await client.connect();
+  try {
+    return await fn(client);
+  } finally {
+    await client.end();
+  }
+}
+
+export const createDatabase = (adminUrl, name) => withClient(adminUrl, (c) => c.query(`CREATE DATABASE ${name}`));
+export const dropDatabase = (adminUrl, name) => withClient(adminUrl, (c) => c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`));
+
+export const randomSuffix = () => crypto.randomBytes(5).toString('hex');
+
+// ---------------------------------------------------------------- child processes
+
+/** Runs a command to completion; rejects (with redacted output) on a non-zero exit. */
+export function runProcess(command, args, { env = {}, allowFailure = false } = {}) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (c) => (stdout += c));
+    child.stderr.on('data', (c) => (stderr += c));
+    child.once('error', reject);
+    child.once('close', (code) => {
+      if (code === 0 || allowFailure) return resolve({ code, stdout, stderr });
+      const tail = redact((stderr || stdout).trim().split('\n').slice(-15).join('\n'));
+      reject(new Error(`${path.basename(command)} ${args.join(' ')} exited with ${code}:\n${tail}`));
+    });
+  });
+}
+
+// ---------------------------------------------------------------- pgbench
+
+/** pgbench from `pg_config --bindir`, else the highest /usr/lib/postgresql/<version>/bin/pgbench. */
+export function findPgbench() {
+  try {
+    const bindir = execFileSync('pg_config', ['--bindir'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+    const candidate = path.join(bindir, 'pgbench');
+    if (fs.existsSync(candidate)) return candidate;
+  } catch {
+    // no pg_config on PATH
+  }
+  const base = '/usr/lib/postgresql';
+  const versions = fs.existsSync(base)
+    ? fs.readdirSync(base).filter((v) => fs.existsSync(path.join(base, v, 'bin', 'pgbench')))
+    : [];
+  versions.sort((a, b) => Number.parseFloat(b) - Number.parseFloat(a));
+  if (!versions.length) throw new Error('pgbench not found (tried `pg_config --bindir` and /usr/lib/postgresql/*/bin); install postgresql-contrib or the PostgreSQL client');
+  return path.join(base, versions[0], 'bin', 'pgbench');
+}
+
+export function parsePgbench(output) {
+  const tps = /tps = ([\d.]+) \(without initial connection time\)/.exec(output) ?? /tps = ([\d.]+)/.exec(output);
+  const latency = /latency average = ([\d.]+) ms/.exec(output);
+  if (!tps || !latency) throw new Error(`could not parse pgbench output:\n${redact(output)}`);
+  return { tps: Number(tps[1]), latencyAvgMs: Number(latency[1]) };
+}
+
+/** Runs pgbench with `args`; resolves with tps and average latency. */
+export async function pgbench(bin, env, args) {
+  const { stdout, stderr } = await runProcess(bin, args, { env });
+  return parsePgbench(stdout + stderr);
+}
+
+// ---------------------------------------------------------------- Coffer
+
+/** A free loopback TCP port. */
+export function freePort() {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address();
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+/**
+ * Starts `coffer serve` on the given database and waits until /readyz answers. The port is picked
+ * here: with LOG_LEVEL=warn the "Coffer listening on …" line (logged at info) is not printed.
+ */
+export async function startCoffer(databaseUrl, env = {}) {
+  const port = await freePort();
+  const child = spawn(process.execPath, [COFFER_BIN, 'serve'], {
+    env: { ...process.env, DATABASE_URL: databaseUrl, PORT: String(port), LOG_LEVEL: 'warn', HOLD_SWEEP_INTERVAL_MS: '0', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  const keep = (c) => (output = (output + c).slice(-20_000));
+  child.stdout.on('data', keep);
+  child.stderr.on('data', keep);
+  const exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve(signal ?? code)));
+  const baseUrl = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    if (child.exitCode !== null || child.signalCode) throw new Error(`coffer serve exited with ${child.exitCode ?? child.signalCode}:\n${redact(output)}`);
+    const ready = await fetch(`${baseUrl}/readyz`).then((r) => r.ok, () => false);
+    if (ready) break;
+    if (Date.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new Error(`coffer serve did not become ready within 60 s:\n${redact(output)}`);
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  return {
+    baseUrl,
+    pid: child.pid,
+    output: () => redact(output),
+    async stop() {
+      if (child.exitCode !== null || child.signalCode) return;
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
+}
+
+/** Runs a `coffer` CLI command against a database. */
+export const cofferCli = (databaseUrl, args, opts = {}) =>
+  runProcess(process.execPath, [COFFER_BIN, ...args], { env: { DATABASE_URL: databaseUrl, LOG_LEVEL: 'warn' }, ...opts });
+
+export async function createApiKey(databaseUrl) {
+  const { stdout } = await cofferCli(databaseUrl, ['api-keys', 'create', '--name', 'bench']);
+  const secret = stdout.trim().split('\n').pop().trim();
+  if (!secret) throw new Error('coffer api-keys create printed no secret');
+  secrets.add(secret);
+  return secret;
+}
+
+/** POST JSON with the API key and an Idempotency-Key; resolves { status, body }. */
+export async function postJson(baseUrl, apiKey, urlPath, body, idempotencyKey) {
+  const res = await fetch(baseUrl + urlPath, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json', 'idempotency-key': idempotencyKey },
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+  });
+  const text = await res.text();
+  let parsed = text;
+  try {
+    parsed = text ? JSON.parse(text) : null;
+  } catch {
+    // keep the text
+  }
+  return { status: res.status, body: parsed };
+}
+
+// ---------------------------------------------------------------- misc
+
+/** Calls fn(item, index) for every item with at most `concurrency` calls in flight. */
+export async function mapConcurrent(items, concurrency, fn) {
+  const results = new Array(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      results[i] = await fn(items[i], i);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, items.length) }, worker));
+  return results;
+}
+
+export async function machineInfo(databaseUrl) {
+  const settings = await withClient(databaseUrl, async (c) => {
+    const get = async (name) => (await c.query(`SHOW ${name}`)).rows[0][name];
+    return {
+      version: await get('server_version'),
+      fsync: await get('fsync'),
+      synchronousCommit: await get('synchronous_commit'),
+      sharedBuffers: await get('shared_buffers'),
+    };
+  });
+  return {
+    nproc: os.availableParallelism(),
+    cpuModel: os.cpus()[0]?.model ?? 'unknown',
+    memoryGiB: Math.round((os.totalmem() / 2 ** 30) * 10) / 10,
+    loadAverage: os.loadavg().map((l) => Math.round(l * 100) / 100),
+    node: process.version,
+    postgres: settings,
+  };
+}
