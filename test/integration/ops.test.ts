@@ -1,0 +1,67 @@
+import { describe, expect, it } from 'vitest';
+import { ApiKeyAuthenticator } from '../../src/apikeys/index.js';
+import { loadConfig } from '../../src/config.js';
+import { openDatabase } from '../../src/db/pool.js';
+import { buildApp } from '../../src/http/app.js';
+import { ChargeBatcher } from '../../src/ledger/index.js';
+import { setupHarness } from './harness.js';
+
+const h = await setupHarness();
+
+describe('operations endpoints', () => {
+  it('healthz, readyz and metrics answer', async () => {
+    expect((await h.app.inject('/healthz')).json()).toEqual({ status: 'ok' });
+    expect((await h.app.inject('/readyz')).json()).toEqual({ status: 'ready' });
+    const customer = await h.newCustomer({ wallet: 500 });
+    await h.post('/v1/charges', { customer, balance: 'wallet', amount: 100, currency: 'USD' });
+    const metrics = (await h.app.inject('/metrics')).body;
+    expect(metrics).toMatch(/coffer_charges_total\{outcome="succeeded"\} \d+/);
+    expect(metrics).toMatch(/coffer_ledger_transfers_total\{kind="grant"\} \d+/);
+    expect(metrics).toContain('coffer_http_request_duration_seconds_bucket');
+  });
+
+  it('serves the OpenAPI document with every platform route', async () => {
+    const doc = (await h.app.inject('/docs/json')).json();
+    expect(doc.openapi).toMatch(/^3\./);
+    for (const p of ['/v1/customers', '/v1/customers/{id}', '/v1/customers/{id}/balances', '/v1/customers/{id}/statement', '/v1/products', '/v1/charges', '/v1/holds', '/v1/holds/{id}/capture', '/v1/holds/{id}/void', '/v1/grants', '/v1/transfers']) {
+      expect(doc.paths[p], p).toBeDefined();
+    }
+    expect((await h.app.inject('/docs/')).statusCode).toBe(200);
+  });
+
+  it('unknown routes are a JSON 404', async () => {
+    const res = await h.call('GET', '/v1/nothing-here');
+    expect(res.status).toBe(404);
+    expect(res.body.error.code).toBe('not_found');
+  });
+
+  it('pages carry CSP with frame-ancestors none', async () => {
+    const res = await h.app.inject('/healthz');
+    expect(String(res.headers['content-security-policy'])).toContain("frame-ancestors 'none'");
+  });
+
+  it('a database that cannot be reached gives 503 unavailable, never a 500', async () => {
+    const config = loadConfig({ DATABASE_URL: 'postgres://postgres@127.0.0.1:1/none', LOG_LEVEL: 'silent' });
+    const handle = openDatabase(config.databaseUrl!, 2);
+    const app = await buildApp(
+      {
+        config,
+        db: handle.db,
+        pool: handle.pool,
+        batcher: new ChargeBatcher(handle.pool, handle.db, 10, 10),
+        apiKeys: new ApiKeyAuthenticator(handle.db, 0),
+        isShuttingDown: () => false,
+      },
+      { logger: false },
+    );
+    try {
+      const res = await app.inject({ url: '/v1/products', headers: { authorization: 'Bearer sk_x' } });
+      expect(res.statusCode).toBe(503);
+      expect(res.json().error.code).toBe('unavailable');
+      expect((await app.inject('/readyz')).statusCode).toBe(503);
+    } finally {
+      await app.close();
+      await handle.close();
+    }
+  });
+});
