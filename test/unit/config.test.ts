@@ -1,0 +1,54 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../../src/config.js';
+
+describe('configuration', () => {
+  it('has the documented defaults', () => {
+    const c = loadConfig({});
+    expect(c.databaseUrl).toBeNull();
+    expect(c.port).toBe(8080);
+    expect(c.host).toBe('127.0.0.1');
+    expect(c.publicUrl).toBe('http://localhost:8080');
+    expect(c.platformCurrency).toBe('USD');
+    expect(c.minTopup).toEqual({ amountMinor: 1000n, currency: 'USD' });
+    expect(c.products).toEqual([
+      { code: 'whatsapp', name: 'WhatsApp' },
+      { code: 'sms', name: 'SMS' },
+    ]);
+    expect(c.dataDir.endsWith('.coffer')).toBe(true);
+  });
+
+  it('parses values', () => {
+    const c = loadConfig({ PORT: '9000', MIN_TOPUP: 'CNY 72.00', PRODUCTS: 'voice:Voice calls, ai:AI', PLATFORM_CURRENCY: 'eur', PUBLIC_URL: 'https://pay.example.com/' });
+    expect(c.port).toBe(9000);
+    expect(c.minTopup).toEqual({ amountMinor: 7200n, currency: 'CNY' });
+    expect(c.products.map((p) => p.code)).toEqual(['voice', 'ai']);
+    expect(c.platformCurrency).toBe('EUR');
+    expect(c.publicUrl).toBe('https://pay.example.com');
+    expect(loadConfig({ PRODUCTS: '' }).products).toEqual([]);
+  });
+
+  it.each([
+    [{ PORT: 'x' }, 'PORT'],
+    [{ PORT: '70000' }, 'PORT'],
+    [{ MIN_TOPUP: '10' }, 'MIN_TOPUP'],
+    [{ MIN_TOPUP: 'USD 10.001' }, 'MIN_TOPUP'],
+    [{ PLATFORM_CURRENCY: 'XYZ' }, 'PLATFORM_CURRENCY'],
+    [{ PRODUCTS: 'wallet:Wallet' }, 'PRODUCTS'],
+    [{ PRODUCTS: 'SMS:Upper' }, 'PRODUCTS'],
+    [{ PRODUCTS: 'sms:A,sms:B' }, 'PRODUCTS'],
+    [{ DATABASE_URL: 'mysql://x' }, 'DATABASE_URL'],
+    [{ PUBLIC_URL: 'not a url' }, 'PUBLIC_URL'],
+    [{ NODE_ENV: 'production' }, 'SESSION_SECRET'],
+    [{ DATABASE_POOL_SIZE: '0' }, 'DATABASE_POOL_SIZE'],
+  ])('refuses %j naming %s', (env, variable) => {
+    let error: unknown;
+    try {
+      loadConfig(env as Record<string, string>);
+    } catch (err) {
+      error = err;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as ConfigError).variable).toBe(variable);
+    expect((error as Error).message.startsWith(`${variable}: `)).toBe(true);
+  });
+});
