@@ -58,7 +58,8 @@ export async function serve(config: Config, opts: { demo?: boolean } = {}): Prom
   };
   const app = await buildApp(ctx, { logger: { level: config.logLevel } });
   const address = await app.listen({ port: config.port, host: config.host });
-  log.info(`Coffer listening on ${address} (public URL ${config.publicUrl}); API docs at ${address}/docs`);
+  // Printed whatever the log level: scripts and tests read the address from this line.
+  process.stdout.write(`Coffer listening on ${address} (public URL ${config.publicUrl}); API docs at ${address}/docs\n`);
   if (demoText) process.stdout.write(`\n${demoText}\n\n`);
 
   const sweeper =

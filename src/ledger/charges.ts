@@ -5,7 +5,7 @@ import { claimInFlight, keyInUse, keyReused, type IdempotencyContext, type Outco
 import { newId } from '../lib/ids.js';
 import { toJson } from '../lib/json.js';
 import { chargeBatchSize, charges as chargeCounter, ledgerTransfers } from '../metrics.js';
-import { ensureAccounts, systemAccount } from './accounts.js';
+import { ensureAccounts } from './accounts.js';
 import { revenueAccountCode } from './rules.js';
 
 export interface ChargeInput {
@@ -97,7 +97,6 @@ export class ChargeBatcher {
   private async execute(batch: Pending[], attempt = 0): Promise<(Outcome | CofferError)[]> {
     const first = batch[0];
     const { customer, balance } = first.input;
-    const revenue = await systemAccount(this.db, revenueAccountCode(balance), await this.currencyOf(customer));
     let rows: { idx: number; status: number; body: string | null; replayed: boolean }[];
     try {
       const res = await this.pool.query({
@@ -115,7 +114,7 @@ export class ChargeBatcher {
           batch.map((p) => (p.input.metadata === null ? null : JSON.stringify(p.input.metadata))),
           batch.map(() => newId('chg')),
           batch.map(() => newId('trf')),
-          revenue.toString(),
+          revenueAccountCode(balance),
         ],
       });
       rows = res.rows;
@@ -142,18 +141,5 @@ export class ChargeBatcher {
     chargeCounter.inc({ outcome });
     if (outcome === 'succeeded') ledgerTransfers.inc({ kind: 'charge' });
     return { status: r.status, bodyText: r.body ?? toJson(null), replayed: r.replayed };
-  }
-
-  private readonly currencies = new Map<string, string>();
-
-  /** A customer's currency never changes, so it is cached per process (bounded). */
-  private async currencyOf(customer: string): Promise<string> {
-    const cached = this.currencies.get(customer);
-    if (cached) return cached;
-    const row = await this.db.selectFrom('customers').select('currency').where('id', '=', customer).executeTakeFirst();
-    if (!row) throw new CofferError('not_found', `No customer with id ${customer}.`, { id: customer });
-    if (this.currencies.size >= 100_000) this.currencies.clear();
-    this.currencies.set(customer, row.currency);
-    return row.currency;
   }
 }

@@ -139,13 +139,14 @@ const CHARGE_BATCH_FUNCTION = `
 CREATE FUNCTION coffer_charge_batch(
   p_customer text, p_balance text, p_api_key bigint, p_keys text[], p_hashes text[],
   p_amounts bigint[], p_currencies text[], p_descriptions text[], p_metadata jsonb[],
-  p_charge_ids text[], p_transfer_ids text[], p_revenue_account bigint)
+  p_charge_ids text[], p_transfer_ids text[], p_revenue_code text)
 RETURNS TABLE (idx integer, status integer, body text, replayed boolean)
 LANGUAGE plpgsql AS $fn$
 DECLARE
   v_n integer := cardinality(p_keys);
   v_acc accounts%ROWTYPE;
   v_customer_status text;
+  v_revenue bigint;
   v_new text[];
   v_existing record;
   v_posted bigint;
@@ -223,9 +224,18 @@ BEGIN
   END LOOP;
 
   IF cardinality(w_idx) > 0 THEN
+    -- The revenue account is a system account: found (or created once), never locked.
+    SELECT a.id INTO v_revenue FROM accounts a
+    WHERE a.customer_id IS NULL AND a.code = p_revenue_code AND a.currency = v_acc.currency;
+    IF NOT FOUND THEN
+      INSERT INTO accounts (customer_id, code, currency) VALUES (NULL, p_revenue_code, v_acc.currency)
+      ON CONFLICT (code, currency) WHERE customer_id IS NULL DO NOTHING;
+      SELECT a.id INTO v_revenue FROM accounts a
+      WHERE a.customer_id IS NULL AND a.code = p_revenue_code AND a.currency = v_acc.currency;
+    END IF;
     INSERT INTO transfers (id, customer_id, kind, debit_account_id, credit_account_id, amount, currency,
                            reference, object_id, description, metadata)
-    SELECT p_transfer_ids[j], p_customer, 'charge', v_acc.id, p_revenue_account, p_amounts[j], p_currencies[j],
+    SELECT p_transfer_ids[j], p_customer, 'charge', v_acc.id, v_revenue, p_amounts[j], p_currencies[j],
            p_api_key || ':' || p_keys[j], p_charge_ids[j], p_descriptions[j], p_metadata[j]
     FROM unnest(w_idx) AS j;
     INSERT INTO entries (account_id, seq, customer_id, transfer_id, kind, amount, balance_after, reference)
