@@ -42,6 +42,7 @@ interface AccountRow {
   entry_seq: bigint;
   next_hold_expiry: Date | null;
   customer_status: 'active' | 'frozen';
+  expiry_due?: boolean;
 }
 
 const toLocked = (r: AccountRow): LockedAccount => ({
@@ -59,12 +60,13 @@ const toLocked = (r: AccountRow): LockedAccount => ({
 async function selectForUpdate(tx: Tx, where: ReturnType<typeof sql>): Promise<LockedAccount[]> {
   const { rows } = await sql<AccountRow>`
     SELECT a.id, a.customer_id, a.code, a.currency, a.posted, a.held, a.entry_seq, a.next_hold_expiry,
-           c.status AS customer_status
+           c.status AS customer_status, coalesce(a.next_hold_expiry <= now(), false) AS expiry_due
     FROM accounts a JOIN customers c ON c.id = a.customer_id
     WHERE ${where}
     ORDER BY a.id
     FOR UPDATE OF a`.execute(tx);
-  const expired = rows.filter((r) => r.next_hold_expiry !== null && r.next_hold_expiry.getTime() <= Date.now());
+  // Decided by the database clock, the same clock coffer_expire_holds and reads use.
+  const expired = rows.filter((r) => r.expiry_due);
   if (expired.length === 0) return rows.map(toLocked);
   // Lazy expiry: an expired hold stops holding money even if no sweep ran.
   for (const r of expired) await sql`SELECT coffer_expire_holds(${r.id.toString()}::bigint)`.execute(tx);
