@@ -27,6 +27,14 @@ export async function buildApp(ctx: AppContext, opts: BuildOptions = {}): Promis
     },
   });
   registerErrorHandling(app);
+  // Many clients send `content-type: application/json` on body-less POSTs (void, capture):
+  // an empty body is no body, not malformed JSON.
+  const parseJson = app.getDefaultJsonParser('error', 'error');
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+    if (body === '') return done(null, undefined);
+    parseJson(request, body as string, done);
+  });
 
   const https = ctx.config.publicUrl.startsWith('https://');
   await app.register(helmet, {

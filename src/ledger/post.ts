@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { sql } from 'kysely';
+import { CofferError } from '../errors.js';
 import { newId } from '../lib/ids.js';
 import { ledgerTransfers } from '../metrics.js';
 import type { LockedAccount, Tx } from './accounts.js';
@@ -28,6 +29,8 @@ export interface TransferInput {
   metadata?: unknown;
 }
 
+const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
+
 const sideId = (s: Side): bigint => (typeof s === 'bigint' ? s : s.id);
 
 /**
@@ -40,6 +43,15 @@ export async function postTransfer(tx: Tx, t: TransferInput): Promise<string> {
   assert.notEqual(sideId(t.debit), sideId(t.credit), 'transfer must move between two accounts');
   for (const s of [t.debit, t.credit]) {
     if (typeof s !== 'bigint') assert.equal(s.currency, t.currency, 'transfer currency must match the account');
+  }
+  for (const [side, sign] of [[t.debit, -1n], [t.credit, 1n]] as const) {
+    // Balances are JSON numbers: one that left the safe-integer range would be reported wrongly.
+    if (typeof side !== 'bigint' && (side.posted + sign * t.amountMinor > MAX_SAFE || side.posted + sign * t.amountMinor < -MAX_SAFE)) {
+      throw new CofferError('amount_above_maximum', `This would take the ${side.code} balance beyond ${MAX_SAFE}, the largest amount the API can represent.`, {
+        balance: side.code,
+        maximum: { amount: Number.MAX_SAFE_INTEGER, currency: t.currency },
+      });
+    }
   }
   const id = t.id ?? newId('trf');
   await sql`

@@ -254,11 +254,12 @@ describe('POST /v1/charges: errors', () => {
     expect(await snapshot(customer)).toEqual(before);
   });
 
-  it('metadata key longer than 40 characters → 400', async () => {
+  it('metadata key longer than 40 characters → 400 (40 is fine)', async () => {
     const customer = await h.newCustomer({ wallet: 1_000 });
-    const res = await h.post('/v1/charges', charge(customer, 10, { metadata: { ['k'.repeat(41)]: 1 } }));
-    expect(res.status).toBe(400);
-    expect(res.body.error.code).toBe('invalid_request');
+    expectInvalid(await h.post('/v1/charges', charge(customer, 10, { metadata: { ['k'.repeat(41)]: 1 } })), 'metadata');
+    expect(await h.balance(customer, 'wallet')).toEqual({ posted: 1_000, held: 0, available: 1_000 });
+    const ok = await h.post('/v1/charges', charge(customer, 10, { metadata: { ['k'.repeat(40)]: 1 } }));
+    expect(ok.status).toBe(201);
   });
 
   it('description of exactly 1000 characters and 50 metadata keys are accepted', async () => {
@@ -390,5 +391,36 @@ describe('POST /v1/charges: expired holds', () => {
     expect(res.status).toBe(201);
     expect(res.body.balance_after).toEqual({ posted: 0, held: 0, available: 0 });
     expect((await h.call('GET', `/v1/holds/${hold.body.id}`)).body.status).toBe('expired');
+  });
+});
+
+describe('POST /v1/charges: unknown balance and products added later', () => {
+  it('a charge to an unknown balance repeats the same 422 under the same key and creates nothing', async () => {
+    const customer = await h.newCustomer({ wallet: 1_000 });
+    const before = await snapshot(customer);
+    const first = await h.post('/v1/charges', { customer, balance: 'fax', amount: 5, currency: 'USD' }, 'chg-unknown-balance');
+    expectError(first, 422, 'unknown_balance');
+    expect(first.body.error.details.balance).toBe('fax');
+    const second = await h.post('/v1/charges', { customer, balance: 'fax', amount: 5, currency: 'USD' }, 'chg-unknown-balance');
+    expect(second.status).toBe(422);
+    expect(second.body).toEqual(first.body);
+    expect(await snapshot(customer)).toEqual(before);
+  });
+
+  it('a product enabled after the customer was created can be charged (its balance is created on first use)', async () => {
+    const customer = await h.newCustomer({ wallet: 1_000 });
+    await sql`INSERT INTO products (code, name) VALUES ('voice', 'Voice')`.execute(h.handle.db);
+    const empty = await h.post('/v1/charges', { customer, balance: 'voice', amount: 5, currency: 'USD' });
+    expectError(empty, 402, 'insufficient_funds');
+    expect(empty.body.error.details.available).toBe(0);
+    const g = await h.post('/v1/grants', { customer, balance: 'voice', amount: 50, currency: 'USD', reason: 'r' });
+    expect(g.status).toBe(201);
+    const other = await h.newCustomer();
+    // a second customer's first use of the product, straight through a charge
+    expectError(await h.post('/v1/charges', { customer: other, balance: 'voice', amount: 1, currency: 'USD' }), 402, 'insufficient_funds');
+    const ok = await h.post('/v1/charges', { customer, balance: 'voice', amount: 50, currency: 'USD' });
+    expect(ok.status).toBe(201);
+    expect(ok.body.balance_after).toEqual({ posted: 0, held: 0, available: 0 });
+    expect(await h.balance(customer, 'wallet')).toEqual({ posted: 1_000, held: 0, available: 1_000 });
   });
 });

@@ -4,6 +4,9 @@ import { describe, expect, it } from 'vitest';
 import { setupHarness } from './harness.js';
 
 const h = await setupHarness();
+// A second app configured with another platform currency and product list. It only creates and
+// reads customers (no money movements: the system-account id cache is per process).
+const eur = await setupHarness({ PLATFORM_CURRENCY: 'EUR', PRODUCTS: 'voice:Voice Minutes' });
 
 const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,3})?Z$/;
 const CUS_ID = /^cus_[0-9a-z]{26}$/;
@@ -100,6 +103,16 @@ describe('POST /v1/customers', () => {
     const again = await h.post('/v1/customers', { external_id: got.body.external_id, email: 'x@example.com' });
     expect(again.status).toBe(200);
     expect(again.body.balances[0]).toEqual({ balance: 'wallet', currency: 'USD', posted: 1234, held: 0, available: 1234 });
+  });
+
+  it('concurrent creates with one external_id make one customer: one 201, the rest 200 with the same id', async () => {
+    const external_id = ext();
+    const results = await Promise.all(Array.from({ length: 10 }, (_, i) => h.post('/v1/customers', { external_id, email: `race${i}@example.com` })));
+    expect(results.filter((r) => r.status === 201)).toHaveLength(1);
+    expect(results.filter((r) => r.status === 200)).toHaveLength(9);
+    expect(new Set(results.map((r) => r.body.id)).size).toBe(1);
+    const winner = results.find((r) => r.status === 201)!;
+    for (const r of results) expect(r.body.email).toBe(winner.body.email);
   });
 
   it('works without an Idempotency-Key (optional on customers)', async () => {
@@ -442,5 +455,21 @@ describe('products configured by staff', () => {
     } finally {
       await sql`UPDATE products SET enabled = true WHERE code = 'whatsapp'`.execute(h.handle.db);
     }
+  });
+});
+
+describe('configuration: platform currency and seeded products', () => {
+  it('currency defaults to the configured platform currency', async () => {
+    const res = await eur.post('/v1/customers', { external_id: ext(), email: 'e@example.com' });
+    expect(res.status).toBe(201);
+    expect(res.body.currency).toBe('EUR');
+    expect(res.body.balances).toEqual([zero('wallet', 'EUR'), zero('voice', 'EUR')]);
+    const usd = await eur.post('/v1/customers', { external_id: ext(), email: 'u@example.com', currency: 'USD' });
+    expect(usd.body.currency).toBe('USD');
+  });
+
+  it('products are seeded from configuration', async () => {
+    const res = await eur.call('GET', '/v1/products');
+    expect(res.body).toEqual({ data: [{ code: 'voice', name: 'Voice Minutes', enabled: true }] });
   });
 });

@@ -65,3 +65,24 @@ describe('operations endpoints', () => {
     }
   });
 });
+
+describe('JSON bodies', () => {
+  it('an empty body with content-type application/json is no body (void a hold)', async () => {
+    const customer = await h.newCustomer({ wallet: 1_000 });
+    const hold = await h.post('/v1/holds', { customer, balance: 'wallet', amount: 300, currency: 'USD' });
+    const res = await h.app.inject({
+      method: 'POST',
+      url: `/v1/holds/${hold.body.id}/void`,
+      headers: { authorization: `Bearer ${h.apiKey}`, 'content-type': 'application/json' },
+      payload: '',
+    });
+    expect(res.statusCode).toBe(200);
+    expect(res.json().status).toBe('voided');
+  });
+
+  it('malformed JSON is 400 invalid_request', async () => {
+    const res = await h.call('POST', '/v1/charges', '{"amount": 1', { 'idempotency-key': 'bad-json' });
+    expect(res.status).toBe(400);
+    expect(res.body.error.code).toBe('invalid_request');
+  });
+});
