@@ -18,6 +18,7 @@ export interface Config {
   bodyLimitBytes: number;
   chargeBatchMax: number;
   chargeQueueMax: number;
+  chargePipelineDepth: number;
   holdSweepIntervalMs: number;
   apiKeyCacheMs: number;
 }
@@ -101,6 +102,7 @@ export function loadConfig(env: Env = process.env): Config {
     bodyLimitBytes: intVar(env, 'BODY_LIMIT_BYTES', 64 * 1024, 1024, 10 * 1024 * 1024),
     chargeBatchMax: intVar(env, 'CHARGE_BATCH_MAX', 256, 1, 5000),
     chargeQueueMax: intVar(env, 'CHARGE_QUEUE_MAX', 10_000, 1, 1_000_000),
+    chargePipelineDepth: intVar(env, 'CHARGE_PIPELINE_DEPTH', 2, 1, 16),
     holdSweepIntervalMs: intVar(env, 'HOLD_SWEEP_INTERVAL_MS', 30_000, 0, 86_400_000),
     apiKeyCacheMs: intVar(env, 'API_KEY_CACHE_MS', 10_000, 0, 3_600_000),
   };

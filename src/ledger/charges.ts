@@ -27,7 +27,8 @@ interface Pending {
 
 interface Queue {
   items: Pending[];
-  running: boolean;
+  /** batches of this queue being executed now (at most the pipeline depth) */
+  running: number;
 }
 
 const CHARGE_BATCH_SQL = `SELECT idx, status, body, replayed FROM coffer_charge_batch(
@@ -51,6 +52,7 @@ export class ChargeBatcher {
     private readonly db: Db,
     private readonly maxBatch: number,
     private readonly maxQueued: number,
+    private readonly pipelineDepth = 2,
   ) {}
 
   charge(idem: IdempotencyContext, input: ChargeInput): Promise<Outcome> {
@@ -61,19 +63,24 @@ export class ChargeBatcher {
     const key = `${idem.apiKeyId}\u0000${input.customer}\u0000${input.balance}`;
     let queue = this.queues.get(key);
     if (!queue) {
-      queue = { items: [], running: false };
+      queue = { items: [], running: 0 };
       this.queues.set(key, queue);
     }
     const q = queue;
     this.queued++;
     return new Promise<Outcome>((resolve, reject) => {
       q.items.push({ input, idem, release, resolve, reject });
-      if (!q.running) void this.drain(key, q);
+      if (q.running < this.pipelineDepth) void this.drain(key, q);
     });
   }
 
+  /**
+   * Executes batches of one queue until it is empty. Up to `pipelineDepth` run at once: while one
+   * batch commits, the next is already waiting on the row lock in PostgreSQL, so the lock is
+   * handed over without a round trip through this process.
+   */
   private async drain(key: string, q: Queue): Promise<void> {
-    q.running = true;
+    q.running++;
     while (q.items.length > 0) {
       const batch = q.items.splice(0, this.maxBatch);
       try {
@@ -90,8 +97,8 @@ export class ChargeBatcher {
         for (const p of batch) p.release();
       }
     }
-    q.running = false;
-    this.queues.delete(key);
+    q.running--;
+    if (q.running === 0 && q.items.length === 0) this.queues.delete(key);
   }
 
   private async execute(batch: Pending[], attempt = 0): Promise<(Outcome | CofferError)[]> {

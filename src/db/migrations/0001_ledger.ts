@@ -135,6 +135,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
 // idempotency key (the key row is written in the same transaction as the money), its own
 // response and the no-overdraft rule, decided in arrival order. Statuses: 0 = the balance has no
 // account (the caller resolves 404/422); 409 with body 'reused' or 'in_use' = rendered by the caller.
+// Keys are assumed distinct within a batch (the caller guarantees it).
 const CHARGE_BATCH_FUNCTION = `
 CREATE FUNCTION coffer_charge_batch(
   p_customer text, p_balance text, p_api_key bigint, p_keys text[], p_hashes text[],
@@ -147,7 +148,8 @@ DECLARE
   v_acc accounts%ROWTYPE;
   v_customer_status text;
   v_revenue bigint;
-  v_new text[];
+  v_fresh integer;
+  v_stored integer;
   v_existing record;
   v_posted bigint;
   v_seq bigint;
@@ -158,6 +160,7 @@ DECLARE
   r_status integer[] := array_fill(0, ARRAY[v_n]);
   r_body text[] := array_fill(NULL::text, ARRAY[v_n]);
   r_replayed boolean[] := array_fill(false, ARRAY[v_n]);
+  r_seen boolean[] := array_fill(false, ARRAY[v_n]);
   i integer;
 BEGIN
   SELECT * INTO v_acc FROM accounts a WHERE a.customer_id = p_customer AND a.code = p_balance FOR UPDATE;
@@ -171,27 +174,27 @@ BEGIN
   END IF;
   SELECT c.status INTO v_customer_status FROM customers c WHERE c.id = p_customer;
 
-  WITH inserted AS (
-    INSERT INTO idempotency_keys (api_key_id, key, request_hash)
-    SELECT p_api_key, u.k, u.h FROM unnest(p_keys, p_hashes) AS u(k, h)
-    ON CONFLICT DO NOTHING
-    RETURNING key
-  )
-  SELECT coalesce(array_agg(inserted.key), '{}') INTO v_new FROM inserted;
+  -- Keys seen before are answered from their stored response (or refused if the body differs).
+  FOR v_existing IN
+    SELECT k.key, k.request_hash, k.response_status, k.response_body
+    FROM idempotency_keys k WHERE k.api_key_id = p_api_key AND k.key = ANY (p_keys)
+  LOOP
+    i := array_position(p_keys, v_existing.key);
+    r_seen[i] := true;
+    IF v_existing.request_hash <> p_hashes[i] THEN
+      r_status[i] := 409; r_body[i] := 'reused';
+    ELSIF v_existing.response_status IS NULL THEN
+      r_status[i] := 409; r_body[i] := 'in_use';
+    ELSE
+      r_status[i] := v_existing.response_status; r_body[i] := v_existing.response_body; r_replayed[i] := true;
+    END IF;
+  END LOOP;
 
   v_posted := v_acc.posted;
   v_seq := v_acc.entry_seq;
   FOR i IN 1 .. v_n LOOP
-    IF NOT (p_keys[i] = ANY (v_new)) THEN
-      SELECT k.request_hash, k.response_status, k.response_body INTO v_existing
-      FROM idempotency_keys k WHERE k.api_key_id = p_api_key AND k.key = p_keys[i];
-      IF v_existing.request_hash <> p_hashes[i] THEN
-        r_status[i] := 409; r_body[i] := 'reused';
-      ELSIF v_existing.response_status IS NULL THEN
-        r_status[i] := 409; r_body[i] := 'in_use';
-      ELSE
-        r_status[i] := v_existing.response_status; r_body[i] := v_existing.response_body; r_replayed[i] := true;
-      END IF;
+    IF r_seen[i] THEN
+      CONTINUE;
     ELSIF v_customer_status = 'frozen' THEN
       r_status[i] := 403;
       r_body[i] := json_build_object('error', json_build_object('code', 'customer_frozen',
@@ -244,10 +247,18 @@ BEGIN
     UPDATE accounts SET posted = v_posted, entry_seq = v_seq WHERE id = v_acc.id;
   END IF;
 
-  UPDATE idempotency_keys k
-  SET response_status = r_status[u.j], response_body = r_body[u.j]
-  FROM unnest(p_keys) WITH ORDINALITY AS u(key, j)
-  WHERE k.api_key_id = p_api_key AND k.key = u.key AND u.key = ANY (v_new);
+  -- New keys are stored with their answers in the same transaction as the money. A key that
+  -- another transaction stored meanwhile (same key, another balance) aborts the batch with a
+  -- serialization failure; the caller retries it and then finds the key.
+  INSERT INTO idempotency_keys (api_key_id, key, request_hash, response_status, response_body)
+  SELECT p_api_key, p_keys[g], p_hashes[g], r_status[g], r_body[g]
+  FROM generate_series(1, v_n) AS g WHERE NOT r_seen[g]
+  ON CONFLICT DO NOTHING;
+  GET DIAGNOSTICS v_stored = ROW_COUNT;
+  SELECT count(*) INTO v_fresh FROM unnest(r_seen) AS seen WHERE NOT seen;
+  IF v_stored <> v_fresh THEN
+    RAISE EXCEPTION 'an idempotency key of this batch was stored concurrently' USING ERRCODE = '40001';
+  END IF;
 
   RETURN QUERY SELECT g, r_status[g], r_body[g], r_replayed[g] FROM generate_series(1, v_n) AS g;
 END
