@@ -1,12 +1,12 @@
 import Fastify, { LogController, type FastifyInstance } from 'fastify';
-import helmet from '@fastify/helmet';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import { sql } from 'kysely';
 import { CofferError } from '../errors.js';
-import { httpDuration, httpRequests, registry } from '../metrics.js';
+import { httpDuration, registry } from '../metrics.js';
 import type { AppContext } from './context.js';
 import { registerErrorHandling } from './errors.js';
+import { securityHeaders } from './security-headers.js';
 import { v1Routes } from './v1/index.js';
 
 export interface BuildOptions {
@@ -36,20 +36,10 @@ export async function buildApp(ctx: AppContext, opts: BuildOptions = {}): Promis
     parseJson(request, body as string, done);
   });
 
-  const https = ctx.config.publicUrl.startsWith('https://');
-  await app.register(helmet, {
-    // HSTS and upgrade-insecure-requests only make sense when Coffer is served over HTTPS.
-    hsts: https,
-    contentSecurityPolicy: {
-      directives: {
-        defaultSrc: ["'self'"],
-        frameAncestors: ["'none'"],
-        imgSrc: ["'self'", 'data:'],
-        scriptSrc: ["'self'"],
-        styleSrc: ["'self'", "'unsafe-inline'"],
-        upgradeInsecureRequests: https ? [] : null,
-      },
-    },
+  const headers = securityHeaders(ctx.config.publicUrl.startsWith('https://'));
+  app.addHook('onRequest', (_request, reply, done) => {
+    reply.headers(headers);
+    done();
   });
   await app.register(swagger, {
     openapi: {
@@ -62,13 +52,14 @@ export async function buildApp(ctx: AppContext, opts: BuildOptions = {}): Promis
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
 
-  app.addHook('onRequest', async () => {
-    if (ctx.isShuttingDown()) throw new CofferError('unavailable', 'The server is shutting down; retry on another instance.');
+  app.addHook('onRequest', (_request, _reply, done) => {
+    if (ctx.isShuttingDown()) return done(new CofferError('unavailable', 'The server is shutting down; retry on another instance.'));
+    done();
   });
-  app.addHook('onResponse', async (request, reply) => {
+  app.addHook('onResponse', (request, reply, done) => {
     const route = request.routeOptions.url ?? 'unmatched';
-    httpRequests.inc({ method: request.method, route, status: String(reply.statusCode) });
-    httpDuration.observe({ method: request.method, route }, reply.elapsedTime / 1000);
+    httpDuration.observe({ method: request.method, route, status: reply.statusCode }, reply.elapsedTime / 1000);
+    done();
   });
 
   app.get('/healthz', { schema: { hide: true } }, async () => ({ status: 'ok' }));

@@ -1,53 +1,54 @@
 import crypto from 'node:crypto';
 
 const ALPHABET = '0123456789abcdefghjkmnpqrstvwxyz'; // Crockford base32, lower case
+const RANDOM_CHARS = 16; // 80 bits
+const POOL_SIZE = 4096;
 
+let pool = crypto.randomBytes(POOL_SIZE);
+let poolOffset = 0;
 let lastMs = 0;
-let lastRandom: Uint8Array = new Uint8Array(10);
+const lastRandom = new Uint8Array(RANDOM_CHARS); // base32 digits, most significant first
+
+function fillRandom(): void {
+  if (poolOffset + RANDOM_CHARS > POOL_SIZE) {
+    pool = crypto.randomBytes(POOL_SIZE);
+    poolOffset = 0;
+  }
+  for (let i = 0; i < RANDOM_CHARS; i++) lastRandom[i] = pool[poolOffset + i] & 31;
+  poolOffset += RANDOM_CHARS;
+}
+
+function incrementRandom(): void {
+  for (let i = RANDOM_CHARS - 1; i >= 0; i--) {
+    if (lastRandom[i] < 31) {
+      lastRandom[i]++;
+      return;
+    }
+    lastRandom[i] = 0;
+  }
+}
 
 /**
  * A prefixed, time-ordered id (`chg_01j9…`): 48 bits of milliseconds then 80 random bits, like a
  * ULID, so ids sort by creation time (lists page by id). Within one millisecond in one process
- * the random part increases, so ids from one process are strictly increasing.
+ * the random part is incremented, so ids from one process are strictly increasing.
  */
 export function newId(prefix: string): string {
   const now = Date.now();
-  let random: Uint8Array;
-  if (now === lastMs) {
-    random = increment(lastRandom);
-  } else {
-    random = crypto.randomBytes(10);
+  if (now === lastMs) incrementRandom();
+  else {
+    fillRandom();
     lastMs = now;
   }
-  lastRandom = random;
-  let out = '';
+  let time = '';
   let ms = now;
-  const timeChars: string[] = [];
   for (let i = 0; i < 10; i++) {
-    timeChars.push(ALPHABET[ms % 32]);
+    time = ALPHABET[ms % 32] + time;
     ms = Math.floor(ms / 32);
   }
-  out = timeChars.reverse().join('');
-  let bits = 0n;
-  for (const b of random) bits = (bits << 8n) | BigInt(b);
-  const randChars: string[] = [];
-  for (let i = 0; i < 16; i++) {
-    randChars.push(ALPHABET[Number(bits & 31n)]);
-    bits >>= 5n;
-  }
-  return `${prefix}_${out}${randChars.reverse().join('')}`;
-}
-
-function increment(bytes: Uint8Array): Uint8Array {
-  const next = Uint8Array.from(bytes);
-  for (let i = next.length - 1; i >= 0; i--) {
-    if (next[i] < 255) {
-      next[i]++;
-      return next;
-    }
-    next[i] = 0;
-  }
-  return next;
+  let random = '';
+  for (let i = 0; i < RANDOM_CHARS; i++) random += ALPHABET[lastRandom[i]];
+  return `${prefix}_${time}${random}`;
 }
 
 export const ID_PATTERN = (prefix: string): RegExp => new RegExp(`^${prefix}_[0-9a-z]{26}$`);
