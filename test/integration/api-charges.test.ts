@@ -1,24 +1,9 @@
 import { sql } from 'kysely';
 import { describe, expect, it } from 'vitest';
 import { setupHarness } from './harness.js';
+import { ISO, MAX, MISSING_CUSTOMER, expectError, expectInvalid } from './assertions.js';
 
 const h = await setupHarness();
-
-const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,3})?Z$/;
-const MISSING_CUSTOMER = 'cus_00000000000000000000000000';
-const MAX = Number.MAX_SAFE_INTEGER;
-
-function expectInvalid(res: { status: number; body: any }, field: string): void {
-  expect(res.status).toBe(400);
-  expect(res.body.error.code).toBe('invalid_request');
-  expect(res.body.error.details.fields.map((f: { field: string }) => f.field)).toContain(field);
-}
-
-function expectError(res: { status: number; body: any }, status: number, code: string): void {
-  expect(res.status).toBe(status);
-  expect(res.body.error.code).toBe(code);
-  expect(typeof res.body.error.message).toBe('string');
-}
 
 /** Balances and the wallet/sms statements: what "nothing changed" compares. */
 async function snapshot(customer: string) {

@@ -2,33 +2,18 @@ import crypto from 'node:crypto';
 import { sql } from 'kysely';
 import { describe, expect, it } from 'vitest';
 import { setupHarness } from './harness.js';
+import { ISO, MISSING_CUSTOMER, expectError, expectInvalid } from './assertions.js';
 
 const h = await setupHarness();
 // A second app configured with another platform currency and product list. It only creates and
 // reads customers (no money movements: the system-account id cache is per process).
 const eur = await setupHarness({ PLATFORM_CURRENCY: 'EUR', PRODUCTS: 'voice:Voice Minutes' });
 
-const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,3})?Z$/;
 const CUS_ID = /^cus_[0-9a-z]{26}$/;
 const ENT_ID = /^ent_[0-9a-z]+_[0-9a-z]+$/;
-const MISSING_CUSTOMER = 'cus_00000000000000000000000000';
 
 const ext = (): string => `ext-${crypto.randomUUID()}`;
 const zero = (balance: string, currency = 'USD') => ({ balance, currency, posted: 0, held: 0, available: 0 });
-
-function expectInvalid(res: { status: number; body: any }, field: string): void {
-  expect(res.status).toBe(400);
-  expect(res.body.error.code).toBe('invalid_request');
-  expect(typeof res.body.error.message).toBe('string');
-  expect(res.body.error.details.fields.map((f: { field: string }) => f.field)).toContain(field);
-}
-
-function expectError(res: { status: number; body: any }, status: number, code: string): void {
-  expect(res.status).toBe(status);
-  expect(res.body.error.code).toBe(code);
-  expect(typeof res.body.error.message).toBe('string');
-  expect(res.body.error.message.length).toBeGreaterThan(0);
-}
 
 describe('GET /v1/products', () => {
   it('lists the seeded products', async () => {

@@ -1,27 +1,12 @@
 import { sql } from 'kysely';
 import { describe, expect, it } from 'vitest';
 import { setupHarness } from './harness.js';
+import { ISO, MAX, MISSING_CUSTOMER, MISSING_HOLD, expectError, expectInvalid } from './assertions.js';
 
 const h = await setupHarness();
 
-const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,3})?Z$/;
 const HOLD_ID = /^hold_[0-9a-z]{26}$/;
-const MISSING_CUSTOMER = 'cus_00000000000000000000000000';
-const MISSING_HOLD = 'hold_00000000000000000000000000';
-const MAX = Number.MAX_SAFE_INTEGER;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-function expectInvalid(res: { status: number; body: any }, field: string): void {
-  expect(res.status).toBe(400);
-  expect(res.body.error.code).toBe('invalid_request');
-  expect(res.body.error.details.fields.map((f: { field: string }) => f.field)).toContain(field);
-}
-
-function expectError(res: { status: number; body: any }, status: number, code: string): void {
-  expect(res.status).toBe(status);
-  expect(res.body.error.code).toBe(code);
-  expect(typeof res.body.error.message).toBe('string');
-}
 
 async function snapshot(customer: string) {
   const balances = await h.call('GET', `/v1/customers/${customer}/balances`);

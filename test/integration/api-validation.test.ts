@@ -2,33 +2,11 @@ import { sql } from 'kysely';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createApiKey } from '../../src/apikeys/index.js';
 import { setupHarness } from './harness.js';
+import { MAX, MISSING_CUSTOMER, MISSING_HOLD, expectError, expectInvalid } from './assertions.js';
 
 const h = await setupHarness();
 
-const MISSING_CUSTOMER = 'cus_00000000000000000000000000';
-const MISSING_HOLD = 'hold_00000000000000000000000000';
-const MAX = Number.MAX_SAFE_INTEGER;
 const BODY_LIMIT = 64 * 1024;
-
-function expectInvalid(res: { status: number; body: any }, field: string): void {
-  expect(res.status).toBe(400);
-  expect(res.body.error.code).toBe('invalid_request');
-  expect(typeof res.body.error.message).toBe('string');
-  expect(Array.isArray(res.body.error.details.fields)).toBe(true);
-  for (const f of res.body.error.details.fields) {
-    expect(typeof f.field).toBe('string');
-    expect(typeof f.problem).toBe('string');
-  }
-  expect(res.body.error.details.fields.map((f: { field: string }) => f.field)).toContain(field);
-}
-
-function expectError(res: { status: number; body: any }, status: number, code: string): void {
-  expect(res.status).toBe(status);
-  expect(Object.keys(res.body)).toEqual(['error']);
-  expect(res.body.error.code).toBe(code);
-  expect(typeof res.body.error.message).toBe('string');
-  expect(res.body.error.message.length).toBeGreaterThan(0);
-}
 
 /** Everything a failed request could have touched. */
 async function world(customer: string, holdId: string) {
