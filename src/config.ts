@@ -98,7 +98,7 @@ export function loadConfig(env: Env = process.env): Config {
     products: parseProducts(env.PRODUCTS ?? 'whatsapp:WhatsApp,sms:SMS'),
     logLevel: env.LOG_LEVEL || 'info',
     nodeEnv,
-    databasePoolSize: intVar(env, 'DATABASE_POOL_SIZE', 20, 1, 500),
+    databasePoolSize: intVar(env, 'DATABASE_POOL_SIZE', 10, 1, 500),
     bodyLimitBytes: intVar(env, 'BODY_LIMIT_BYTES', 64 * 1024, 1024, 10 * 1024 * 1024),
     chargeBatchMax: intVar(env, 'CHARGE_BATCH_MAX', 256, 1, 5000),
     chargeQueueMax: intVar(env, 'CHARGE_QUEUE_MAX', 10_000, 1, 1_000_000),

@@ -31,7 +31,7 @@ interface Queue {
   running: number;
 }
 
-const CHARGE_BATCH_SQL = `SELECT idx, status, body, replayed FROM coffer_charge_batch(
+const CHARGE_BATCH_SQL = `SELECT r_status, r_body, r_replayed FROM coffer_charge_batch(
   $1, $2, $3, $4::text[], $5::text[], $6::bigint[], $7::text[], $8::text[], $9::jsonb[], $10::text[], $11::text[], $12)`;
 
 const RETRYABLE = new Set(['40P01', '40001']);
@@ -104,7 +104,7 @@ export class ChargeBatcher {
   private async execute(batch: Pending[], attempt = 0): Promise<(Outcome | CofferError)[]> {
     const first = batch[0];
     const { customer, balance } = first.input;
-    let rows: { idx: number; status: number; body: string | null; replayed: boolean }[];
+    let row: { r_status: number[]; r_body: (string | null)[]; r_replayed: boolean[] };
     try {
       const res = await this.pool.query({
         name: 'coffer_charge_batch',
@@ -124,20 +124,20 @@ export class ChargeBatcher {
           revenueAccountCode(balance),
         ],
       });
-      rows = res.rows;
+      row = res.rows[0];
     } catch (err) {
       const code = (err as { code?: string }).code;
       if (code && RETRYABLE.has(code) && attempt < 3) return this.execute(batch, attempt + 1);
       throw err;
     }
-    if (rows.length > 0 && rows[0].status === 0) {
+    if (row.r_status[0] === 0) {
       // The balance has no account yet: create it (enabled product) or refuse (unknown), then retry.
       if (attempt > 0) throw new Error(`account for ${customer}/${balance} still missing after creation`);
       await ensureAccounts(this.db, customer, [balance]);
       return this.execute(batch, attempt + 1);
     }
     chargeBatchSize.observe(batch.length);
-    return rows.map((r) => this.toOutcome(r));
+    return row.r_status.map((status, i) => this.toOutcome({ status, body: row.r_body[i], replayed: row.r_replayed[i] }));
   }
 
   private toOutcome(r: { status: number; body: string | null; replayed: boolean }): Outcome | CofferError {

@@ -140,12 +140,12 @@ const CHARGE_BATCH_FUNCTION = `
 CREATE FUNCTION coffer_charge_batch(
   p_customer text, p_balance text, p_api_key bigint, p_keys text[], p_hashes text[],
   p_amounts bigint[], p_currencies text[], p_descriptions text[], p_metadata jsonb[],
-  p_charge_ids text[], p_transfer_ids text[], p_revenue_code text)
-RETURNS TABLE (idx integer, status integer, body text, replayed boolean)
+  p_charge_ids text[], p_transfer_ids text[], p_revenue_code text,
+  OUT r_status integer[], OUT r_body text[], OUT r_replayed boolean[])
 LANGUAGE plpgsql AS $fn$
 DECLARE
   v_n integer := cardinality(p_keys);
-  v_acc accounts%ROWTYPE;
+  v_acc record;
   v_customer_status text;
   v_revenue bigint;
   v_fresh integer;
@@ -157,22 +157,24 @@ DECLARE
   w_idx integer[] := '{}';
   w_seq bigint[] := '{}';
   w_after bigint[] := '{}';
-  r_status integer[] := array_fill(0, ARRAY[v_n]);
-  r_body text[] := array_fill(NULL::text, ARRAY[v_n]);
-  r_replayed boolean[] := array_fill(false, ARRAY[v_n]);
   r_seen boolean[] := array_fill(false, ARRAY[v_n]);
   i integer;
 BEGIN
-  SELECT * INTO v_acc FROM accounts a WHERE a.customer_id = p_customer AND a.code = p_balance FOR UPDATE;
+  r_status := array_fill(0, ARRAY[v_n]);
+  r_body := array_fill(NULL::text, ARRAY[v_n]);
+  r_replayed := array_fill(false, ARRAY[v_n]);
+  SELECT a.*, c.status AS customer_status INTO v_acc
+  FROM accounts a JOIN customers c ON c.id = a.customer_id
+  WHERE a.customer_id = p_customer AND a.code = p_balance
+  FOR UPDATE OF a;
   IF NOT FOUND THEN
-    RETURN QUERY SELECT g, 0, NULL::text, false FROM generate_series(1, v_n) AS g;
     RETURN;
   END IF;
+  v_customer_status := v_acc.customer_status;
   IF v_acc.next_hold_expiry IS NOT NULL AND v_acc.next_hold_expiry <= now() THEN
     PERFORM coffer_expire_holds(v_acc.id);
     SELECT * INTO v_acc FROM accounts a WHERE a.id = v_acc.id;
   END IF;
-  SELECT c.status INTO v_customer_status FROM customers c WHERE c.id = p_customer;
 
   -- Keys seen before are answered from their stored response (or refused if the body differs).
   FOR v_existing IN
@@ -192,10 +194,13 @@ BEGIN
 
   v_posted := v_acc.posted;
   v_seq := v_acc.entry_seq;
+  v_fresh := 0;
   FOR i IN 1 .. v_n LOOP
     IF r_seen[i] THEN
       CONTINUE;
-    ELSIF v_customer_status = 'frozen' THEN
+    END IF;
+    v_fresh := v_fresh + 1;
+    IF v_customer_status = 'frozen' THEN
       r_status[i] := 403;
       r_body[i] := json_build_object('error', json_build_object('code', 'customer_frozen',
         'message', 'This customer is frozen: spending is blocked until the negative balance is repaid.',
@@ -255,12 +260,9 @@ BEGIN
   FROM generate_series(1, v_n) AS g WHERE NOT r_seen[g]
   ON CONFLICT DO NOTHING;
   GET DIAGNOSTICS v_stored = ROW_COUNT;
-  SELECT count(*) INTO v_fresh FROM unnest(r_seen) AS seen WHERE NOT seen;
   IF v_stored <> v_fresh THEN
     RAISE EXCEPTION 'an idempotency key of this batch was stored concurrently' USING ERRCODE = '40001';
   END IF;
-
-  RETURN QUERY SELECT g, r_status[g], r_body[g], r_replayed[g] FROM generate_series(1, v_n) AS g;
 END
 $fn$;
 `;
