@@ -86,3 +86,12 @@ describe('JSON bodies', () => {
     expect(res.body.error.code).toBe('invalid_request');
   });
 });
+
+describe('ledger history', () => {
+  it('transfers and statement entries cannot be changed or deleted', async () => {
+    const { sql } = await import('kysely');
+    await h.newCustomer({ wallet: 700 });
+    await expect(sql`UPDATE transfers SET amount = amount + 1`.execute(h.handle.db)).rejects.toThrow(/immutable/);
+    await expect(sql`DELETE FROM entries`.execute(h.handle.db)).rejects.toThrow(/immutable/);
+  });
+});

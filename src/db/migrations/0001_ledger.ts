@@ -127,6 +127,19 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     $fn$;
   `.execute(db);
 
+  // Transfers and statement entries are history: nothing may change or remove them.
+  await sql`
+    CREATE FUNCTION coffer_refuse_change() RETURNS trigger LANGUAGE plpgsql AS $fn$
+    BEGIN
+      RAISE EXCEPTION '% rows are immutable', TG_TABLE_NAME USING ERRCODE = 'restrict_violation';
+    END
+    $fn$;
+    CREATE TRIGGER transfers_immutable BEFORE UPDATE OR DELETE ON transfers
+      FOR EACH ROW EXECUTE FUNCTION coffer_refuse_change();
+    CREATE TRIGGER entries_immutable BEFORE UPDATE OR DELETE ON entries
+      FOR EACH ROW EXECUTE FUNCTION coffer_refuse_change();
+  `.execute(db);
+
   await sql.raw(CHARGE_BATCH_FUNCTION).execute(db);
 }
 
