@@ -409,3 +409,16 @@ describe('POST /v1/charges: unknown balance and products added later', () => {
     expect(await h.balance(customer, 'wallet')).toEqual({ posted: 1_000, held: 0, available: 1_000 });
   });
 });
+
+describe('charge bodies are exact JSON', () => {
+  it('quotes, backslashes, unicode and metadata survive the round trip', async () => {
+    const customer = await h.newCustomer({ wallet: 1_000 });
+    const description = 'He said "hi" \\ 你好 \n tab\t';
+    const metadata = { order: 'A-1', n: 2, ok: true, none: null };
+    const res = await h.post('/v1/charges', { customer, balance: 'wallet', amount: 10, currency: 'USD', description, metadata });
+    expect(res.status).toBe(201);
+    expect(res.body.description).toBe(description);
+    expect(res.body.metadata).toEqual(metadata);
+    expect(res.body.balance_after).toEqual({ posted: 990, held: 0, available: 990 });
+  });
+});

@@ -148,7 +148,8 @@ export async function up(db: Kysely<unknown>): Promise<void> {
 // idempotency key (the key row is written in the same transaction as the money), its own
 // response and the no-overdraft rule, decided in arrival order. Statuses: 0 = the balance has no
 // account (the caller resolves 404/422); 409 with body 'reused' or 'in_use' = rendered by the caller.
-// Keys are assumed distinct within a batch (the caller guarantees it).
+// Keys are assumed distinct within a batch (the caller guarantees it). Bodies are compact JSON
+// written with format() and to_json() (which quotes and escapes every string).
 const CHARGE_BATCH_FUNCTION = `
 CREATE FUNCTION coffer_charge_batch(
   p_customer text, p_balance text, p_api_key bigint, p_keys text[], p_hashes text[],
@@ -215,19 +216,16 @@ BEGIN
     v_fresh := v_fresh + 1;
     IF v_customer_status = 'frozen' THEN
       r_status[i] := 403;
-      r_body[i] := json_build_object('error', json_build_object('code', 'customer_frozen',
-        'message', 'This customer is frozen: spending is blocked until the negative balance is repaid.',
-        'details', json_build_object('customer', p_customer)))::text;
+      r_body[i] := format('{"error":{"code":"customer_frozen","message":"This customer is frozen: spending is blocked until the negative balance is repaid.","details":{"customer":%s}}}',
+        to_json(p_customer));
     ELSIF p_currencies[i] <> v_acc.currency THEN
       r_status[i] := 422;
-      r_body[i] := json_build_object('error', json_build_object('code', 'currency_mismatch',
-        'message', format('The charge is in %s but the customer''s balances are in %s.', p_currencies[i], v_acc.currency),
-        'details', json_build_object('expected', v_acc.currency, 'received', p_currencies[i])))::text;
+      r_body[i] := format('{"error":{"code":"currency_mismatch","message":"The amount is in %s but the customer''s balances are in %s.","details":{"expected":%s,"received":%s}}}',
+        p_currencies[i], v_acc.currency, to_json(v_acc.currency), to_json(p_currencies[i]));
     ELSIF v_posted - v_acc.held < p_amounts[i] THEN
       r_status[i] := 402;
-      r_body[i] := json_build_object('error', json_build_object('code', 'insufficient_funds',
-        'message', 'The balance does not have enough available funds for this amount.',
-        'details', json_build_object('available', v_posted - v_acc.held, 'currency', v_acc.currency)))::text;
+      r_body[i] := format('{"error":{"code":"insufficient_funds","message":"The balance does not have enough available funds for this amount.","details":{"available":%s,"currency":%s}}}',
+        v_posted - v_acc.held, to_json(v_acc.currency));
     ELSE
       v_posted := v_posted - p_amounts[i];
       v_seq := v_seq + 1;
@@ -235,12 +233,10 @@ BEGIN
       w_seq := w_seq || v_seq;
       w_after := w_after || v_posted;
       r_status[i] := 201;
-      r_body[i] := json_build_object(
-        'id', p_charge_ids[i], 'object', 'charge', 'customer', p_customer, 'balance', p_balance,
-        'amount', p_amounts[i], 'currency', p_currencies[i], 'status', 'succeeded',
-        'description', p_descriptions[i], 'metadata', p_metadata[i], 'transfer_id', p_transfer_ids[i],
-        'balance_after', json_build_object('posted', v_posted, 'held', v_acc.held, 'available', v_posted - v_acc.held),
-        'created_at', v_created)::text;
+      r_body[i] := format('{"id":%s,"object":"charge","customer":%s,"balance":%s,"amount":%s,"currency":%s,"status":"succeeded","description":%s,"metadata":%s,"transfer_id":%s,"balance_after":{"posted":%s,"held":%s,"available":%s},"created_at":"%s"}',
+        to_json(p_charge_ids[i]), to_json(p_customer), to_json(p_balance), p_amounts[i], to_json(p_currencies[i]),
+        coalesce(to_json(p_descriptions[i])::text, 'null'), coalesce(p_metadata[i]::text, 'null'), to_json(p_transfer_ids[i]),
+        v_posted, v_acc.held, v_posted - v_acc.held, v_created);
     END IF;
   END LOOP;
 
