@@ -64,8 +64,8 @@ const verdict = (ratio) => (ratio.value >= ratio.target ? 'PASS' : 'BELOW TARGET
 export function printReport(r) {
   const { pgbench, charges, ratios, machine, ledger, settings } = r;
   const rows = [
-    ['pgbench single-row UPDATE (-c 8 -j 2)', num(pgbench.singleRow.tps, 1), `avg ${num(pgbench.singleRow.latencyAvgMs, 2)}`, '', '', '', ''],
-    ['pgbench TPC-B-like (-c 8 -j 2)', num(pgbench.tpcb.tps, 1), `avg ${num(pgbench.tpcb.latencyAvgMs, 2)}`, '', '', '', ''],
+    ['pgbench single-row UPDATE (-c 8 -j 2)', num(pgbench.singleRow.tps, 1), `avg ${num(pgbench.singleRow.latencyAvgMs, 2)}`, '', `mean of ${num(pgbench.singleRow.before, 0)} before, ${num(pgbench.singleRow.after, 0)} after`, '', ''],
+    ['pgbench TPC-B-like (-c 8 -j 2)', num(pgbench.tpcb.tps, 1), `avg ${num(pgbench.tpcb.latencyAvgMs, 2)}`, '', `mean of ${num(pgbench.tpcb.before, 0)} before, ${num(pgbench.tpcb.after, 0)} after`, '', ''],
     ['POST /v1/charges, ONE hot balance', num(charges.hot.rate, 1), num(charges.hot.latencyMs.p50, 1), num(charges.hot.latencyMs.p99, 1),
       `${num(ratios.hotVsSingleRow.value, 2)}x single-row`, `>= ${ratios.hotVsSingleRow.target}x`, verdict(ratios.hotVsSingleRow)],
     [`POST /v1/charges, ${num(settings.customers)} customers`, num(charges.spread.rate, 1), num(charges.spread.latencyMs.p50, 1), num(charges.spread.latencyMs.p99, 1),

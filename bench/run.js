@@ -33,11 +33,13 @@ async function runCleanups() {
   }
 }
 
-async function measurePgbench(adminUrl, pgbenchDb) {
+async function measurePgbench(adminUrl, pgbenchDb, initialise) {
   const bin = lib.findPgbench();
   const env = lib.pgEnv(adminUrl, pgbenchDb);
-  lib.step(`pgbench: ${bin}; initialising scale 10`);
-  await lib.runProcess(bin, ['-i', '-s', '10', '-q'], { env });
+  if (initialise) {
+    lib.step(`pgbench: ${bin}; initialising scale 10`);
+    await lib.runProcess(bin, ['-i', '-s', '10', '-q'], { env });
+  }
   const scriptFile = path.join(os.tmpdir(), `coffer-bench-single-row-${process.pid}.sql`);
   fs.writeFileSync(scriptFile, 'UPDATE pgbench_accounts SET abalance = abalance + 1 WHERE aid = 1;\n');
   cleanups.push(async () => fs.rmSync(scriptFile, { force: true }));
@@ -163,7 +165,7 @@ async function main() {
   const cofferUrl = lib.withDatabase(server.adminUrl, cofferDb);
   const machine = await lib.machineInfo(cofferUrl);
 
-  const pgbench = await measurePgbench(server.adminUrl, pgbenchDb);
+  const pgbenchBefore = await measurePgbench(server.adminUrl, pgbenchDb, true);
 
   lib.step('starting coffer serve');
   const coffer = await lib.startCoffer(cofferUrl);
@@ -178,6 +180,16 @@ async function main() {
     return { customer: c.id, balance: 'wallet', amount: 1, currency: c.currency };
   });
   await coffer.stop();
+
+  // The baseline is measured before and after Coffer and averaged: this VM's speed drifts by tens
+  // of percent within minutes, and the ratio should compare like with like.
+  const pgbenchAfter = await measurePgbench(server.adminUrl, pgbenchDb, false);
+  const mean = (k) => {
+    const tps = (pgbenchBefore[k].tps + pgbenchAfter[k].tps) / 2;
+    const latencyAvgMs = (pgbenchBefore[k].latencyAvgMs + pgbenchAfter[k].latencyAvgMs) / 2;
+    return { tps, latencyAvgMs, before: pgbenchBefore[k].tps, after: pgbenchAfter[k].tps };
+  };
+  const pgbench = { binary: pgbenchBefore.binary, singleRow: mean('singleRow'), tpcb: mean('tpcb') };
 
   lib.step('checking the ledger');
   const ledger = await checkLedger(cofferUrl, {
