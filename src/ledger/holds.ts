@@ -17,7 +17,14 @@ export const HOLD_TRANSITIONS = {
   captured: [],
   voided: [],
   expired: [],
-} as const;
+} as const satisfies Record<string, readonly string[]>;
+
+type HoldStatus = keyof typeof HOLD_TRANSITIONS;
+
+function assertTransition(hold: HoldRow, to: HoldStatus): void {
+  const allowed: readonly string[] = HOLD_TRANSITIONS[hold.status as HoldStatus] ?? [];
+  if (!allowed.includes(to)) throw holdNotActive(hold);
+}
 
 export interface CreateHoldInput {
   customer: string;
@@ -66,7 +73,7 @@ const holdNotActive = (hold: HoldRow): CofferError =>
 export function captureHold(db: Db, idem: IdempotencyContext | null, holdId: string, amountMinor: bigint | null): Promise<Outcome> {
   return runIdempotent(db, idem, async (tx) => {
     const { hold, acc } = await lockHold(tx, holdId);
-    if (hold.status !== 'active') throw holdNotActive(hold);
+    assertTransition(hold, 'captured');
     const captured = amountMinor ?? hold.amount;
     if (captured > hold.amount) throw invalidRequest('amount', `must not exceed the hold amount (${hold.amount})`);
     acc.held -= hold.amount;
@@ -94,7 +101,7 @@ export function captureHold(db: Db, idem: IdempotencyContext | null, holdId: str
 export function voidHold(db: Db, idem: IdempotencyContext | null, holdId: string): Promise<Outcome> {
   return runIdempotent(db, idem, async (tx) => {
     const { hold, acc } = await lockHold(tx, holdId);
-    if (hold.status !== 'active') throw holdNotActive(hold);
+    assertTransition(hold, 'voided');
     acc.held -= hold.amount;
     await sql`UPDATE accounts SET held = ${acc.held.toString()} WHERE id = ${acc.id.toString()}`.execute(tx);
     const { rows } = await sql<HoldRow>`
