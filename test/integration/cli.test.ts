@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import fs from 'node:fs';
 import { promisify } from 'node:util';
 import path from 'node:path';
 import crypto from 'node:crypto';
@@ -93,5 +94,6 @@ describe('coffer CLI', () => {
     const customer = await h.handle.db.selectFrom('customers').select('id').where('external_id', '=', 'demo').executeTakeFirstOrThrow();
     const wallet = await h.handle.db.selectFrom('accounts').select('posted').where('customer_id', '=', customer.id).where('code', '=', 'wallet').executeTakeFirstOrThrow();
     expect(wallet.posted).toBe(10_000n);
+    fs.rmSync(dir, { recursive: true, force: true });
   });
 });
