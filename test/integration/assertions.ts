@@ -5,6 +5,17 @@ export const MISSING_CUSTOMER = 'cus_00000000000000000000000000';
 export const MISSING_HOLD = 'hold_00000000000000000000000000';
 export const MAX = Number.MAX_SAFE_INTEGER;
 
+/** Amounts the API must refuse with 400 invalid_request: unsafe, zero, negative, fractional, wrong types. */
+export const BAD_AMOUNTS: [string, unknown][] = [
+  ['MAX_SAFE_INTEGER + 1', MAX + 1],
+  ['0', 0],
+  ['-1', -1],
+  ['1.5', 1.5],
+  ['"100"', '100'],
+  ['null', null],
+  ['true', true],
+];
+
 type Res = { status: number; body: any };
 
 /** 400 invalid_request whose details.fields names `field`. */
