@@ -19,6 +19,7 @@ export interface Config {
   chargeBatchMax: number;
   chargeQueueMax: number;
   chargePipelineDepth: number;
+  chargeCallsMax: number;
   holdSweepIntervalMs: number;
   apiKeyCacheMs: number;
 }
@@ -103,6 +104,7 @@ export function loadConfig(env: Env = process.env): Config {
     chargeBatchMax: intVar(env, 'CHARGE_BATCH_MAX', 256, 1, 5000),
     chargeQueueMax: intVar(env, 'CHARGE_QUEUE_MAX', 10_000, 1, 1_000_000),
     chargePipelineDepth: intVar(env, 'CHARGE_PIPELINE_DEPTH', 2, 1, 16),
+    chargeCallsMax: intVar(env, 'CHARGE_CALLS_MAX', 4, 1, 64),
     holdSweepIntervalMs: intVar(env, 'HOLD_SWEEP_INTERVAL_MS', 30_000, 0, 86_400_000),
     apiKeyCacheMs: intVar(env, 'API_KEY_CACHE_MS', 10_000, 0, 3_600_000),
   };

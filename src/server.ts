@@ -52,7 +52,7 @@ export async function serve(config: Config, opts: { demo?: boolean } = {}): Prom
     config,
     db: handle.db,
     pool: handle.pool,
-    batcher: new ChargeBatcher(handle.pool, handle.db, config.chargeBatchMax, config.chargeQueueMax, config.chargePipelineDepth),
+    batcher: new ChargeBatcher(handle.pool, handle.db, config.chargeBatchMax, config.chargeQueueMax, config.chargePipelineDepth, config.chargeCallsMax),
     apiKeys: new ApiKeyAuthenticator(handle.db, config.apiKeyCacheMs),
     isShuttingDown: () => shuttingDown,
   };

@@ -6,6 +6,7 @@ import { newId } from '../lib/ids.js';
 import { toJson } from '../lib/json.js';
 import { chargeBatchSize, charges as chargeCounter, ledgerTransfers } from '../metrics.js';
 import { ensureAccounts } from './accounts.js';
+import { ChargeGroupCaller } from './charge-calls.js';
 import { revenueAccountCode } from './rules.js';
 
 export interface ChargeInput {
@@ -31,10 +32,6 @@ interface Queue {
   running: number;
 }
 
-const CHARGE_BATCH_SQL = `SELECT r_status, r_body, r_replayed FROM coffer_charge_batch(
-  $1, $2, $3, $4::text[], $5::text[], $6::bigint[], $7::text[], $8::text[], $9::jsonb[], $10::text[], $11::text[], $12)`;
-
-const RETRYABLE = new Set(['40P01', '40001']);
 
 /**
  * Group commit for usage charges. Charges for one balance queue here; while one transaction for
@@ -53,7 +50,12 @@ export class ChargeBatcher {
     private readonly maxBatch: number,
     private readonly maxQueued: number,
     private readonly pipelineDepth = 2,
-  ) {}
+    maxCalls = 4,
+  ) {
+    this.caller = new ChargeGroupCaller(pool, maxCalls, 64);
+  }
+
+  private readonly caller: ChargeGroupCaller;
 
   charge(idem: IdempotencyContext, input: ChargeInput): Promise<Outcome> {
     if (this.queued >= this.maxQueued) {
@@ -104,40 +106,35 @@ export class ChargeBatcher {
   private async execute(batch: Pending[], attempt = 0): Promise<(Outcome | CofferError)[]> {
     const first = batch[0];
     const { customer, balance } = first.input;
-    let row: { r_status: number[]; r_body: (string | null)[]; r_replayed: boolean[] };
-    try {
-      const res = await this.pool.query({
-        name: 'coffer_charge_batch',
-        text: CHARGE_BATCH_SQL,
-        values: [
-          customer,
-          balance,
-          first.idem.apiKeyId.toString(),
-          batch.map((p) => p.idem.key),
-          batch.map((p) => p.idem.requestHash),
-          batch.map((p) => p.input.amountMinor.toString()),
-          batch.map((p) => p.input.currency),
-          batch.map((p) => p.input.description),
-          batch.map((p) => (p.input.metadata === null ? null : JSON.stringify(p.input.metadata))),
-          batch.map(() => newId('chg')),
-          batch.map(() => newId('trf')),
-          revenueAccountCode(balance),
-        ],
-      });
-      row = res.rows[0];
-    } catch (err) {
-      const code = (err as { code?: string }).code;
-      if (code && RETRYABLE.has(code) && attempt < 3) return this.execute(batch, attempt + 1);
-      throw err;
+    const result = await this.caller.run({
+      apiKeyId: first.idem.apiKeyId,
+      customer,
+      balance,
+      revenueCode: revenueAccountCode(balance),
+      charges: batch.map((p) => ({
+        key: p.idem.key,
+        hash: p.idem.requestHash,
+        amountMinor: p.input.amountMinor,
+        currency: p.input.currency,
+        description: p.input.description,
+        metadataJson: p.input.metadata === null ? null : JSON.stringify(p.input.metadata),
+        chargeId: newId('chg'),
+        transferId: newId('trf'),
+      })),
+    });
+    if (result.status[0] === -1) {
+      // A serialization failure or deadlock (one key used on two balances at once): try again.
+      if (attempt >= 3) throw new CofferError('unavailable', 'The charge could not be committed; retry shortly.');
+      return this.execute(batch, attempt + 1);
     }
-    if (row.r_status[0] === 0) {
+    if (result.status[0] === 0) {
       // The balance has no account yet: create it (enabled product) or refuse (unknown), then retry.
       if (attempt > 0) throw new Error(`account for ${customer}/${balance} still missing after creation`);
       await ensureAccounts(this.db, customer, [balance]);
       return this.execute(batch, attempt + 1);
     }
     chargeBatchSize.observe(batch.length);
-    return row.r_status.map((status, i) => this.toOutcome({ status, body: row.r_body[i], replayed: row.r_replayed[i] }));
+    return result.status.map((status, i) => this.toOutcome({ status, body: result.body[i], replayed: result.replayed[i] }));
   }
 
   private toOutcome(r: { status: number; body: string | null; replayed: boolean }): Outcome | CofferError {

@@ -49,4 +49,25 @@ describe('hot balance: concurrent charges are group-committed without overdraft'
     expect(after.headers['idempotent-replayed']).toBe('true');
     expect(after.body).toEqual(created[0].body);
   });
+
+  it('charges on many balances at once share round trips but keep per-balance results', async () => {
+    const customers = await Promise.all(Array.from({ length: 30 }, () => h.newCustomer({ wallet: 950, products: { sms: 500 } })));
+    const requests = customers.flatMap((customer, c) =>
+      Array.from({ length: 15 }, (_, i) => {
+        const balance = i % 3 === 0 ? 'sms' : 'wallet';
+        return h.post('/v1/charges', { customer, balance, amount: 100, currency: 'USD' }, `many-${c}-${i}`).then((r) => ({ customer, balance, r }));
+      }),
+    );
+    const results = await Promise.all(requests);
+    for (const customer of customers) {
+      const mine = results.filter((x) => x.customer === customer);
+      const wallet = mine.filter((x) => x.balance === 'wallet');
+      const sms = mine.filter((x) => x.balance === 'sms');
+      expect(wallet.filter((x) => x.r.status === 201)).toHaveLength(9);
+      expect(wallet.filter((x) => x.r.status === 402)).toHaveLength(1);
+      expect(sms.filter((x) => x.r.status === 201)).toHaveLength(5);
+      expect(await h.balance(customer, 'wallet')).toEqual({ posted: 50, held: 0, available: 50 });
+      expect(await h.balance(customer, 'sms')).toEqual({ posted: 0, held: 0, available: 0 });
+    }
+  });
 });

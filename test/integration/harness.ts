@@ -48,7 +48,7 @@ export async function setupHarness(env: Record<string, string> = {}): Promise<Ha
       config,
       db: handle.db,
       pool: handle.pool,
-      batcher: new ChargeBatcher(handle.pool, handle.db, config.chargeBatchMax, config.chargeQueueMax, config.chargePipelineDepth),
+      batcher: new ChargeBatcher(handle.pool, handle.db, config.chargeBatchMax, config.chargeQueueMax, config.chargePipelineDepth, config.chargeCallsMax),
       apiKeys: new ApiKeyAuthenticator(handle.db, config.apiKeyCacheMs),
       isShuttingDown: () => false,
     },

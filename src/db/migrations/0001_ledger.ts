@@ -141,6 +141,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
   `.execute(db);
 
   await sql.raw(CHARGE_BATCH_FUNCTION).execute(db);
+  await sql.raw(CHARGE_GROUPS_PROCEDURE).execute(db);
 }
 
 // Group commit for usage charges: every charge queued on one balance is decided and written in
@@ -276,6 +277,57 @@ BEGIN
   IF v_stored <> v_fresh THEN
     RAISE EXCEPTION 'an idempotency key of this batch was stored concurrently' USING ERRCODE = '40001';
   END IF;
+END
+$fn$;
+`;
+
+// Many balances' charge batches in one round trip, each still its own transaction (one customer per
+// transaction, DESIGN.md §10): the procedure commits after every group. All but the last commit
+// are asynchronous; the last one is synchronous and has a transaction id, so its WAL flush covers
+// every earlier commit of the call (WAL is flushed in order) before the call returns — no reply is
+// sent before that, so every success is durable. A group that meets a serialization failure or a
+// deadlock reports status -1 for each of its charges and the caller retries that group alone.
+const CHARGE_GROUPS_PROCEDURE = `
+CREATE PROCEDURE coffer_charge_groups(
+  p_api_keys bigint[], p_customers text[], p_balances text[], p_revenue_codes text[], p_sizes integer[],
+  p_keys text[], p_hashes text[], p_amounts bigint[], p_currencies text[], p_descriptions text[],
+  p_metadata jsonb[], p_charge_ids text[], p_transfer_ids text[],
+  INOUT r_status integer[] DEFAULT NULL, INOUT r_body text[] DEFAULT NULL, INOUT r_replayed boolean[] DEFAULT NULL)
+LANGUAGE plpgsql AS $fn$
+DECLARE
+  v_groups integer := cardinality(p_sizes);
+  v_from integer := 1;
+  v_to integer;
+  v_status integer[];
+  v_body text[];
+  v_replayed boolean[];
+BEGIN
+  r_status := '{}';
+  r_body := '{}';
+  r_replayed := '{}';
+  FOR g IN 1 .. v_groups LOOP
+    v_to := v_from + p_sizes[g] - 1;
+    BEGIN
+      SELECT b.r_status, b.r_body, b.r_replayed INTO v_status, v_body, v_replayed
+      FROM coffer_charge_batch(p_customers[g], p_balances[g], p_api_keys[g], p_keys[v_from:v_to],
+        p_hashes[v_from:v_to], p_amounts[v_from:v_to], p_currencies[v_from:v_to], p_descriptions[v_from:v_to],
+        p_metadata[v_from:v_to], p_charge_ids[v_from:v_to], p_transfer_ids[v_from:v_to], p_revenue_codes[g]) AS b;
+    EXCEPTION WHEN serialization_failure OR deadlock_detected THEN
+      v_status := array_fill(-1, ARRAY[p_sizes[g]]);
+      v_body := array_fill(NULL::text, ARRAY[p_sizes[g]]);
+      v_replayed := array_fill(false, ARRAY[p_sizes[g]]);
+    END;
+    r_status := r_status || v_status;
+    r_body := r_body || v_body;
+    r_replayed := r_replayed || v_replayed;
+    IF g < v_groups THEN
+      PERFORM set_config('synchronous_commit', 'off', true);
+    ELSE
+      PERFORM pg_current_xact_id();
+    END IF;
+    COMMIT;
+    v_from := v_to + 1;
+  END LOOP;
 END
 $fn$;
 `;
