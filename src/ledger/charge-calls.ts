@@ -31,6 +31,12 @@ interface Waiting {
   reject: (e: unknown) => void;
 }
 
+// A lone group skips the procedure (whose in-call COMMIT costs ~15–25 % of a small batch).
+const SINGLE_SQL = `SELECT r_status, r_body, r_replayed FROM coffer_charge_batch(
+  $1, $2, $3, $4::text[], $5::text[], $6::bigint[], $7::text[], $8::text[], $9::jsonb[], $10::text[], $11::text[], $12)`;
+
+const RETRYABLE = new Set(['40001', '40P01']);
+
 const CALL_SQL = `CALL coffer_charge_groups($1::bigint[], $2::text[], $3::text[], $4::text[], $5::integer[],
   $6::text[], $7::text[], $8::bigint[], $9::text[], $10::text[], $11::jsonb[], $12::text[], $13::text[])`;
 
@@ -69,6 +75,7 @@ export class ChargeGroupCaller {
   }
 
   private async call(take: Waiting[]): Promise<void> {
+    if (take.length === 1) return this.single(take[0]);
     const groups = take.map((w) => w.group);
     const charges = groups.flatMap((g) => g.charges);
     try {
@@ -100,6 +107,40 @@ export class ChargeGroupCaller {
       }
     } catch (err) {
       for (const w of take) w.reject(err);
+    }
+  }
+
+  private async single(w: Waiting): Promise<void> {
+    const g = w.group;
+    const c = g.charges;
+    try {
+      const res = await this.pool.query({
+        name: 'coffer_charge_batch',
+        text: SINGLE_SQL,
+        values: [
+          g.customer,
+          g.balance,
+          g.apiKeyId.toString(),
+          c.map((x) => x.key),
+          c.map((x) => x.hash),
+          c.map((x) => x.amountMinor.toString()),
+          c.map((x) => x.currency),
+          c.map((x) => x.description),
+          c.map((x) => x.metadataJson),
+          c.map((x) => x.chargeId),
+          c.map((x) => x.transferId),
+          g.revenueCode,
+        ],
+      });
+      const row = res.rows[0] as { r_status: number[]; r_body: (string | null)[]; r_replayed: boolean[] };
+      w.resolve({ status: row.r_status, body: row.r_body, replayed: row.r_replayed });
+    } catch (err) {
+      const code = (err as { code?: string }).code;
+      if (code && RETRYABLE.has(code)) {
+        w.resolve({ status: c.map(() => -1), body: c.map(() => null), replayed: c.map(() => false) });
+      } else {
+        w.reject(err);
+      }
     }
   }
 }
