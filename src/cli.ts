@@ -109,8 +109,8 @@ export function main(args: string[]): void {
       if (code >= 0) process.exit(code);
     },
     (err: unknown) => {
-      const message = err instanceof ConfigError || err instanceof UsageError || err instanceof Error ? err.message : String(err);
-      process.stderr.write(`coffer: ${message.split('\n')[0] === message ? message : message}\n`);
+      const message = err instanceof Error ? err.message : String(err);
+      process.stderr.write(`coffer: ${message}\n`);
       process.exit(err instanceof UsageError ? 2 : 1);
     },
   );

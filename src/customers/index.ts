@@ -51,13 +51,13 @@ export function createCustomer(db: Db, idem: IdempotencyContext | null, input: C
       ON CONFLICT (external_id) DO NOTHING RETURNING *`.execute(tx);
     if (rows.length === 0) {
       const existing = await tx.selectFrom('customers').selectAll().where('external_id', '=', input.externalId).executeTakeFirstOrThrow();
-      return { status: 200, body: await present(tx as unknown as Db, existing as CustomerRow) };
+      return { status: 200, body: await present(tx, existing as CustomerRow) };
     }
     const customer = rows[0];
     await sql`
       INSERT INTO accounts (customer_id, code, currency)
       SELECT ${customer.id}, code, ${currency} FROM (SELECT 'wallet' AS code UNION ALL SELECT code FROM products WHERE enabled) p`.execute(tx);
-    return { status: 201, body: await present(tx as unknown as Db, customer) };
+    return { status: 201, body: await present(tx, customer) };
   });
 }
 
