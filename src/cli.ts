@@ -1,5 +1,5 @@
 import { createApiKey } from './apikeys/index.js';
-import { ConfigError, loadConfig, type Config } from './config.js';
+import { loadConfig, type Config } from './config.js';
 import { seedDemo } from './demo.js';
 import { migrateToLatest } from './db/migrate.js';
 import { verifyLedger } from './ledger/index.js';

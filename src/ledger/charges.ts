@@ -45,7 +45,7 @@ export class ChargeBatcher {
   private queued = 0;
 
   constructor(
-    private readonly pool: pg.Pool,
+    pool: pg.Pool,
     private readonly db: Db,
     private readonly maxBatch: number,
     private readonly maxQueued: number,
