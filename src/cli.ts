@@ -1,7 +1,7 @@
 import { createApiKey } from './apikeys/index.js';
 import { loadConfig, type Config } from './config.js';
 import { seedDemo } from './demo.js';
-import { migrateToLatest } from './db/migrate.js';
+import { migrateAll } from './db/migrate.js';
 import { verifyLedger } from './ledger/index.js';
 import { seedProducts } from './customers/index.js';
 import { createLogger, openConfiguredDatabase, serve } from './server.js';
@@ -30,7 +30,7 @@ async function withDatabase<T>(config: Config, fn: (db: Awaited<ReturnType<typeo
   const log = createLogger(process.env.LOG_LEVEL || 'warn');
   const { handle, embedded } = await openConfiguredDatabase(config, log);
   try {
-    await migrateToLatest(handle.db);
+    await migrateAll(handle);
     await seedProducts(handle.db, config.products);
     return await fn(handle);
   } finally {
@@ -64,7 +64,7 @@ async function run(args: string[]): Promise<number> {
       const log = createLogger('warn');
       const { handle, embedded } = await openConfiguredDatabase(config, log);
       try {
-        const applied = await migrateToLatest(handle.db);
+        const applied = await migrateAll(handle);
         console.log(applied.length ? `applied: ${applied.join(', ')}` : 'database is up to date');
       } finally {
         await handle.close();

@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { isKnownCurrency, parseMoneySetting, type Money } from './money/index.js';
+import type { BankAccount } from './providers/manual/index.js';
 
 /** One typed, validated configuration object built from the environment at start-up. */
 export interface Config {
@@ -22,6 +23,17 @@ export interface Config {
   chargeCallsMax: number;
   holdSweepIntervalMs: number;
   apiKeyCacheMs: number;
+  /** null = generated once and kept in the database */
+  sandboxWebhookSecret: string | null;
+  /** where the sandbox delivers its webhooks; null = PUBLIC_URL if set, else the listening address */
+  sandboxWebhookUrl: string | null;
+  publicUrlSet: boolean;
+  sandboxAllowProduction: boolean;
+  sandboxRetryBaseMs: number;
+  bankAccounts: Record<string, BankAccount>;
+  smtpUrl: string | null;
+  mailFrom: string;
+  jobsConcurrency: number;
 }
 
 export class ConfigError extends Error {
@@ -87,6 +99,14 @@ export function loadConfig(env: Env = process.env): Config {
   if (nodeEnv === 'production' && !sessionSecret) {
     throw new ConfigError('SESSION_SECRET', 'must be set when NODE_ENV=production');
   }
+  const sandboxAllowProduction = env.SANDBOX_ALLOW_PRODUCTION === 'true';
+  if (env.SANDBOX_ALLOW_PRODUCTION && !['true', 'false'].includes(env.SANDBOX_ALLOW_PRODUCTION)) {
+    throw new ConfigError('SANDBOX_ALLOW_PRODUCTION', 'must be "true" or "false"');
+  }
+  const sandboxWebhookUrl = env.SANDBOX_WEBHOOK_URL || null;
+  if (sandboxWebhookUrl && !/^https?:\/\//.test(sandboxWebhookUrl)) throw new ConfigError('SANDBOX_WEBHOOK_URL', 'must be an http(s) URL');
+  const smtpUrl = env.SMTP_URL || null;
+  if (smtpUrl && !/^smtps?:\/\//.test(smtpUrl)) throw new ConfigError('SMTP_URL', 'must start with smtp:// or smtps://');
   return {
     databaseUrl,
     dataDir: path.resolve(env.COFFER_DATA_DIR || '.coffer'),
@@ -107,5 +127,47 @@ export function loadConfig(env: Env = process.env): Config {
     chargeCallsMax: intVar(env, 'CHARGE_CALLS_MAX', 4, 1, 64),
     holdSweepIntervalMs: intVar(env, 'HOLD_SWEEP_INTERVAL_MS', 30_000, 0, 86_400_000),
     apiKeyCacheMs: intVar(env, 'API_KEY_CACHE_MS', 10_000, 0, 3_600_000),
+    sandboxWebhookSecret: env.SANDBOX_WEBHOOK_SECRET || null,
+    sandboxWebhookUrl,
+    publicUrlSet: Boolean(env.PUBLIC_URL),
+    sandboxAllowProduction,
+    sandboxRetryBaseMs: intVar(env, 'SANDBOX_RETRY_BASE_MS', 1000, 10, 600_000),
+    bankAccounts: parseBankAccounts(env.BANK_ACCOUNTS),
+    smtpUrl,
+    mailFrom: env.MAIL_FROM || 'Coffer <no-reply@localhost>',
+    jobsConcurrency: intVar(env, 'JOBS_CONCURRENCY', 2, 1, 64),
   };
+}
+
+/**
+ * Receiving accounts for bank transfers, per currency, as JSON:
+ * `{"CNY": {"beneficiary": "…", "bank_name": "…", "account_number": "…", "swift": "…", "branch": "…"}}`.
+ * The defaults are clearly marked samples for a demo; an operator sets their own.
+ */
+function parseBankAccounts(raw: string | undefined): Record<string, BankAccount> {
+  if (!raw) {
+    return {
+      CNY: { beneficiary: 'Example Trading (Shanghai) Co., Ltd. — SAMPLE', bank_name: 'Example Bank of China, Shanghai Branch', account_number: '6222 0000 0000 0000 000', swift: 'EXAMCNSH', branch: 'Pudong' },
+      USD: { beneficiary: 'Example Trading Ltd. — SAMPLE', bank_name: 'Example Bank N.A.', account_number: '000123456789', swift: 'EXAMUS33' },
+    };
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw);
+  } catch {
+    throw new ConfigError('BANK_ACCOUNTS', 'must be JSON: {"CNY": {"beneficiary": …, "bank_name": …, "account_number": …}}');
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new ConfigError('BANK_ACCOUNTS', 'must be a JSON object keyed by currency');
+  const out: Record<string, BankAccount> = {};
+  for (const [currency, a] of Object.entries(parsed as Record<string, Record<string, unknown>>)) {
+    if (!isKnownCurrency(currency)) throw new ConfigError('BANK_ACCOUNTS', `"${currency}" is not a known currency code`);
+    for (const field of ['beneficiary', 'bank_name', 'account_number']) {
+      if (typeof a?.[field] !== 'string' || !(a[field] as string).trim()) throw new ConfigError('BANK_ACCOUNTS', `${currency}.${field} is required`);
+    }
+    for (const field of ['swift', 'branch']) {
+      if (a[field] !== undefined && typeof a[field] !== 'string') throw new ConfigError('BANK_ACCOUNTS', `${currency}.${field} must be a string`);
+    }
+    out[currency] = { beneficiary: a.beneficiary as string, bank_name: a.bank_name as string, account_number: a.account_number as string, swift: a.swift as string | undefined, branch: a.branch as string | undefined };
+  }
+  return out;
 }

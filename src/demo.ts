@@ -5,6 +5,7 @@ import type { Config } from './config.js';
 import { createCustomer } from './customers/index.js';
 import type { DbHandle } from './db/pool.js';
 import { createGrant } from './ledger/index.js';
+import { currentRates, setRate } from './fx/index.js';
 import { formatDecimal } from './money/index.js';
 
 /**
@@ -43,11 +44,16 @@ export async function seedDemo(handle: DbHandle, config: Config): Promise<string
   const scale = currency === 'JPY' ? 1n : 100n;
   await seedGrant('wallet', 100n * scale);
   for (const p of config.products.slice(0, 1)) await seedGrant(p.code, 20n * scale);
+  // Sample rates so every method can be tried (there are no built-in rates: API.md, FX rates).
+  if ((await currentRates(db)).length === 0) {
+    for (const [quote, rate] of [['CNY', '7.20'], ['EUR', '0.92'], ['USDT', '1.00']]) await setRate(db, { base: 'USD', quote, rate, source: 'demo sample' });
+  }
   const base = `http://${config.host === '0.0.0.0' ? 'localhost' : config.host}:${config.port}`;
   return [
     `Demo customer ${customer.id} (external id "demo"), wallet ${formatDecimal(100n * scale, currency)} ${currency}` +
       (config.products[0] ? `, ${config.products[0].code} ${formatDecimal(20n * scale, currency)} ${currency}` : ''),
     `Demo API key: ${secret}`,
     `Try: curl -s -H "Authorization: Bearer ${secret}" ${base}/v1/customers/${customer.id}/balances`,
+    `Sample FX rates: 1 USD = 7.20 CNY = 0.92 EUR = 1.00 USDT (demo only; set real ones with POST /v1/fx-rates)`,
   ].join('\n');
 }

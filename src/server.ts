@@ -1,15 +1,18 @@
 import type { FastifyInstance } from 'fastify';
 import pino from 'pino';
-import { ApiKeyAuthenticator } from './apikeys/index.js';
 import type { Config } from './config.js';
 import { seedProducts } from './customers/index.js';
 import { startEmbeddedPostgres, type EmbeddedServer } from './db/embedded.js';
-import { migrateToLatest } from './db/migrate.js';
+import { migrateAll } from './db/migrate.js';
 import { openDatabase, type DbHandle } from './db/pool.js';
 import { buildApp } from './http/app.js';
-import type { AppContext } from './http/context.js';
-import { ChargeBatcher, sweepExpiredHolds } from './ledger/index.js';
+import { startJobs, type JobsRunner } from './jobs/worker.js';
+import { taskList } from './jobs/tasks.js';
+import { sweepExpiredHolds } from './ledger/index.js';
+import { createMailer } from './mail/index.js';
+import { SandboxDelivery } from './providers/index.js';
 import { seedDemo } from './demo.js';
+import { createContext } from './services.js';
 
 export type Logger = pino.Logger;
 
@@ -38,26 +41,33 @@ export async function serve(config: Config, opts: { demo?: boolean } = {}): Prom
   const { handle, embedded } = await openConfiguredDatabase(config, log);
   let shuttingDown = false;
   let demoText = '';
+  let built;
   try {
-    const applied = await migrateToLatest(handle.db);
+    const applied = await migrateAll(handle);
     if (applied.length) log.info({ applied }, 'migrations applied');
     await seedProducts(handle.db, config.products);
+    built = await createContext(handle, config, () => shuttingDown);
     if (opts.demo) demoText = await seedDemo(handle, config);
   } catch (err) {
     await handle.close();
     await embedded?.stop();
     throw err;
   }
-  const ctx: AppContext = {
-    config,
-    db: handle.db,
-    pool: handle.pool,
-    batcher: new ChargeBatcher(handle.pool, handle.db, config.chargeBatchMax, config.chargeQueueMax, config.chargePipelineDepth, config.chargeCallsMax),
-    apiKeys: new ApiKeyAuthenticator(handle.db, config.apiKeyCacheMs),
-    isShuttingDown: () => shuttingDown,
-  };
+  const { ctx, sandboxSecret } = built;
   const app = await buildApp(ctx, { logger: { level: config.logLevel } });
   const address = await app.listen({ port: config.port, host: config.host });
+  const delivery = new SandboxDelivery(handle.db, {
+    url: config.sandboxWebhookUrl ?? `${config.publicUrlSet ? config.publicUrl : address}/webhooks/sandbox`,
+    secret: sandboxSecret,
+    pollMs: 500,
+    retryBaseMs: config.sandboxRetryBaseMs,
+    timeoutMs: 10_000,
+    log,
+  });
+  delivery.start();
+  ctx.kickSandbox = () => delivery.kick();
+  const mailer = createMailer({ smtpUrl: config.smtpUrl, from: config.mailFrom, log });
+  const jobs: JobsRunner = await startJobs(handle.url, taskList({ db: handle.db, config, mailer }), { concurrency: config.jobsConcurrency, log });
   // Printed whatever the log level: scripts and tests read the address from this line.
   process.stdout.write(`Coffer listening on ${address} (public URL ${config.publicUrl}); API docs at ${address}/docs\n`);
   if (demoText) process.stdout.write(`\n${demoText}\n\n`);
@@ -76,6 +86,9 @@ export async function serve(config: Config, opts: { demo?: boolean } = {}): Prom
       shuttingDown = true;
       if (sweeper) clearInterval(sweeper);
       await app.close();
+      await delivery.stop();
+      await jobs.stop();
+      mailer.close();
       await handle.close();
       if (embedded?.owned) await embedded.stop();
       log.info('Coffer stopped');

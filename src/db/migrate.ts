@@ -1,10 +1,13 @@
 import { Migrator, sql, type Migration, type MigrationProvider } from 'kysely';
-import type { Db } from './pool.js';
+import { migrateJobs } from '../jobs/worker.js';
+import type { Db, DbHandle } from './pool.js';
 import * as m0001 from './migrations/0001_ledger.js';
+import * as m0002 from './migrations/0002_topups.js';
 
 // Migrations are listed here (not discovered on disk) so the compiled package needs no file scan.
 const MIGRATIONS: Record<string, Migration> = {
   '0001_ledger': m0001,
+  '0002_topups': m0002,
 };
 
 class StaticProvider implements MigrationProvider {
@@ -29,6 +32,13 @@ export async function migrateToLatest(db: Db): Promise<string[]> {
       await sql`SELECT pg_advisory_unlock(${MIGRATION_LOCK_ID})`.execute(conn);
     }
   });
+}
+
+/** Coffer's schema, then the job queue's (graphile-worker keeps its own, versioned the same way). */
+export async function migrateAll(handle: DbHandle): Promise<string[]> {
+  const applied = await migrateToLatest(handle.db);
+  await migrateJobs(handle.url);
+  return applied;
 }
 
 const MIGRATION_LOCK_ID = 4_242_001;

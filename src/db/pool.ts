@@ -8,6 +8,7 @@ pg.types.setTypeParser(pg.types.builtins.INT8, (value: string) => BigInt(value))
 export type Db = Kysely<Database>;
 
 export interface DbHandle {
+  url: string;
   pool: pg.Pool;
   db: Db;
   close(): Promise<void>;
@@ -26,6 +27,7 @@ export function openDatabase(url: string, poolSize: number, applicationName = 'c
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   let closed = false;
   return {
+    url,
     pool,
     db,
     async close() {

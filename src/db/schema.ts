@@ -92,6 +92,124 @@ export interface IdempotencyKeysTable {
   created_at: Timestamp;
 }
 
+export interface SettingsTable {
+  key: string;
+  value: string;
+  created_at: Timestamp;
+}
+
+export interface PaymentMethodsTable {
+  method: string;
+  provider: string;
+  enabled: boolean;
+  for_wallet: boolean;
+  for_products: boolean;
+  currencies: string[];
+  networks: string[];
+  fee_bps: number;
+  fee_fixed_minor: bigint;
+  fee_fixed_currency: string;
+  minimum_minor: bigint | null;
+  maximum_minor: bigint | null;
+  limits_currency: string;
+  processing_time: string;
+  order_ttl_seconds: number;
+  display_order: number;
+  updated_at: Timestamp;
+}
+
+export interface FxRatesTable {
+  id: Generated<bigint>;
+  base: string;
+  quote: string;
+  rate: string;
+  source: string;
+  created_at: Timestamp;
+}
+
+export type OrderStatus = 'pending' | 'processing' | 'succeeded' | 'failed' | 'expired' | 'cancelled';
+
+export interface OrdersTable {
+  id: string;
+  customer_id: string;
+  balance: string;
+  method: string;
+  provider: string;
+  status: OrderStatus;
+  needs_review: Generated<boolean>;
+  paid_late: Generated<boolean>;
+  amount: bigint;
+  fee_amount: bigint;
+  pay_amount: bigint;
+  pay_currency: string;
+  credit_amount: bigint;
+  credit_currency: string;
+  fx_base: string | null;
+  fx_quote: string | null;
+  fx_rate: string | null;
+  network: string | null;
+  received_amount: bigint | null;
+  credited_amount: bigint | null;
+  refunded_amount: Generated<bigint>;
+  refund_status: Generated<'none' | 'partial' | 'full'>;
+  provider_payment_id: string | null;
+  next_action: unknown;
+  return_url: string | null;
+  api_key_id: bigint | null;
+  expires_at: Date;
+  created_at: Date;
+  updated_at: Timestamp;
+  succeeded_at: Date | null;
+}
+
+export interface OrderTimelineTable {
+  id: Generated<bigint>;
+  order_id: string;
+  customer_id: string;
+  at: Timestamp;
+  status: string;
+  note: string;
+  actor: string;
+}
+
+export interface ProviderEventsTable {
+  provider: string;
+  event_id: string;
+  type: string;
+  order_id: string | null;
+  payload: unknown;
+  result: string;
+  received_at: Timestamp;
+}
+
+export interface SandboxPaymentsTable {
+  id: string;
+  order_id: string;
+  method: string;
+  amount: bigint;
+  currency: string;
+  network: string | null;
+  address: string | null;
+  return_url: string | null;
+  status: Generated<'requires_payment' | 'processing' | 'succeeded' | 'failed'>;
+  received_amount: bigint | null;
+  received_network: string | null;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface SandboxDeliveriesTable {
+  id: Generated<bigint>;
+  event_id: string;
+  payment_id: string;
+  body: string;
+  attempts: Generated<number>;
+  next_attempt_at: Timestamp;
+  delivered_at: Date | null;
+  last_error: string | null;
+  created_at: Timestamp;
+}
+
 export interface Database {
   products: ProductsTable;
   customers: CustomersTable;
@@ -101,4 +219,12 @@ export interface Database {
   holds: HoldsTable;
   api_keys: ApiKeysTable;
   idempotency_keys: IdempotencyKeysTable;
+  settings: SettingsTable;
+  payment_methods: PaymentMethodsTable;
+  fx_rates: FxRatesTable;
+  orders: OrdersTable;
+  order_timeline: OrderTimelineTable;
+  provider_events: ProviderEventsTable;
+  sandbox_payments: SandboxPaymentsTable;
+  sandbox_deliveries: SandboxDeliveriesTable;
 }

@@ -8,6 +8,8 @@ import type { AppContext } from './context.js';
 import { registerErrorHandling } from './errors.js';
 import { securityHeaders } from './security-headers.js';
 import { v1Routes } from './v1/index.js';
+import { sandboxRoutes } from './sandbox.js';
+import { webhookRoutes } from './webhooks.js';
 
 export interface BuildOptions {
   logger?: boolean | { level: string };
@@ -77,5 +79,7 @@ export async function buildApp(ctx: AppContext, opts: BuildOptions = {}): Promis
   });
 
   await app.register(async (scope) => v1Routes(scope, ctx), { prefix: '/v1' });
+  await app.register(async (scope) => webhookRoutes(scope, ctx));
+  await sandboxRoutes(app, { db: ctx.db, kick: () => ctx.kickSandbox() });
   return app;
 }

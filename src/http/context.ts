@@ -6,6 +6,7 @@ import type { Db } from '../db/pool.js';
 import { invalidRequest } from '../errors.js';
 import { requestHash, type IdempotencyContext, type Outcome } from '../idempotency/index.js';
 import type { ChargeBatcher } from '../ledger/index.js';
+import type { ProviderRegistry } from '../providers/index.js';
 import { toJson } from '../lib/json.js';
 
 /** What route handlers need: configuration and the use cases' dependencies. */
@@ -15,6 +16,9 @@ export interface AppContext {
   pool: pg.Pool;
   batcher: ChargeBatcher;
   apiKeys: ApiKeyAuthenticator;
+  providers: ProviderRegistry;
+  /** asks the sandbox to deliver its queued webhooks now */
+  kickSandbox(): void;
   isShuttingDown(): boolean;
 }
 

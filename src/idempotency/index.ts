@@ -112,3 +112,16 @@ async function store(tx: Transaction<Database>, idem: IdempotencyContext, status
     .where('key', '=', idem.key)
     .execute();
 }
+
+/**
+ * Replaces the stored answer of a key whose work finished in a later step (a top-up's payment is
+ * attached after its order commits), so a replay returns what the first caller finally got.
+ */
+export async function rewriteStoredResponse(db: Db, idem: IdempotencyContext, bodyText: string): Promise<void> {
+  await db
+    .updateTable('idempotency_keys')
+    .set({ response_body: bodyText })
+    .where('api_key_id', '=', idem.apiKeyId)
+    .where('key', '=', idem.key)
+    .execute();
+}

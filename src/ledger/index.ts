@@ -4,3 +4,7 @@ export { createHold, captureHold, voidHold, getHold, sweepExpiredHolds, HOLD_MAX
 export { createGrant, createWalletTransfer } from './movements.js';
 export { statement, type Page } from './statement.js';
 export { verifyLedger, type VerifyReport } from './verify.js';
+// For other use cases that move money in their own transaction (top-ups): lock, then post.
+export { lockBalance, lockBalances, systemAccount, available, type Tx, type LockedAccount } from './accounts.js';
+export { postTransfer } from './post.js';
+export { assertCanSpend, insufficientFunds } from './rules.js';

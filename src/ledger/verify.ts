@@ -79,6 +79,23 @@ export async function verifyLedger(db: Db): Promise<VerifyReport> {
         OR (h.status <> 'captured' AND count(t.id) > 0)`.execute(db);
   add(captures.rows, (r) => `hold ${r.id}: captured ${r.captured_amount} but capture transfers total ${r.transferred}`);
 
+  // Every succeeded order has exactly one credit (reference = order id) into its own balance, of
+  // the amount it records; any other order has none. The credit equals the quote unless what
+  // arrived differed from the quoted pay amount (under- or over-payment, confirmed by staff).
+  const orders = await sql<Record<string, unknown>>`
+    SELECT o.id, o.status, o.credited_amount, o.credit_amount, o.received_amount, o.pay_amount,
+           count(t.id) AS credits, coalesce(sum(t.amount), 0) AS credited,
+           bool_and(a.customer_id = o.customer_id AND a.code = o.balance) AS right_balance
+    FROM orders o
+    LEFT JOIN transfers t ON t.customer_id = o.customer_id AND t.reference = o.id
+    LEFT JOIN accounts a ON a.id = t.credit_account_id
+    GROUP BY o.id
+    HAVING (o.status = 'succeeded' AND (count(t.id) <> 1 OR coalesce(sum(t.amount), 0) <> o.credited_amount
+                                       OR NOT bool_and(a.customer_id = o.customer_id AND a.code = o.balance)
+                                       OR (o.received_amount = o.pay_amount AND o.credited_amount <> o.credit_amount)))
+        OR (o.status <> 'succeeded' AND count(t.id) > 0)`.execute(db);
+  add(orders.rows, (r) => `order ${r.id} (${r.status}): ${r.credits} credits totalling ${r.credited}, records credited ${r.credited_amount} of quoted ${r.credit_amount}`);
+
   const counts = await sql<{ accounts: bigint; transfers: bigint; entries: bigint; holds: bigint }>`
     SELECT (SELECT count(*) FROM accounts) AS accounts, (SELECT count(*) FROM transfers) AS transfers,
            (SELECT count(*) FROM entries) AS entries, (SELECT count(*) FROM holds) AS holds`.execute(db);

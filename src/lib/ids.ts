@@ -40,15 +40,30 @@ export function newId(prefix: string): string {
     fillRandom();
     lastMs = now;
   }
-  let time = '';
-  let ms = now;
-  for (let i = 0; i < 10; i++) {
-    time = ALPHABET[ms % 32] + time;
-    ms = Math.floor(ms / 32);
-  }
+  const time = encodeTime(now);
   let random = '';
   for (let i = 0; i < RANDOM_CHARS; i++) random += ALPHABET[lastRandom[i]];
   return `${prefix}_${time}${random}`;
 }
 
 export const ID_PATTERN = (prefix: string): RegExp => new RegExp(`^${prefix}_[0-9a-z]{26}$`);
+
+function encodeTime(ms: number): string {
+  let time = '';
+  for (let i = 0; i < 10; i++) {
+    time = ALPHABET[ms % 32] + time;
+    ms = Math.floor(ms / 32);
+  }
+  return time;
+}
+
+/** The creation time encoded in an id made by newId(). */
+export function idTime(id: string): Date {
+  const time = id.slice(id.indexOf('_') + 1, id.indexOf('_') + 11);
+  let ms = 0;
+  for (const c of time) ms = ms * 32 + ALPHABET.indexOf(c);
+  return new Date(ms);
+}
+
+/** The smallest id with this prefix that newId() can make at time `t` (for date filters on ids). */
+export const idLowerBound = (prefix: string, t: Date): string => `${prefix}_${encodeTime(Math.max(0, t.getTime()))}${'0'.repeat(RANDOM_CHARS)}`;

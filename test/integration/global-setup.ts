@@ -4,7 +4,7 @@ import path from 'node:path';
 import pg from 'pg';
 import type { TestProject } from 'vitest/node';
 import { startEmbeddedPostgres, type EmbeddedServer } from '../../src/db/embedded.js';
-import { migrateToLatest } from '../../src/db/migrate.js';
+import { migrateAll } from '../../src/db/migrate.js';
 import { openDatabase } from '../../src/db/pool.js';
 
 declare module 'vitest' {
@@ -38,7 +38,7 @@ export async function setup(project: TestProject): Promise<void> {
   await admin.query(`CREATE DATABASE ${templateDb}`);
   await admin.end();
   const handle = openDatabase(withDatabase(adminUrl, templateDb), 2);
-  await migrateToLatest(handle.db);
+  await migrateAll(handle);
   await handle.close();
   cleanup = async () => {
     const c = new pg.Client({ connectionString: adminUrl });

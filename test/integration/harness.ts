@@ -4,12 +4,13 @@ import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import pg from 'pg';
 import { afterAll, expect, inject } from 'vitest';
-import { ApiKeyAuthenticator, createApiKey } from '../../src/apikeys/index.js';
+import { createApiKey } from '../../src/apikeys/index.js';
 import { loadConfig, type Config } from '../../src/config.js';
 import { seedProducts } from '../../src/customers/index.js';
 import { openDatabase, type DbHandle } from '../../src/db/pool.js';
 import { buildApp } from '../../src/http/app.js';
-import { ChargeBatcher, resetSystemAccountCache, verifyLedger } from '../../src/ledger/index.js';
+import { resetSystemAccountCache, verifyLedger } from '../../src/ledger/index.js';
+import { createContext } from '../../src/services.js';
 import { withDatabase } from './global-setup.js';
 
 export interface Harness {
@@ -18,6 +19,8 @@ export interface Harness {
   config: Config;
   url: string;
   apiKey: string;
+  /** the sandbox provider's webhook key (to sign webhooks as the sandbox would) */
+  sandboxSecret: string;
   /** inject with the API key and JSON body */
   call(method: string, url: string, body?: unknown, headers?: Record<string, string>): Promise<Res>;
   post(url: string, body: unknown, idempotencyKey?: string): Promise<Res>;
@@ -43,17 +46,8 @@ export async function setupHarness(env: Record<string, string> = {}): Promise<Ha
   resetSystemAccountCache();
   const handle = openDatabase(url, 20);
   await seedProducts(handle.db, config.products);
-  const app = await buildApp(
-    {
-      config,
-      db: handle.db,
-      pool: handle.pool,
-      batcher: new ChargeBatcher(handle.pool, handle.db, config.chargeBatchMax, config.chargeQueueMax, config.chargePipelineDepth, config.chargeCallsMax),
-      apiKeys: new ApiKeyAuthenticator(handle.db, config.apiKeyCacheMs),
-      isShuttingDown: () => false,
-    },
-    { logger: false },
-  );
+  const { ctx, sandboxSecret } = await createContext(handle, config, () => false);
+  const app = await buildApp(ctx, { logger: false });
   const { secret } = await createApiKey(handle.db, 'test');
   let seq = 0;
 
@@ -80,6 +74,7 @@ export async function setupHarness(env: Record<string, string> = {}): Promise<Ha
     config,
     url,
     apiKey: secret,
+    sandboxSecret,
     call,
     post,
     async newCustomer(opts = {}) {

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { ApiKeyAuthenticator } from '../../src/apikeys/index.js';
 import { loadConfig } from '../../src/config.js';
 import { openDatabase } from '../../src/db/pool.js';
+import { ProviderRegistry } from '../../src/providers/index.js';
 import { buildApp } from '../../src/http/app.js';
 import { ChargeBatcher } from '../../src/ledger/index.js';
 import { setupHarness } from './harness.js';
@@ -50,6 +51,8 @@ describe('operations endpoints', () => {
         pool: handle.pool,
         batcher: new ChargeBatcher(handle.pool, handle.db, 10, 10),
         apiKeys: new ApiKeyAuthenticator(handle.db, 0),
+        providers: new ProviderRegistry([]),
+        kickSandbox: () => undefined,
         isShuttingDown: () => false,
       },
       { logger: false },

@@ -1,0 +1,44 @@
+import type { FastifyInstance } from 'fastify';
+import { Type, type Static } from '@sinclair/typebox';
+import { WebhookRejected } from '../providers/index.js';
+import { ingestProviderEvent } from '../topups/index.js';
+import type { AppContext } from './context.js';
+
+const Params = Type.Object({ provider: Type.String({ pattern: '^[a-z][a-z0-9_]{1,30}$' }) });
+
+/** Providers that send webhooks (the manual bank provider and the wallet have none). */
+const WEBHOOK_PROVIDERS = new Set(['sandbox', 'stripe', 'nowpayments']);
+
+/**
+ * `POST /webhooks/<provider>`: the body is kept raw (signatures are over the exact bytes), then
+ * verified and normalised by the provider and ingested exactly once. 200 = accepted or already
+ * processed; 400 = bad signature or body, nothing recorded; 503 = database down, so the
+ * provider retries later.
+ */
+export async function webhookRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', { parseAs: 'buffer' }, (_request, body, done) => done(null, body));
+
+  app.post<{ Params: Static<typeof Params> }>(
+    '/webhooks/:provider',
+    { schema: { hide: true, params: Params } },
+    async (request, reply) => {
+      const name = request.params.provider;
+      if (!WEBHOOK_PROVIDERS.has(name) || !ctx.providers.has(name)) {
+        return reply.code(404).send({ error: { code: 'not_found', message: `No webhook endpoint for provider "${name}".` } });
+      }
+      const provider = ctx.providers.get(name);
+      const raw = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
+      let event;
+      try {
+        event = await provider.parseWebhook(raw, request.headers);
+      } catch (err) {
+        if (!(err instanceof WebhookRejected)) throw err;
+        request.log.warn({ provider: name, reason: err.message }, 'webhook rejected');
+        return reply.code(400).send({ error: { code: 'invalid_request', message: `Webhook rejected: ${err.message}.` } });
+      }
+      const result = await ingestProviderEvent(ctx.db, provider, event);
+      return reply.code(200).send({ received: true, result });
+    },
+  );
+}

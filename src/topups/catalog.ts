@@ -1,0 +1,56 @@
+import type { Config } from '../config.js';
+import type { Db } from '../db/pool.js';
+import { findRate } from '../fx/index.js';
+import type { Money } from '../money/index.js';
+import { listMethods, payingCurrencies, servesBalance, type PaymentMethod } from './methods.js';
+import { convertWith } from './quote.js';
+
+export interface CatalogQuery {
+  balance: string;
+  currency: string | null;
+  /** the customer's balance currency, when the caller named a customer */
+  customerCurrency: string | null;
+}
+
+/** States an amount in `to` when a rate exists (rounded as asked), else leaves it as configured. */
+async function stated(db: Db, m: Money, to: string | null, rounding: 'up' | 'down'): Promise<{ amount: bigint; currency: string }> {
+  if (!to || to === m.currency) return { amount: m.amountMinor, currency: m.currency };
+  const rate = await findRate(db, m.currency, to);
+  return rate ? { amount: convertWith(rate, m.amountMinor, m.currency, to, rounding), currency: to } : { amount: m.amountMinor, currency: m.currency };
+}
+
+/**
+ * `GET /v1/payment-methods`: what a balance can be topped up with, in a currency. Methods that
+ * serve the balance are all listed (so a UI can explain what is missing); `available` says
+ * whether this currency can be used now: the method accepts it and, for a named customer, an FX
+ * rate to their balance currency exists. Fees and minimums are stated in the asked currency.
+ */
+export async function paymentMethodCatalog(db: Db, config: Config, q: CatalogQuery) {
+  const methods = (await listMethods(db)).filter((m) => m.enabled && servesBalance(m, q.balance));
+  const out = [];
+  for (const m of methods) out.push(await describe(db, config, m, q));
+  return out;
+}
+
+async function describe(db: Db, config: Config, m: PaymentMethod, q: CatalogQuery) {
+  const currencies = m.currencies.length === 0 && q.customerCurrency ? [q.customerCurrency] : m.currencies;
+  let available = q.currency === null || (m.currencies.length === 0 ? q.customerCurrency === null || q.currency === q.customerCurrency : currencies.includes(q.currency));
+  if (available && q.currency && q.customerCurrency && q.currency !== q.customerCurrency) {
+    available = (await findRate(db, q.currency, q.customerCurrency)) !== null;
+  }
+  const global = await stated(db, config.minTopup, q.currency, 'up');
+  const own = m.minimum ? await stated(db, m.minimum, q.currency, 'up') : null;
+  const minimum = own && own.currency === global.currency && own.amount > global.amount ? own : global;
+  return {
+    method: m.method,
+    provider: m.provider,
+    currencies: m.currencies.length === 0 ? payingCurrencies(m, q.customerCurrency ?? config.platformCurrency) : currencies,
+    ...(m.networks.length > 0 ? { networks: m.networks } : {}),
+    fee: { percent_bps: m.feeBps, fixed: await stated(db, m.feeFixed, q.currency, 'up') },
+    minimum,
+    maximum: m.maximum ? await stated(db, m.maximum, q.currency, 'down') : null,
+    processing_time: m.processingTime,
+    order_ttl_seconds: m.orderTtlSeconds,
+    available,
+  };
+}

@@ -1,0 +1,8 @@
+export { createTopup, getTopup, listTopups, filteredOrders, cancelTopup, confirmTopup, expireTopup, presentById, type TopupDeps, type TopupInput, type TopupFilters } from './orders.js';
+export { ingestProviderEvent, type IngestResult } from './ingest.js';
+export { listMethods, getMethod, seedMethods, defaultMethods, servesBalance, payingCurrencies, METHOD_NAMES, type PaymentMethod, type MethodName } from './methods.js';
+export { quoteTopup, creditFor, convertWith, type Quote } from './quote.js';
+export { ORDER_TRANSITIONS, decide, canMove, type PaymentNews } from './states.js';
+export { presentOrder, type PresentedOrder } from './present.js';
+export { paymentMethodCatalog, type CatalogQuery } from './catalog.js';
+export { ordersCsv } from './csv.js';
