@@ -2,6 +2,7 @@ import { createApiKey } from './apikeys/index.js';
 import { loadConfig, type Config } from './config.js';
 import { seedDemo } from './demo.js';
 import { migrateAll } from './db/migrate.js';
+import { currentRates, importRatesCsv } from './fx/index.js';
 import { verifyLedger } from './ledger/index.js';
 import { seedProducts } from './customers/index.js';
 import { createLogger, openConfiguredDatabase, serve } from './server.js';
@@ -12,6 +13,8 @@ const USAGE = `usage: coffer <command>
   migrate                    apply pending database migrations
   api-keys create --name N   create a platform API key; the secret is the last line printed
   ledger verify              recompute every balance from the ledger; exit 1 on any mismatch
+  fx import <file.csv>       add FX rates from lines "base,quote,rate[,source]" (all or nothing)
+  fx list                    print the current rate of every pair
   demo                       seed a demo customer with balances and print how to use it
 `;
 
@@ -92,6 +95,19 @@ async function run(args: string[]): Promise<number> {
       for (const p of report.problems) console.error(`MISMATCH ${p}`);
       console.error(`ledger verify failed: ${report.problems.length} problem(s)`);
       return 1;
+    }
+    case 'fx': {
+      if (sub === 'list') {
+        const rates = await withDatabase(config, (h) => currentRates(h.db));
+        for (const r of rates) console.log(`1 ${r.base} = ${r.rate} ${r.quote}  (${r.source}, ${r.createdAt.toISOString()})`);
+        if (rates.length === 0) console.log('no FX rates yet: add them with `coffer fx import <file.csv>` or POST /v1/fx-rates');
+        return 0;
+      }
+      if (sub !== 'import' || !args[2]) throw new UsageError('usage: coffer fx import <file.csv> | coffer fx list');
+      const file = args[2];
+      const count = await withDatabase(config, (h) => importRatesCsv(h.db, file));
+      console.log(`imported ${count} FX rate(s) from ${file}`);
+      return 0;
     }
     case 'demo': {
       const text = await withDatabase(config, (h) => seedDemo(h, config));

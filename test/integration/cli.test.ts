@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import { promisify } from 'node:util';
 import path from 'node:path';
 import crypto from 'node:crypto';
+import os from 'node:os';
 import pg from 'pg';
 import { sql } from 'kysely';
 import { describe, expect, inject, it } from 'vitest';
@@ -24,6 +25,29 @@ async function coffer(args: string[], env: Record<string, string> = {}) {
 }
 
 describe('coffer CLI', () => {
+  it('fx import adds every rate of a valid file and fx list shows the newest per pair', async () => {
+    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'coffer-fx-')), 'rates.csv');
+    fs.writeFileSync(file, 'base,quote,rate,source\nUSD,CNY,7.10,bank\nUSD,EUR,0.92\nUSD,CNY,7.20,bank\n');
+    const res = await coffer(['fx', 'import', file]);
+    expect(res.stdout).toBe(`imported 3 FX rate(s) from ${file}\n`);
+    const list = await coffer(['fx', 'list']);
+    expect(list.stdout).toContain('1 USD = 7.20 CNY  (bank,');
+    expect(list.stdout).toContain('1 USD = 0.92 EUR  (import:rates.csv,');
+    expect(list.stdout).not.toContain('7.10');
+  });
+
+  it('fx import refuses a file with one bad line and stores nothing from it', async () => {
+    const before = await h.handle.db.selectFrom('fx_rates').select((eb) => eb.fn.countAll<bigint>().as('n')).executeTakeFirstOrThrow();
+    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'coffer-fx-')), 'bad.csv');
+    fs.writeFileSync(file, 'USD,JPY,150\nUSD,XXX,1.5\n');
+    const res = await coffer(['fx', 'import', file]);
+    expect(res.code).toBe(1);
+    expect(res.stderr.trim().split('\n')).toHaveLength(1);
+    expect(res.stderr).toContain('bad.csv:2');
+    const after = await h.handle.db.selectFrom('fx_rates').select((eb) => eb.fn.countAll<bigint>().as('n')).executeTakeFirstOrThrow();
+    expect(after.n).toBe(before.n);
+  });
+
   it('api-keys create prints the secret as the last line, and the secret works', async () => {
     const res = await coffer(['api-keys', 'create', '--name', 'ci']);
     expect(res.code).toBe(0);

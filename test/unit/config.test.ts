@@ -27,6 +27,13 @@ describe('configuration', () => {
     expect(loadConfig({ PRODUCTS: '' }).products).toEqual([]);
   });
 
+  it('has sample bank accounts for CNY and USD by default, and takes the operator\'s own', () => {
+    expect(Object.keys(loadConfig({}).bankAccounts).sort()).toEqual(['CNY', 'USD']);
+    expect(loadConfig({}).bankAccounts.CNY.beneficiary).toContain('SAMPLE');
+    const own = loadConfig({ BANK_ACCOUNTS: '{"EUR":{"beneficiary":"Acme GmbH","bank_name":"Bank","account_number":"DE00 1234","swift":"BANKDEFF"}}' });
+    expect(own.bankAccounts).toEqual({ EUR: { beneficiary: 'Acme GmbH', bank_name: 'Bank', account_number: 'DE00 1234', swift: 'BANKDEFF', branch: undefined } });
+  });
+
   it.each([
     [{ PORT: 'x' }, 'PORT'],
     [{ PORT: '70000' }, 'PORT'],
@@ -40,6 +47,14 @@ describe('configuration', () => {
     [{ PUBLIC_URL: 'not a url' }, 'PUBLIC_URL'],
     [{ NODE_ENV: 'production' }, 'SESSION_SECRET'],
     [{ DATABASE_POOL_SIZE: '0' }, 'DATABASE_POOL_SIZE'],
+    [{ SANDBOX_ALLOW_PRODUCTION: 'yes' }, 'SANDBOX_ALLOW_PRODUCTION'],
+    [{ SANDBOX_WEBHOOK_URL: 'ftp://x' }, 'SANDBOX_WEBHOOK_URL'],
+    [{ SMTP_URL: 'http://mail' }, 'SMTP_URL'],
+    [{ BANK_ACCOUNTS: 'not json' }, 'BANK_ACCOUNTS'],
+    [{ BANK_ACCOUNTS: '[]' }, 'BANK_ACCOUNTS'],
+    [{ BANK_ACCOUNTS: '{"XYZ":{"beneficiary":"a","bank_name":"b","account_number":"c"}}' }, 'BANK_ACCOUNTS'],
+    [{ BANK_ACCOUNTS: '{"USD":{"beneficiary":"a","bank_name":"b"}}' }, 'BANK_ACCOUNTS'],
+    [{ SANDBOX_RETRY_BASE_MS: '1' }, 'SANDBOX_RETRY_BASE_MS'],
   ])('refuses %j naming %s', (env, variable) => {
     let error: unknown;
     try {
