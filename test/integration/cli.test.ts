@@ -7,7 +7,7 @@ import os from 'node:os';
 import pg from 'pg';
 import { sql } from 'kysely';
 import { describe, expect, inject, it } from 'vitest';
-import { setupHarness } from './harness.js';
+import { setupHarness, startServer } from './harness.js';
 import { withDatabase } from './global-setup.js';
 
 const run = promisify(execFile);
@@ -69,6 +69,20 @@ describe('coffer CLI', () => {
     const res = await coffer(['migrate'], { PORT: 'eighty' });
     expect(res.code).toBe(1);
     expect(res.stderr.trim()).toBe('coffer: PORT: must be a whole number, got "eighty"');
+  });
+
+  it('serve refuses to run the sandbox (test mode) in production unless explicitly allowed', async () => {
+    const prod = { NODE_ENV: 'production', SESSION_SECRET: 'x'.repeat(32), PORT: '0' };
+    const res = await coffer(['serve'], prod);
+    expect(res.code).toBe(1);
+    expect(res.stderr.trim().split('\n')).toHaveLength(1);
+    expect(res.stderr).toMatch(/^coffer: SANDBOX_ALLOW_PRODUCTION: the sandbox provider \(test mode\) backs card, crypto/);
+    const allowed = await startServer(h.url, { ...prod, SANDBOX_ALLOW_PRODUCTION: 'true' });
+    try {
+      expect((await fetch(`${allowed.baseUrl}/healthz`)).status).toBe(200);
+    } finally {
+      await allowed.stop();
+    }
   });
 
   it('an unreachable database is one line and a non-zero exit', async () => {
