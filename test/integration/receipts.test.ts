@@ -1,13 +1,6 @@
-import type { AddressInfo } from 'node:net';
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
-import { SMTPServer } from 'smtp-server';
 import { createMailer, receiptMessage, type ReceiptOrder } from '../../src/mail/index.js';
-
-interface Received {
-  from: string;
-  to: string[];
-  raw: string;
-}
+import { startSmtpServer } from './smtp.js';
 
 const order: ReceiptOrder = {
   id: 'ord_01jt0000000000000000000000',
@@ -23,55 +16,32 @@ const order: ReceiptOrder = {
 const customer = { email: 'ada@example.com', name: 'Ada' };
 const publicUrl = 'https://coffer.example.com';
 
-/** Undo quoted-printable (soft breaks, =XX), so assertions hold however nodemailer encodes a part. */
-const decodeQp = (s: string): string =>
-  s.replace(/=\r?\n/g, '').replace(/=([0-9A-F]{2})/g, (_, h: string) => String.fromCharCode(parseInt(h, 16)));
-
 describe('receipt e-mail over SMTP', () => {
-  const received: Received[] = [];
-  let server: SMTPServer;
-  let port: number;
+  let smtp: Awaited<ReturnType<typeof startSmtpServer>>;
 
   beforeAll(async () => {
-    server = new SMTPServer({
-      authOptional: true,
-      disabledCommands: ['STARTTLS'],
-      onData(stream, session, callback) {
-        const chunks: Buffer[] = [];
-        stream.on('data', (c: Buffer) => chunks.push(c));
-        stream.on('end', () => {
-          received.push({
-            from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '',
-            to: session.envelope.rcptTo.map((a) => a.address),
-            raw: Buffer.concat(chunks).toString('utf8'),
-          });
-          callback();
-        });
-      },
-    });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    port = (server.server.address() as AddressInfo).port;
+    smtp = await startSmtpServer();
   });
 
   afterAll(async () => {
-    await new Promise<void>((resolve) => server.close(resolve));
+    await smtp.close();
   });
 
   it('delivers the receipt with amounts, rate and order link', async () => {
-    const mailer = createMailer({ smtpUrl: `smtp://127.0.0.1:${port}`, from: 'Coffer <no-reply@coffer.test>', log: { info() {} } });
+    const mailer = createMailer({ smtpUrl: smtp.url, from: 'Coffer <no-reply@coffer.test>', log: { info() {} } });
     try {
       await mailer.send(receiptMessage(order, customer, publicUrl));
     } finally {
       mailer.close();
     }
 
-    expect(received).toHaveLength(1);
-    const msg = received[0];
+    expect(smtp.mails).toHaveLength(1);
+    const msg = smtp.mails[0];
     expect(msg.to).toEqual(['ada@example.com']);
     expect(msg.from).toBe('no-reply@coffer.test');
     const unfolded = msg.raw.replace(/\r?\n[ \t]+/g, ' ');
     expect(unfolded).toMatch(new RegExp(`^Subject: Receipt for your top-up ${order.id}\\r?$`, 'm'));
-    const body = decodeQp(msg.raw);
+    const body = msg.text;
     expect(body).toContain('72.00 CNY');
     expect(body).toContain('2.16 CNY');
     expect(body).toContain('74.16 CNY');

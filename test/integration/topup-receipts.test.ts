@@ -1,38 +1,21 @@
-import type { AddressInfo } from 'node:net';
-import { SMTPServer } from 'smtp-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { httpCall, setupHarness, startServer } from './harness.js';
+import { startSmtpServer } from './smtp.js';
 
 // The whole path: a top-up succeeds on a real `coffer serve`, the receipt job queued in the same
 // transaction runs on graphile-worker, and the mail reaches a real SMTP server.
 const h = await setupHarness();
-const mails: { to: string[]; raw: string }[] = [];
-let smtp: SMTPServer;
+let smtp: Awaited<ReturnType<typeof startSmtpServer>>;
 let server: Awaited<ReturnType<typeof startServer>>;
 
-const decodeQp = (s: string): string => s.replace(/=\r?\n/g, '').replace(/=([0-9A-F]{2})/g, (_, x: string) => String.fromCharCode(parseInt(x, 16)));
-
 beforeAll(async () => {
-  smtp = new SMTPServer({
-    authOptional: true,
-    disabledCommands: ['STARTTLS'],
-    onData(stream, session, callback) {
-      const chunks: Buffer[] = [];
-      stream.on('data', (c: Buffer) => chunks.push(c));
-      stream.on('end', () => {
-        mails.push({ to: session.envelope.rcptTo.map((a) => a.address), raw: decodeQp(Buffer.concat(chunks).toString('utf8')) });
-        callback();
-      });
-    },
-  });
-  await new Promise<void>((resolve) => smtp.listen(0, '127.0.0.1', resolve));
-  const port = (smtp.server.address() as AddressInfo).port;
-  server = await startServer(h.url, { SMTP_URL: `smtp://127.0.0.1:${port}`, MAIL_FROM: 'Billing <billing@coffer.test>', PUBLIC_URL: 'https://pay.example.com' });
+  smtp = await startSmtpServer();
+  server = await startServer(h.url, { SMTP_URL: smtp.url, MAIL_FROM: 'Billing <billing@coffer.test>', PUBLIC_URL: 'https://pay.example.com' });
 });
 
 afterAll(async () => {
   await server?.stop();
-  await new Promise<void>((resolve) => smtp.close(resolve));
+  await smtp.close();
 });
 
 const api = (method: string, url: string, body?: unknown, key?: string) => httpCall(server.baseUrl, h.apiKey, method, url, body, key);
@@ -53,14 +36,14 @@ describe('top-up receipts', () => {
     expect(bank.status).toBe(201);
     const confirmed = await api('POST', `/v1/topups/${bank.body.id}/confirm`, { amount_received: 5000 });
     expect(confirmed.status).toBe(200);
-    const mail = await until('the receipt', async () => mails.find((m) => m.raw.includes(bank.body.id)));
+    const mail = await until('the receipt', async () => smtp.mails.find((m) => m.text.includes(bank.body.id)));
     expect(mail.to).toEqual(['grace@example.com']);
-    expect(mail.raw).toContain(`Subject: Receipt for your top-up ${bank.body.id}`);
-    expect(mail.raw).toContain('50.00 USD');
-    expect(mail.raw).toContain(`https://pay.example.com/orders/${bank.body.id}`);
+    expect(mail.text).toContain(`Subject: Receipt for your top-up ${bank.body.id}`);
+    expect(mail.text).toContain('50.00 USD');
+    expect(mail.text).toContain(`https://pay.example.com/orders/${bank.body.id}`);
     // the job is keyed by order: confirming cannot happen twice, and nothing else sends another
     await new Promise((r) => setTimeout(r, 1500));
-    expect(mails.filter((m) => m.raw.includes(bank.body.id))).toHaveLength(1);
+    expect(smtp.mails.filter((m) => m.text.includes(bank.body.id))).toHaveLength(1);
   });
 
   it('an order that did not succeed sends nothing', async () => {
@@ -68,6 +51,6 @@ describe('top-up receipts', () => {
     const order = await api('POST', '/v1/topups', { customer: c.body.id, balance: 'wallet', amount: 5000, currency: 'USD', method: 'bank_transfer' }, 'r-2');
     expect((await api('POST', `/v1/topups/${order.body.id}/cancel`)).status).toBe(200);
     await new Promise((r) => setTimeout(r, 1500));
-    expect(mails.some((m) => m.raw.includes(order.body.id))).toBe(false);
+    expect(smtp.mails.some((m) => m.text.includes(order.body.id))).toBe(false);
   });
 });
