@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { ApiKeyAuthenticator } from '../../src/apikeys/index.js';
 import { loadConfig } from '../../src/config.js';
 import { openDatabase } from '../../src/db/pool.js';
-import { ProviderRegistry } from '../../src/providers/index.js';
+import { ProviderRegistry, SandboxProvider, signatureHeader } from '../../src/providers/index.js';
 import { buildApp } from '../../src/http/app.js';
 import { ChargeBatcher } from '../../src/ledger/index.js';
 import { setupHarness } from './harness.js';
@@ -51,7 +51,7 @@ describe('operations endpoints', () => {
         pool: handle.pool,
         batcher: new ChargeBatcher(handle.pool, handle.db, 10, 10),
         apiKeys: new ApiKeyAuthenticator(handle.db, 0),
-        providers: new ProviderRegistry([]),
+        providers: new ProviderRegistry([new SandboxProvider(handle.db, 'whsec_test', config.publicUrl)]),
         kickSandbox: () => undefined,
         isShuttingDown: () => false,
       },
@@ -62,6 +62,11 @@ describe('operations endpoints', () => {
       expect(res.statusCode).toBe(503);
       expect(res.json().error.code).toBe('unavailable');
       expect((await app.inject('/readyz')).statusCode).toBe(503);
+      // a correctly signed provider webhook gets 503 too, so the provider retries it later
+      const raw = JSON.stringify({ id: 'evt_1', type: 'payment.succeeded', data: { payment_id: 'sbxpay_x', amount: 1000, currency: 'USD' } });
+      const hook = await app.inject({ method: 'POST', url: '/webhooks/sandbox', headers: { 'content-type': 'application/json', 'coffer-signature': signatureHeader('whsec_test', raw) }, payload: raw });
+      expect(hook.statusCode).toBe(503);
+      expect(hook.json().error.code).toBe('unavailable');
     } finally {
       await app.close();
       await handle.close();
