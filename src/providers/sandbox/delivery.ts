@@ -65,7 +65,7 @@ export class SandboxDelivery {
       const due = await sql<{ id: string; body: string }>`
         UPDATE sandbox_deliveries
         SET attempts = attempts + 1,
-            next_attempt_at = now() + make_interval(secs => least(${MAX_BACKOFF_SECONDS}, ${this.opts.retryBaseMs / 1000} * power(2, attempts)))
+            next_attempt_at = now() + make_interval(secs => least(${MAX_BACKOFF_SECONDS}, ${this.opts.retryBaseMs / 1000} * power(2, least(attempts, 16))))
         WHERE id IN (SELECT id FROM sandbox_deliveries
                      WHERE delivered_at IS NULL AND next_attempt_at <= now()
                      ORDER BY next_attempt_at, id LIMIT ${BATCH} FOR UPDATE SKIP LOCKED)
