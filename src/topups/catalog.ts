@@ -1,6 +1,7 @@
 import type { Config } from '../config.js';
 import type { Db } from '../db/pool.js';
 import { findRate } from '../fx/index.js';
+import { unknownBalance } from '../ledger/index.js';
 import type { Money } from '../money/index.js';
 import { listMethods, payingCurrencies, servesBalance, type PaymentMethod } from './methods.js';
 import { convertWith } from './quote.js';
@@ -12,12 +13,19 @@ export interface CatalogQuery {
   customerCurrency: string | null;
 }
 
-/** States an amount in `to` when a rate exists (rounded as asked), else leaves it as configured. */
-async function stated(db: Db, m: Money, to: string | null, rounding: 'up' | 'down'): Promise<{ amount: bigint; currency: string }> {
-  if (!to || to === m.currency) return { amount: m.amountMinor, currency: m.currency };
+/**
+ * States an amount in `to` when a rate exists (rounded as asked); else leaves it as configured and
+ * says so (`stated: false`): such a currency cannot be quoted, so the method is not available in it.
+ */
+async function stated(db: Db, m: Money, to: string | null, rounding: 'up' | 'down'): Promise<{ amount: bigint; currency: string; converted: boolean }> {
+  if (!to || to === m.currency) return { amount: m.amountMinor, currency: m.currency, converted: true };
   const rate = await findRate(db, m.currency, to);
-  return rate ? { amount: convertWith(rate, m.amountMinor, m.currency, to, rounding), currency: to } : { amount: m.amountMinor, currency: m.currency };
+  return rate
+    ? { amount: convertWith(rate, m.amountMinor, m.currency, to, rounding), currency: to, converted: true }
+    : { amount: m.amountMinor, currency: m.currency, converted: false };
 }
+
+const money = (s: { amount: bigint; currency: string }) => ({ amount: s.amount, currency: s.currency });
 
 /**
  * `GET /v1/payment-methods`: what a balance can be topped up with, in a currency. Methods that
@@ -26,6 +34,10 @@ async function stated(db: Db, m: Money, to: string | null, rounding: 'up' | 'dow
  * rate to their balance currency exists. Fees and minimums are stated in the asked currency.
  */
 export async function paymentMethodCatalog(db: Db, config: Config, q: CatalogQuery) {
+  if (q.balance !== 'wallet') {
+    const product = await db.selectFrom('products').select('code').where('code', '=', q.balance).where('enabled', '=', true).executeTakeFirst();
+    if (!product) throw unknownBalance(q.balance);
+  }
   const methods = (await listMethods(db)).filter((m) => m.enabled && servesBalance(m, q.balance));
   const out = [];
   for (const m of methods) out.push(await describe(db, config, m, q));
@@ -41,14 +53,18 @@ async function describe(db: Db, config: Config, m: PaymentMethod, q: CatalogQuer
   const global = await stated(db, config.minTopup, q.currency, 'up');
   const own = m.minimum ? await stated(db, m.minimum, q.currency, 'up') : null;
   const minimum = own && own.currency === global.currency && own.amount > global.amount ? own : global;
+  const fixed = await stated(db, m.feeFixed, q.currency, 'up');
+  const maximum = m.maximum ? await stated(db, m.maximum, q.currency, 'down') : null;
+  // A top-up in this currency needs its minimum (and fee, and maximum) in it: no rate, no quote.
+  if (!global.converted || own?.converted === false || (m.feeFixed.amountMinor > 0n && !fixed.converted) || maximum?.converted === false) available = false;
   return {
     method: m.method,
     provider: m.provider,
     currencies: m.currencies.length === 0 ? payingCurrencies(m, q.customerCurrency ?? config.platformCurrency) : currencies,
     ...(m.networks.length > 0 ? { networks: m.networks } : {}),
-    fee: { percent_bps: m.feeBps, fixed: await stated(db, m.feeFixed, q.currency, 'up') },
-    minimum,
-    maximum: m.maximum ? await stated(db, m.maximum, q.currency, 'down') : null,
+    fee: { percent_bps: m.feeBps, fixed: money(fixed) },
+    minimum: money(minimum),
+    maximum: maximum ? money(maximum) : null,
     processing_time: m.processingTime,
     order_ttl_seconds: m.orderTtlSeconds,
     available,

@@ -1,7 +1,7 @@
 import type { Db } from '../db/pool.js';
 import { isoTime } from '../lib/json.js';
 import { formatDecimal } from '../money/index.js';
-import { filteredOrders, type TopupFilters } from './orders.js';
+import { expireDue, filteredOrders, type TopupFilters } from './orders.js';
 
 const PAGE = 1000;
 const COLUMNS = [
@@ -22,6 +22,7 @@ function cell(v: string | null): string {
  * pages of 1,000 and yielded page by page, so memory stays flat however many orders match.
  */
 export async function* ordersCsv(db: Db, filters: TopupFilters): AsyncGenerator<string> {
+  await expireDue(db, filters.customer);
   yield `${COLUMNS.join(',')}\n`;
   let after: string | undefined;
   for (;;) {

@@ -10,7 +10,7 @@ const h = await setupHarness();
 const db = h.handle.db;
 const customer = await h.newCustomer();
 
-// The harness does not mount the sandbox routes: a bare app with only them and the error handler.
+// A bare app with only the sandbox routes and the error handler, so the pages are tested on their own.
 let kicks = 0;
 const app = Fastify();
 registerErrorHandling(app);

@@ -89,7 +89,7 @@ export async function topupRoutes(app: FastifyInstance, ctx: AppContext): Promis
 
   app.get<{ Querystring: Static<typeof MethodsQuery> }>(
     '/payment-methods',
-    { schema: { tags: ['Top-ups'], summary: 'Payment methods for a balance and currency', querystring: MethodsQuery, response: responses({}, [400, 401, 404]) } },
+    { schema: { tags: ['Top-ups'], summary: 'Payment methods for a balance and currency', querystring: MethodsQuery, response: responses({}, [400, 401, 404, 422]) } },
     async (request, reply) => {
       const q = request.query;
       let customerCurrency: string | null = null;
