@@ -34,6 +34,10 @@ export interface Config {
   smtpUrl: string | null;
   mailFrom: string;
   jobsConcurrency: number;
+  /** Stripe backs `card` when both keys are set */
+  stripe: { secretKey: string; webhookSecret: string; apiUrl: string | null } | null;
+  /** NOWPayments backs `crypto` when both keys are set */
+  nowpayments: { apiKey: string; ipnSecret: string; apiUrl: string | null } | null;
 }
 
 export class ConfigError extends Error {
@@ -107,6 +111,8 @@ export function loadConfig(env: Env = process.env): Config {
   if (sandboxWebhookUrl && !/^https?:\/\//.test(sandboxWebhookUrl)) throw new ConfigError('SANDBOX_WEBHOOK_URL', 'must be an http(s) URL');
   const smtpUrl = env.SMTP_URL || null;
   if (smtpUrl && !/^smtps?:\/\//.test(smtpUrl)) throw new ConfigError('SMTP_URL', 'must start with smtp:// or smtps://');
+  const stripe = pairOf(env, 'STRIPE_SECRET_KEY', 'STRIPE_WEBHOOK_SECRET', 'STRIPE_API_URL');
+  const nowpayments = pairOf(env, 'NOWPAYMENTS_API_KEY', 'NOWPAYMENTS_IPN_SECRET', 'NOWPAYMENTS_API_URL');
   return {
     databaseUrl,
     dataDir: path.resolve(env.COFFER_DATA_DIR || '.coffer'),
@@ -136,6 +142,8 @@ export function loadConfig(env: Env = process.env): Config {
     smtpUrl,
     mailFrom: env.MAIL_FROM || 'Coffer <no-reply@localhost>',
     jobsConcurrency: intVar(env, 'JOBS_CONCURRENCY', 2, 1, 64),
+    stripe: stripe && { secretKey: stripe.a, webhookSecret: stripe.b, apiUrl: stripe.url },
+    nowpayments: nowpayments && { apiKey: nowpayments.a, ipnSecret: nowpayments.b, apiUrl: nowpayments.url },
   };
 }
 
@@ -170,4 +178,30 @@ function parseBankAccounts(raw: string | undefined): Record<string, BankAccount>
     out[currency] = { beneficiary: a.beneficiary as string, bank_name: a.bank_name as string, account_number: a.account_number as string, swift: a.swift as string | undefined, branch: a.branch as string | undefined };
   }
   return out;
+}
+
+/**
+ * A provider is configured by two secrets together: one alone is a half-configured provider and
+ * stops start-up, naming the one that is missing. Its API URL (tests point it at a local double)
+ * only counts with both.
+ */
+function pairOf(env: Env, a: string, b: string, urlName: string): { a: string; b: string; url: string | null } | null {
+  const va = env[a] || '';
+  const vb = env[b] || '';
+  if (!va && !vb) {
+    if (env[urlName]) throw new ConfigError(urlName, `is set but ${a} and ${b} are not`);
+    return null;
+  }
+  if (!va) throw new ConfigError(a, `must be set together with ${b}`);
+  if (!vb) throw new ConfigError(b, `must be set together with ${a}`);
+  const url = env[urlName] || null;
+  if (url) {
+    try {
+      const u = new URL(url);
+      if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new Error('not http(s)');
+    } catch {
+      throw new ConfigError(urlName, `"${url}" is not an http(s) URL`);
+    }
+  }
+  return { a: va, b: vb, url: url && url.replace(/\/$/, '') };
 }

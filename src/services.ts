@@ -3,7 +3,7 @@ import { ConfigError, type Config } from './config.js';
 import type { DbHandle } from './db/pool.js';
 import type { AppContext } from './http/context.js';
 import { ChargeBatcher } from './ledger/index.js';
-import { ManualBankProvider, ProviderRegistry, SandboxProvider } from './providers/index.js';
+import { ManualBankProvider, NowPaymentsProvider, ProviderRegistry, SandboxProvider, StripeProvider, type PaymentProvider } from './providers/index.js';
 import { sharedSecret } from './settings/index.js';
 import { listMethods, seedMethods } from './topups/index.js';
 
@@ -13,6 +13,7 @@ import { listMethods, seedMethods } from './topups/index.js';
  */
 export async function createContext(handle: DbHandle, config: Config, isShuttingDown: () => boolean): Promise<{ ctx: AppContext; sandboxSecret: string }> {
   await seedMethods(handle.db, config);
+  await resolveMethodProviders(handle.db, config);
   const methods = await listMethods(handle.db);
   const sandboxUsed = methods.some((m) => m.enabled && m.provider === 'sandbox');
   if (sandboxUsed && config.nodeEnv === 'production' && !config.sandboxAllowProduction) {
@@ -22,7 +23,14 @@ export async function createContext(handle: DbHandle, config: Config, isShutting
     );
   }
   const sandboxSecret = await sharedSecret(handle.db, 'sandbox_webhook_secret', config.sandboxWebhookSecret, 'whsec_');
-  const providers = new ProviderRegistry([new SandboxProvider(handle.db, sandboxSecret, config.publicUrl), new ManualBankProvider(config.bankAccounts)]);
+  const real: PaymentProvider[] = [];
+  if (config.stripe) real.push(new StripeProvider({ ...config.stripe, publicUrl: config.publicUrl }));
+  if (config.nowpayments) real.push(new NowPaymentsProvider({ ...config.nowpayments, publicUrl: config.publicUrl }));
+  // The sandbox stays registered even when real providers back every method: orders made while it
+  // did still receive its webhooks.
+  const providers = new ProviderRegistry([new SandboxProvider(handle.db, sandboxSecret, config.publicUrl), new ManualBankProvider(config.bankAccounts), ...real]);
+  const unknown = methods.find((m) => m.enabled && m.provider !== 'internal' && !providers.has(m.provider));
+  if (unknown) throw new ConfigError('payment_methods', `method ${unknown.method} names provider "${unknown.provider}", which is not configured`);
   const ctx: AppContext = {
     config,
     db: handle.db,
@@ -34,4 +42,15 @@ export async function createContext(handle: DbHandle, config: Config, isShutting
     isShuttingDown,
   };
   return { ctx, sandboxSecret };
+}
+
+/**
+ * Which provider backs each method: the real one when it is configured, else the sandbox. Orders
+ * keep the provider they were made with, so switching never strands a payment in flight.
+ */
+async function resolveMethodProviders(db: DbHandle['db'], config: Config): Promise<void> {
+  const wanted: Record<string, string> = { card: config.stripe ? 'stripe' : 'sandbox', crypto: config.nowpayments ? 'nowpayments' : 'sandbox' };
+  for (const [method, provider] of Object.entries(wanted)) {
+    await db.updateTable('payment_methods').set({ provider }).where('method', '=', method).where('provider', '<>', provider).execute();
+  }
 }

@@ -3,11 +3,15 @@ import { migrateJobs } from '../jobs/worker.js';
 import type { Db, DbHandle } from './pool.js';
 import * as m0001 from './migrations/0001_ledger.js';
 import * as m0002 from './migrations/0002_topups.js';
+import * as m0003 from './migrations/0003_reversals.js';
+import * as m0004 from './migrations/0004_payment_proofs.js';
 
 // Migrations are listed here (not discovered on disk) so the compiled package needs no file scan.
 const MIGRATIONS: Record<string, Migration> = {
   '0001_ledger': m0001,
   '0002_topups': m0002,
+  '0003_reversals': m0003,
+  '0004_payment_proofs': m0004,
 };
 
 class StaticProvider implements MigrationProvider {

@@ -160,6 +160,33 @@ export interface OrdersTable {
   created_at: Date;
   updated_at: Timestamp;
   succeeded_at: Date | null;
+  provider_refunded_amount: Generated<bigint>;
+}
+
+export interface DisputesTable {
+  id: string;
+  provider: string;
+  provider_dispute_id: string;
+  order_id: string;
+  customer_id: string;
+  amount: bigint;
+  currency: string;
+  debited_amount: bigint;
+  status: 'open' | 'won' | 'lost';
+  reason: string | null;
+  created_at: Timestamp;
+  closed_at: Date | null;
+}
+
+export interface PaymentProofsTable {
+  id: string;
+  order_id: string;
+  customer_id: string;
+  content_type: 'image/png' | 'image/jpeg' | 'application/pdf';
+  size_bytes: number;
+  sha256: string;
+  storage_path: string;
+  created_at: Timestamp;
 }
 
 export interface OrderTimelineTable {
@@ -227,4 +254,6 @@ export interface Database {
   provider_events: ProviderEventsTable;
   sandbox_payments: SandboxPaymentsTable;
   sandbox_deliveries: SandboxDeliveriesTable;
+  disputes: DisputesTable;
+  payment_proofs: PaymentProofsTable;
 }

@@ -43,7 +43,7 @@ export async function verifyLedger(db: Db): Promise<VerifyReport> {
   const overdraft = await sql<Record<string, unknown>>`
     SELECT a.id, a.customer_id, a.code, a.posted, a.held FROM accounts a
     WHERE a.customer_id IS NOT NULL AND a.posted - a.held < 0
-      AND NOT EXISTS (SELECT 1 FROM transfers t WHERE t.customer_id = a.customer_id AND t.kind = 'chargeback')`.execute(db);
+      AND NOT EXISTS (SELECT 1 FROM transfers t WHERE t.customer_id = a.customer_id AND t.kind IN ('chargeback', 'refund'))`.execute(db);
   add(overdraft.rows, (r) => `account ${r.id} (${r.customer_id}/${r.code}) is overdrawn: posted ${r.posted}, held ${r.held}`);
 
   const entries = await sql<Record<string, unknown>>`

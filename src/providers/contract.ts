@@ -31,7 +31,17 @@ export interface PaymentRequest {
 
 export type NextAction =
   | { type: 'redirect'; url: string }
-  | { type: 'crypto_transfer'; asset: string; network: string; address: string; amount: string; expires_at: string; simulator_url?: string }
+  | {
+      type: 'crypto_transfer';
+      asset: string;
+      network: string;
+      address: string;
+      amount: string;
+      expires_at: string;
+      /** memo / destination tag / extra id, on networks that need one beside the address */
+      memo?: string;
+      simulator_url?: string;
+    }
   | {
       type: 'bank_transfer';
       currency: string;
@@ -51,6 +61,8 @@ export interface ProviderEvent {
   eventId: string;
   type: string;
   paymentId: string | null;
+  /** our order id when the provider carries it (metadata) but not our payment id (refund, dispute events) */
+  orderId?: string | null;
   news: PaymentNews | null;
 }
 

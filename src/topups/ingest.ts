@@ -2,9 +2,10 @@ import { sql } from 'kysely';
 import type { Db } from '../db/pool.js';
 import type { PaymentProvider, ProviderEvent } from '../providers/index.js';
 import { applyNews, lockOrder } from './settle.js';
-import type { PaymentNews } from './states.js';
+import { CofferError } from '../errors.js';
+import { isReversal, type PaymentNews } from './states.js';
 
-export type IngestResult = 'processed' | 'duplicate' | 'ignored' | 'unknown_payment' | 'not_confirmed';
+export type IngestResult = 'processed' | 'duplicate' | 'ignored' | 'unknown_payment';
 
 /**
  * Verify before credit: a success is checked against the provider's own record of the payment
@@ -29,6 +30,7 @@ async function confirmedNews(provider: PaymentProvider, event: ProviderEvent): P
  */
 export async function ingestProviderEvent(db: Db, provider: PaymentProvider, event: ProviderEvent): Promise<IngestResult> {
   const verified = await confirmedNews(provider, event);
+  const settleFirst = verified && isReversal(verified) ? await overtakenSuccess(db, provider, event) : null;
   return db.transaction().execute(async (tx) => {
     const fresh = await tx
       .insertInto('provider_events')
@@ -40,23 +42,49 @@ export async function ingestProviderEvent(db: Db, provider: PaymentProvider, eve
     const record = (result: string, orderId: string | null = null) =>
       sql`UPDATE provider_events SET result = ${result.slice(0, 500)}, order_id = ${orderId}
           WHERE provider = ${provider.name} AND event_id = ${event.eventId}`.execute(tx);
-    if (!event.paymentId || !event.news) {
+    if ((!event.paymentId && !event.orderId) || !event.news) {
       await record('ignored');
       return 'ignored';
     }
-    const order = await lockOrder(tx, { provider: provider.name, paymentId: event.paymentId });
+    const found = event.paymentId ? await lockOrder(tx, { provider: provider.name, paymentId: event.paymentId }) : await lockOrder(tx, { id: event.orderId! });
+    const order = found && found.provider === provider.name ? found : null;
     if (!order) {
       await record('unknown payment');
       return 'unknown_payment';
     }
-    if (!verified) {
-      await record('not confirmed by the provider', order.id);
-      return 'not_confirmed';
+    // Not recorded, answered 503: the provider delivers the same event again later, when its own
+    // record has caught up.
+    if (!verified) throw retryLater('the provider does not confirm this payment yet');
+    let current = order;
+    const notes: string[] = [];
+    if (settleFirst && order.status !== 'succeeded') {
+      // A refund or dispute overtook the success it follows: settle the payment first, from the
+      // provider's own record, then take back what the reversal says.
+      const settled = await applyNews(tx, order, settleFirst, `provider:${provider.name}`);
+      current = settled.order;
+      notes.push(settled.note);
     }
-    const { note } = await applyNews(tx, order, verified, `provider:${provider.name}`);
-    await record(note, order.id);
+    notes.push((await applyNews(tx, current, verified, `provider:${provider.name}`)).note);
+    await record(notes.join('; '), order.id);
     return 'processed';
   });
 }
 
+/**
+ * For a refund or dispute on an order not credited yet: the provider's record of the payment, if
+ * it succeeded (its own success event is late). Read outside any transaction: provider calls never
+ * hold a lock.
+ */
+async function overtakenSuccess(db: Db, provider: PaymentProvider, event: ProviderEvent): Promise<PaymentNews | null> {
+  let q = db.selectFrom('orders').select(['status', 'provider', 'provider_payment_id']);
+  q = event.paymentId ? q.where('provider', '=', provider.name).where('provider_payment_id', '=', event.paymentId) : q.where('id', '=', event.orderId ?? '');
+  const o = await q.executeTakeFirst();
+  if (!o || o.status === 'succeeded' || o.provider !== provider.name || !o.provider_payment_id) return null;
+  const state = await provider.retrievePayment(o.provider_payment_id);
+  if (!state || state.status !== 'succeeded' || state.amountMinor === null) return null;
+  return { kind: 'succeeded', amountMinor: state.amountMinor, currency: state.currency, network: state.network };
+}
+
 const bigintToString = (_k: string, v: unknown) => (typeof v === 'bigint' ? v.toString() : v);
+
+const retryLater = (why: string): CofferError => new CofferError('unavailable', `Not accepted yet: ${why}; deliver it again later.`);

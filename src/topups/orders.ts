@@ -157,7 +157,8 @@ async function payFromWallet(tx: Tx, input: TopupInput, m: PaymentMethod, q: Quo
 
 async function attachPayment(deps: TopupDeps, orderId: string): Promise<PresentedOrder> {
   const o = await deps.db.selectFrom('orders').selectAll().where('id', '=', orderId).executeTakeFirstOrThrow();
-  if (o.provider_payment_id === null && o.status === 'pending') {
+  // A payment id that another order already has (a bank reference drawn twice) is drawn again.
+  for (let attempt = 0; o.provider_payment_id === null && o.status === 'pending'; attempt++) {
     let created;
     try {
       created = await deps.providers.get(o.provider).createPayment({
@@ -173,12 +174,17 @@ async function attachPayment(deps: TopupDeps, orderId: string): Promise<Presente
     } catch (err) {
       throw new CofferError('unavailable', `The payment provider could not start this payment; retry with the same Idempotency-Key. (${err instanceof Error ? err.message : String(err)})`.slice(0, 500));
     }
-    await deps.db
-      .updateTable('orders')
-      .set({ provider_payment_id: created.paymentId, next_action: created.nextAction === null ? null : JSON.stringify(created.nextAction), updated_at: sql`now()` })
-      .where('id', '=', o.id)
-      .where('provider_payment_id', 'is', null)
-      .execute();
+    try {
+      await deps.db
+        .updateTable('orders')
+        .set({ provider_payment_id: created.paymentId, next_action: created.nextAction === null ? null : JSON.stringify(created.nextAction), updated_at: sql`now()` })
+        .where('id', '=', o.id)
+        .where('provider_payment_id', 'is', null)
+        .execute();
+      break;
+    } catch (err) {
+      if ((err as { constraint?: string }).constraint !== 'orders_provider_payment_key' || attempt >= 2) throw err;
+    }
   }
   return presentById(deps.db, orderId);
 }

@@ -1,23 +1,14 @@
 import assert from 'node:assert/strict';
-import { sql, type Selectable } from 'kysely';
-import type { Database, OrdersTable, OrderStatus } from '../db/schema.js';
+import { sql } from 'kysely';
+import type { OrderStatus } from '../db/schema.js';
 import { addJob } from '../jobs/queue.js';
 import { lockBalance, lockBalances, postTransfer, systemAccount, type Tx } from '../ledger/index.js';
 import { creditFor } from './quote.js';
-import { canMove, decide, type PaymentNews } from './states.js';
+import { applyReversal, unfreezeIfRepaid } from './reversals.js';
+import { addTimeline, type OrderRow } from './store.js';
+import { canMove, decide, isReversal, type PaymentNews } from './states.js';
 
-export type OrderRow = Selectable<OrdersTable> & { due: boolean };
-
-/** Locks an order row (always before any balance row: one lock order everywhere, no deadlocks). */
-export async function lockOrder(tx: Tx, where: { id: string } | { provider: string; paymentId: string }): Promise<OrderRow | null> {
-  let q = tx.selectFrom('orders').selectAll().select(sql<boolean>`expires_at <= now()`.as('due'));
-  q = 'id' in where ? q.where('id', '=', where.id) : q.where('provider', '=', where.provider).where('provider_payment_id', '=', where.paymentId);
-  return (await q.forUpdate().executeTakeFirst()) ?? null;
-}
-
-export async function addTimeline(tx: Tx, order: { id: string; customer_id: string }, status: string, note: string, actor: string): Promise<void> {
-  await tx.insertInto('order_timeline').values({ order_id: order.id, customer_id: order.customer_id, status, note, actor }).execute();
-}
+export { addTimeline, lockOrder, type OrderRow } from './store.js';
 
 type OrderPatch = Partial<Pick<OrderRow, 'needs_review' | 'paid_late' | 'received_amount' | 'credited_amount' | 'succeeded_at'>>;
 
@@ -61,11 +52,14 @@ export async function creditOrder(tx: Tx, order: OrderRow, paidMinor: bigint, no
   const creditMinor = creditFor(paidMinor, quote);
   assert.ok(creditMinor > 0n, `order ${order.id}: nothing to credit for ${paidMinor}`);
   const common = { customerId: order.customer_id, kind: 'topup' as const, displayReference: order.id, objectId: order.id };
+  let frozen: boolean;
   if (order.method === 'balance') {
     const accounts = await lockBalances(tx, order.customer_id, ['wallet', order.balance]);
+    frozen = accounts.get('wallet')!.customerStatus === 'frozen';
     await postTransfer(tx, { ...common, debit: accounts.get('wallet')!, credit: accounts.get(order.balance)!, amountMinor: creditMinor, currency: order.credit_currency, reference: order.id });
   } else {
     const account = await lockBalance(tx, order.customer_id, order.balance);
+    frozen = account.customerStatus === 'frozen';
     const clearing = await systemAccount(tx, `clearing:${order.provider}`, order.pay_currency);
     if (order.fee_amount > 0n) {
       const fees = await systemAccount(tx, 'fees', order.pay_currency);
@@ -89,13 +83,16 @@ export async function creditOrder(tx: Tx, order: OrderRow, paidMinor: bigint, no
     actor,
   );
   await addJob(tx, 'topup_receipt', { order: order.id }, { jobKey: `receipt:${order.id}` });
+  // A top-up that brings a frozen customer's balances back to zero or above ends the freeze.
+  if (frozen && (await unfreezeIfRepaid(tx, order.customer_id))) await addTimeline(tx, order, 'succeeded', 'Nothing is owed any more: the customer is unfrozen', actor);
   return done;
 }
 
 /** Applies a provider's news to a locked order: expiry first, then the decision table. */
 export async function applyNews(tx: Tx, locked: OrderRow, news: PaymentNews, actor: string): Promise<{ order: OrderRow; note: string }> {
+  if (isReversal(news)) return { order: locked, note: await applyReversal(tx, locked, news, actor) };
   const order = await expireIfDue(tx, locked, actor);
-  const d = decide({ status: order.status, payMinor: order.pay_amount, payCurrency: order.pay_currency, network: order.network }, news);
+  const d = decide({ status: order.status, payMinor: order.pay_amount, payCurrency: order.pay_currency, network: order.network, receivedMinor: order.received_amount }, news);
   if (d.creditPaidMinor !== null) {
     return { order: await creditOrder(tx, order, d.creditPaidMinor, d.note, actor, d.paidLate), note: d.note };
   }

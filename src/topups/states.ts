@@ -21,13 +21,26 @@ export const canMove = (from: OrderStatus, to: OrderStatus): boolean => ORDER_TR
 export type PaymentNews =
   | { kind: 'processing' }
   | { kind: 'failed'; reason: string }
-  | { kind: 'succeeded'; amountMinor: bigint; currency: string; network: string | null };
+  | { kind: 'expired' }
+  | { kind: 'succeeded'; amountMinor: bigint; currency: string; network: string | null }
+  | ReversalNews;
+
+/** Money going back after success: handled by reversals.ts, not by the status table. */
+export type ReversalNews =
+  /** the provider's cumulative refunded total for this payment, in the paying currency */
+  | { kind: 'refunded'; totalRefundedMinor: bigint; currency: string }
+  | { kind: 'dispute_opened'; disputeId: string; amountMinor: bigint; currency: string; reason: string }
+  | { kind: 'dispute_closed'; disputeId: string; won: boolean };
+
+export const isReversal = (n: PaymentNews): n is ReversalNews => n.kind === 'refunded' || n.kind === 'dispute_opened' || n.kind === 'dispute_closed';
 
 export interface OrderFacts {
   status: OrderStatus;
   payMinor: bigint;
   payCurrency: string;
   network: string | null;
+  /** what arrived, once known */
+  receivedMinor?: bigint | null;
 }
 
 /** What to do with an order: move it (or not), flag it for review, credit what arrived. */
@@ -47,6 +60,12 @@ const stay = (note: string, needsReview = false): Decision => ({ to: null, needs
 
 /** Decides, from the order as it is now, what a piece of payment news does to it. */
 export function decide(order: OrderFacts, news: PaymentNews): Decision {
+  if (isReversal(news)) return stay(`${news.kind} is not a status change`);
+  if (news.kind === 'expired') {
+    return order.status === 'pending'
+      ? { ...stay('The provider expired the payment'), to: 'expired' }
+      : stay(`Payment expiry reported while ${order.status}; no change`);
+  }
   if (news.kind === 'processing') {
     return order.status === 'pending'
       ? { ...stay('Payment seen; waiting for confirmation'), to: 'processing' }
@@ -59,6 +78,9 @@ export function decide(order: OrderFacts, news: PaymentNews): Decision {
   }
   const received = news.amountMinor;
   if (order.status === 'succeeded') {
+    // The success of the payment already credited, reported again (another event of the same
+    // payment): nothing new. A different amount is another payment: staff look at it.
+    if (order.receivedMinor === received && news.currency === order.payCurrency) return stay('This payment was already credited; no change');
     return { ...stay('Another payment arrived after the order succeeded; it needs review', true), receivedMinor: received };
   }
   const late = LATE.has(order.status);

@@ -194,18 +194,22 @@ describe('card', () => {
     const o = await created(cardBody(customer, 5000));
     const pid = o.provider.payment_id;
     const claim = (amount: number) => JSON.stringify({ id: newId('evt'), type: 'payment.succeeded', data: { payment_id: pid, amount, currency: 'USD' } });
-    // not paid on the sandbox yet: the event is recorded but changes nothing
-    expect((await webhookRaw(claim(5175))).body).toEqual({ received: true, result: 'not_confirmed' });
+    // not paid on the sandbox yet: 503 so the provider delivers it again later; nothing recorded
+    const early = await webhookRaw(claim(5175));
+    expect(early.status).toBe(503);
+    expect(early.body.error.code).toBe('unavailable');
+    expect(await h.handle.db.selectFrom('provider_events').select('event_id').where('order_id', '=', o.id).execute()).toEqual([]);
     expect((await get(o.id)).body.status).toBe('pending');
     // paid 5175 on the sandbox; an event claiming 999999 is credited for what the provider holds
     await payCard(pid);
     expect((await webhookRaw(claim(999_999))).body).toEqual({ received: true, result: 'processed' });
     expect((await get(o.id)).body).toMatchObject({ status: 'succeeded', received: { amount: 5175, currency: 'USD' }, credited: { amount: 5000, currency: 'USD' } });
-    // the sandbox's own queued event now arrives: news after succeeded → review, no second credit
+    // the sandbox's own queued event for the same payment now arrives: already credited, no change
     expect(await deliver(pid)).toEqual(['processed']);
     const after = (await get(o.id)).body;
-    expect(after).toMatchObject({ status: 'succeeded', needs_review: true, credited: { amount: 5000, currency: 'USD' } });
-    expect(timelineOf(after).at(-1)).toEqual(['succeeded', 'Another payment arrived after the order succeeded; it needs review', 'provider:sandbox']);
+    expect(after).toMatchObject({ status: 'succeeded', needs_review: false, credited: { amount: 5000, currency: 'USD' } });
+    const recorded = await h.handle.db.selectFrom('provider_events').select('result').where('order_id', '=', o.id).orderBy('received_at').execute();
+    expect(recorded.at(-1)!.result).toBe('This payment was already credited; no change');
     expect((await h.balance(customer, 'wallet')).posted).toBe(5000);
   });
 

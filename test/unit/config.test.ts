@@ -67,3 +67,39 @@ describe('configuration', () => {
     expect((error as Error).message.startsWith(`${variable}: `)).toBe(true);
   });
 });
+
+describe('NOWPayments configuration', () => {
+  const refusal = (env: Record<string, string>): ConfigError => {
+    try {
+      loadConfig(env);
+    } catch (err) {
+      return err as ConfigError;
+    }
+    throw new Error('expected a ConfigError');
+  };
+
+  it('is off unless both keys are set', () => {
+    expect(loadConfig({}).nowpayments).toBeNull();
+  });
+
+  it('is on with both keys; the API URL defaults to NOWPayments’ own and may point elsewhere', () => {
+    expect(loadConfig({ NOWPAYMENTS_API_KEY: 'np_x', NOWPAYMENTS_IPN_SECRET: 'ipn_x' }).nowpayments).toEqual({ apiKey: 'np_x', ipnSecret: 'ipn_x', apiUrl: null });
+    expect(loadConfig({ NOWPAYMENTS_API_KEY: 'np_x', NOWPAYMENTS_IPN_SECRET: 'ipn_x', NOWPAYMENTS_API_URL: 'https://api-sandbox.nowpayments.io/' }).nowpayments?.apiUrl).toBe(
+      'https://api-sandbox.nowpayments.io',
+    );
+  });
+
+  it.each([
+    [{ NOWPAYMENTS_API_KEY: 'np_x' }, 'NOWPAYMENTS_IPN_SECRET'],
+    [{ NOWPAYMENTS_IPN_SECRET: 'ipn_x' }, 'NOWPAYMENTS_API_KEY'],
+    [{ NOWPAYMENTS_API_URL: 'http://127.0.0.1:1' }, 'NOWPAYMENTS_API_URL'],
+    [{ NOWPAYMENTS_API_KEY: 'np_x', NOWPAYMENTS_IPN_SECRET: 'ipn_x', NOWPAYMENTS_API_URL: 'ftp://x' }, 'NOWPAYMENTS_API_URL'],
+  ])('refuses %j naming %s, without echoing a secret', (env, variable) => {
+    const err = refusal(env);
+    expect(err).toBeInstanceOf(ConfigError);
+    expect(err.variable).toBe(variable);
+    expect(err.message.startsWith(`${variable}: `)).toBe(true);
+    expect(err.message).not.toContain('np_x');
+    expect(err.message).not.toContain('ipn_x');
+  });
+});

@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { CofferError } from '../../errors.js';
 import type { AppContext } from '../context.js';
 import { customerRoutes } from './customers.js';
+import { proofRoutes } from './proofs.js';
 import { topupRoutes } from './topups.js';
 import { usageRoutes } from './usage.js';
 
@@ -21,4 +22,5 @@ export async function v1Routes(app: FastifyInstance, ctx: AppContext): Promise<v
   await customerRoutes(app, ctx);
   await usageRoutes(app, ctx);
   await topupRoutes(app, ctx);
+  await proofRoutes(app, ctx);
 }
