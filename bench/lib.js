@@ -20,6 +20,11 @@ export function redact(text) {
   return out;
 }
 
+/** Registers one more secret to keep out of any output. */
+export function addSecret(secret) {
+  secrets.add(secret);
+}
+
 export function step(message) {
   console.log(`· ${message}`);
 }
@@ -141,8 +146,9 @@ export function parsePgbench(output) {
 
 /** Runs pgbench with `args`; resolves with tps and average latency. */
 export async function pgbench(bin, env, args) {
+  const cpu0 = cpuSnapshot();
   const { stdout, stderr } = await runProcess(bin, args, { env });
-  return parsePgbench(stdout + stderr);
+  return { ...parsePgbench(stdout + stderr), cpuCores: cpuCores(cpu0, cpuSnapshot()) };
 }
 
 // ---------------------------------------------------------------- Coffer
@@ -173,6 +179,7 @@ export async function startCoffer(databaseUrl, env = {}) {
   const keep = (c) => (output = (output + c).slice(-20_000));
   child.stdout.on('data', keep);
   child.stderr.on('data', keep);
+  cofferPids.add(child.pid);
   const exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve(signal ?? code)));
   const baseUrl = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + 60_000;
@@ -229,7 +236,80 @@ export async function postJson(baseUrl, apiKey, urlPath, body, idempotencyKey) {
   return { status: res.status, body: parsed };
 }
 
+// ---------------------------------------------------------------- CPU accounting
+
+const CLK_TCK = 100; // USER_HZ: /proc reports CPU time in 1/100 s on Linux
+const cofferPids = new Set();
+
+/**
+ * CPU time used so far on this machine, split into Coffer, PostgreSQL, the load generators (this
+ * process — autocannon runs in it — and pgbench) and everything else (other work, the kernel,
+ * processes that came and went). Linux only; null elsewhere. See cpuCores().
+ */
+export function cpuSnapshot() {
+  try {
+    const total = fs.readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
+    const idle = total[3] + total[4]; // idle + iowait
+    const busy = total.reduce((a, b) => a + b, 0) - idle;
+    const ticks = { coffer: 0, postgres: 0, loadgen: 0 };
+    for (const pid of fs.readdirSync('/proc')) {
+      if (!/^\d+$/.test(pid)) continue;
+      let stat;
+      try {
+        stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+      } catch {
+        continue; // exited meanwhile
+      }
+      const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      const used = Number(fields[11]) + Number(fields[12]); // utime + stime
+      // + cutime + cstime: children that exited and were reaped (PostgreSQL backends of pgbench's
+      // connections by the postmaster; pgbench and CLI runs by this process)
+      const reaped = Number(fields[13]) + Number(fields[14]);
+      if (cofferPids.has(Number(pid))) ticks.coffer += used;
+      else if (comm === 'postgres') ticks.postgres += used + reaped;
+      else if (Number(pid) === process.pid) ticks.loadgen += used + reaped;
+      else if (comm === 'pgbench') ticks.loadgen += used;
+    }
+    return { at: Date.now(), busy, idle, ticks };
+  } catch {
+    return null;
+  }
+}
+
+/** Cores used between two snapshots, by whom; `other` is all busy time not ours, `idle` the rest. */
+export function cpuCores(a, b) {
+  if (!a || !b) return null;
+  const seconds = (b.at - a.at) / 1000;
+  const cores = (ticks) => Math.round((ticks / CLK_TCK / seconds) * 100) / 100;
+  const ours = Object.keys(a.ticks).reduce((sum, k) => sum + Math.max(0, b.ticks[k] - a.ticks[k]), 0);
+  const out = {};
+  for (const k of Object.keys(a.ticks)) out[k] = cores(Math.max(0, b.ticks[k] - a.ticks[k]));
+  out.other = cores(Math.max(0, b.busy - a.busy - ours));
+  out.idle = cores(b.idle - a.idle);
+  return out;
+}
+
 // ---------------------------------------------------------------- misc
+
+/** A digest of src/ (paths and contents) and when it was last changed: which code a result belongs to. */
+export function sourceDigest() {
+  const hash = crypto.createHash('sha256');
+  let newest = 0;
+  const walk = (dir) => {
+    for (const name of fs.readdirSync(dir).sort()) {
+      const file = path.join(dir, name);
+      const st = fs.statSync(file);
+      if (st.isDirectory()) walk(file);
+      else {
+        hash.update(path.relative(ROOT, file)).update('\0').update(fs.readFileSync(file)).update('\0');
+        newest = Math.max(newest, st.mtimeMs);
+      }
+    }
+  };
+  walk(path.join(ROOT, 'src'));
+  return { sha256: hash.digest('hex').slice(0, 16), newestChange: new Date(newest).toISOString() };
+}
 
 /** Calls fn(item, index) for every item with at most `concurrency` calls in flight. */
 export async function mapConcurrent(items, concurrency, fn) {

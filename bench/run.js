@@ -1,17 +1,32 @@
-// `npm run bench`: measures Coffer's charge path against pgbench baselines on the same PostgreSQL
-// (DESIGN.md §9) and checks the ledger afterwards. Env: BENCH_SECONDS (default 15),
-// BENCH_WARMUP_SECONDS (2), BENCH_CUSTOMERS (10000), DATABASE_URL (else an embedded PostgreSQL).
+// `npm run bench`: measures Coffer's charge and top-up paths against pgbench baselines on the same
+// PostgreSQL (DESIGN.md §9) and checks the ledger afterwards. Env: BENCH_SECONDS (default 15),
+// BENCH_WARMUP_SECONDS (2), BENCH_CUSTOMERS (10000), BENCH_ORDERS (1000000, orders stored for the
+// history page), BENCH_WEBHOOK_ORDERS (3000 per second of webhook load), BENCH_PAGE_SECONDS (5 per
+// history query and concurrency), BENCH_BURST_ORDERS (50000 recent orders for a second history pass;
+// 0 skips it), BENCH_PAGE_CONCURRENCY ("1,4,16"), BENCH_SKIP_CHARGES=1 (only the
+// top-up scenarios), DATABASE_URL (else an embedded PostgreSQL).
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import autocannon from 'autocannon';
 import * as lib from './lib.js';
 import { checkLedger, printReport } from './report.js';
+import { drainReceiptJobs, historyScenario, prepareWebhookOrders, removeUnusedOrders, webhookScenario } from './topups.js';
 
 const intEnv = (name, fallback) => (process.env[name] ? Number.parseInt(process.env[name], 10) : fallback);
 const SECONDS = intEnv('BENCH_SECONDS', 15);
 const WARMUP_SECONDS = intEnv('BENCH_WARMUP_SECONDS', 2);
 const CUSTOMERS = intEnv('BENCH_CUSTOMERS', 10_000);
+const SKIP_CHARGES = process.env.BENCH_SKIP_CHARGES === '1';
+const ORDERS = intEnv('BENCH_ORDERS', 1_000_000);
+// Webhooks use one prepared order each: 3,000 per second of load is about twice the 0.5x TPC-B
+// target here (running out is reported as a problem, never silently).
+const WEBHOOK_ORDERS = intEnv('BENCH_WEBHOOK_ORDERS', 3_000 * (SECONDS + WARMUP_SECONDS));
+const PAGE_SECONDS = intEnv('BENCH_PAGE_SECONDS', 5);
+const BURST_ORDERS = intEnv('BENCH_BURST_ORDERS', 50_000); // recent orders added for the "checkout burst" pass of (d); 0 skips it
+const PAGE_CONCURRENCY = (process.env.BENCH_PAGE_CONCURRENCY || '1,4,16').split(',').map((n) => Number.parseInt(n, 10));
+const HISTORY_CUSTOMERS = 3_000; // "a few thousand" customers own the stored orders
+const HISTORY_TARGET_MS = 20;
 const CONNECTIONS = 64;
 const SEED_CONCURRENCY = 32;
 const HOT_GRANT = 1_000_000_000_000; // minor units; far more than any run can charge
@@ -33,7 +48,7 @@ async function runCleanups() {
   }
 }
 
-async function measurePgbench(adminUrl, pgbenchDb, initialise) {
+async function measurePgbench(adminUrl, pgbenchDb, initialise, { singleRow: withSingleRow = true } = {}) {
   const bin = lib.findPgbench();
   const env = lib.pgEnv(adminUrl, pgbenchDb);
   if (initialise) {
@@ -44,8 +59,11 @@ async function measurePgbench(adminUrl, pgbenchDb, initialise) {
   fs.writeFileSync(scriptFile, 'UPDATE pgbench_accounts SET abalance = abalance + 1 WHERE aid = 1;\n');
   cleanups.push(async () => fs.rmSync(scriptFile, { force: true }));
   const common = ['-c', '8', '-j', '2', '-T', String(SECONDS)];
-  lib.step(`pgbench: single-row UPDATE, ${common.join(' ')}`);
-  const singleRow = await lib.pgbench(bin, env, [...common, '-f', scriptFile]);
+  let singleRow = null;
+  if (withSingleRow) {
+    lib.step(`pgbench: single-row UPDATE, ${common.join(' ')}`);
+    singleRow = await lib.pgbench(bin, env, [...common, '-f', scriptFile]);
+  }
   lib.step(`pgbench: TPC-B-like, ${common.join(' ')}`);
   const tpcb = await lib.pgbench(bin, env, common);
   return { binary: bin, singleRow, tpcb };
@@ -61,7 +79,21 @@ async function createFundedCustomer(api, label, grant) {
   return { id: c.body.id, currency: c.body.currency };
 }
 
+/** A customer without funds (BENCH_SKIP_CHARGES: the top-up scenarios need customers, not grants). */
+async function createCustomer(api, label) {
+  const c = await api.post('/v1/customers', { external_id: `bench-${label}`, email: `${label}@bench.example` }, `seed-c-${label}`);
+  if (c.status !== 201) throw new Error(`POST /v1/customers → ${c.status}: ${JSON.stringify(c.body)}`);
+  return { id: c.body.id, currency: c.body.currency };
+}
+
 async function seed(api) {
+  if (SKIP_CHARGES) {
+    lib.step(`seeding ${CUSTOMERS} customers without funds (concurrency ${SEED_CONCURRENCY})`);
+    const started = Date.now();
+    const spread = await lib.mapConcurrent(Array.from({ length: CUSTOMERS }, (_, i) => i), SEED_CONCURRENCY, (i) => createCustomer(api, `c${i}`));
+    lib.step(`seeded in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    return { hot: null, spread };
+  }
   lib.step('seeding the hot customer');
   const hot = await createFundedCustomer(api, 'hot', HOT_GRANT);
   lib.step(`seeding ${CUSTOMERS} customers (concurrency ${SEED_CONCURRENCY})`);
@@ -145,15 +177,21 @@ async function scenario(api, name, nextBody) {
   if (WARMUP_SECONDS > 0) lib.step(`${name}: warm-up ${WARMUP_SECONDS} s`);
   const warm = WARMUP_SECONDS > 0 ? await runCharges(api, `${name}-warm`, WARMUP_SECONDS, nextBody) : { successes: 0 };
   lib.step(`${name}: measuring ${SECONDS} s, ${CONNECTIONS} connections`);
+  const cpu0 = lib.cpuSnapshot();
   const measured = await runCharges(api, name, SECONDS, nextBody);
-  return { ...measured, warmupSuccesses: warm.successes, totalSuccesses: warm.successes + measured.successes };
+  const cpuCores = lib.cpuCores(cpu0, lib.cpuSnapshot());
+  return { ...measured, cpuCores, warmupSuccesses: warm.successes, totalSuccesses: warm.successes + measured.successes };
 }
 
 async function main() {
   const startedAt = new Date().toISOString();
+  const started = Date.now();
+  const source = lib.sourceDigest();
   const suffix = lib.randomSuffix();
   const cofferDb = `coffer_bench_${suffix}`;
   const pgbenchDb = `pgbench_${suffix}`;
+  const phases = {};
+  const phase = (name, since) => (phases[name] = Math.round((Date.now() - since) / 100) / 10);
 
   lib.step(process.env.DATABASE_URL ? 'using the PostgreSQL server of DATABASE_URL' : 'starting an embedded PostgreSQL');
   const server = await lib.startPostgres();
@@ -165,56 +203,128 @@ async function main() {
   const cofferUrl = lib.withDatabase(server.adminUrl, cofferDb);
   const machine = await lib.machineInfo(cofferUrl);
 
-  const pgbenchBefore = await measurePgbench(server.adminUrl, pgbenchDb, true);
+  let t = Date.now();
+  const pgbenchBefore = await measurePgbench(server.adminUrl, pgbenchDb, true, { singleRow: !SKIP_CHARGES });
+  phase('pgbenchBefore', t);
 
+  // The sandbox's webhook secret is the bench's own, so the bench can sign what it delivers.
+  const webhookSecret = `whsec_bench_${lib.randomSuffix()}${lib.randomSuffix()}`;
+  lib.addSecret(webhookSecret);
+  const cofferEnv = { SANDBOX_WEBHOOK_SECRET: webhookSecret };
   lib.step('starting coffer serve');
-  const coffer = await lib.startCoffer(cofferUrl);
+  const coffer = await lib.startCoffer(cofferUrl, cofferEnv);
   cleanups.push(coffer.stop);
   const apiKey = await lib.createApiKey(cofferUrl);
   const api = { baseUrl: coffer.baseUrl, apiKey, post: (p, body, key) => lib.postJson(coffer.baseUrl, apiKey, p, body, key) };
+  t = Date.now();
   const { hot, spread } = await seed(api);
+  phase('seed', t);
 
-  const hotRun = await scenario(api, 'hot', () => ({ customer: hot.id, balance: 'wallet', amount: 1, currency: hot.currency }));
-  const spreadRun = await scenario(api, 'spread', () => {
-    const c = spread[Math.floor(Math.random() * spread.length)];
-    return { customer: c.id, balance: 'wallet', amount: 1, currency: c.currency };
-  });
+  let hotRun = null;
+  let spreadRun = null;
+  if (!SKIP_CHARGES) {
+    t = Date.now();
+    hotRun = await scenario(api, 'hot', () => ({ customer: hot.id, balance: 'wallet', amount: 1, currency: hot.currency }));
+    spreadRun = await scenario(api, 'spread', () => {
+      const c = spread[Math.floor(Math.random() * spread.length)];
+      return { customer: c.id, balance: 'wallet', amount: 1, currency: c.currency };
+    });
+    phase('charges', t);
+  }
+
+  t = Date.now();
+  const prepared = await prepareWebhookOrders({ databaseUrl: cofferUrl, api, customers: spread, count: WEBHOOK_ORDERS, runTag: suffix });
+  phase('webhookSetup', t);
+  t = Date.now();
+  const webhooks = await webhookScenario({ baseUrl: coffer.baseUrl, secret: webhookSecret, connections: CONNECTIONS, seconds: SECONDS, warmupSeconds: WARMUP_SECONDS, prepared });
+  phase('webhooks', t);
+  // Every credited order queued a receipt job; the worker runs behind under load. The backlog
+  // and how long it takes to clear tell whether the credited rate is sustainable.
+  t = Date.now();
+  webhooks.receiptBacklog = await drainReceiptJobs(cofferUrl, 180_000);
+  phase('receiptDrain', t);
   await coffer.stop();
 
   // The baseline is measured before and after Coffer and averaged: this VM's speed drifts by tens
   // of percent within minutes, and the ratio should compare like with like.
-  const pgbenchAfter = await measurePgbench(server.adminUrl, pgbenchDb, false);
+  t = Date.now();
+  const pgbenchAfter = await measurePgbench(server.adminUrl, pgbenchDb, false, { singleRow: !SKIP_CHARGES });
+  phase('pgbenchAfter', t);
   const mean = (k) => {
+    if (!pgbenchBefore[k] || !pgbenchAfter[k]) return null;
     const tps = (pgbenchBefore[k].tps + pgbenchAfter[k].tps) / 2;
     const latencyAvgMs = (pgbenchBefore[k].latencyAvgMs + pgbenchAfter[k].latencyAvgMs) / 2;
-    return { tps, latencyAvgMs, before: pgbenchBefore[k].tps, after: pgbenchAfter[k].tps };
+    return { tps, latencyAvgMs, before: pgbenchBefore[k].tps, after: pgbenchAfter[k].tps, cpuCoresBefore: pgbenchBefore[k].cpuCores, cpuCoresAfter: pgbenchAfter[k].cpuCores };
   };
   const pgbench = { binary: pgbenchBefore.binary, singleRow: mean('singleRow'), tpcb: mean('tpcb') };
 
+  // Checked before the history rows go in: those are bulk-inserted orders without ledger
+  // transfers (their succeeded ones would fail verify's "one credit per succeeded order").
+  t = Date.now();
   lib.step('checking the ledger');
   const ledger = await checkLedger(cofferUrl, {
-    hot: { id: hot.id, grant: HOT_GRANT, successes: hotRun.totalSuccesses },
-    spread: { ids: spread.map((c) => c.id), grant: SPREAD_GRANT, successes: spreadRun.totalSuccesses },
+    hot: hotRun && { id: hot.id, grant: HOT_GRANT, successes: hotRun.totalSuccesses },
+    spread: spreadRun && { ids: spread.map((c) => c.id), grant: SPREAD_GRANT, successes: spreadRun.totalSuccesses },
+    webhooks,
   });
+  phase('ledgerCheck', t);
+  const removedOrders = await removeUnusedOrders(cofferUrl, webhooks);
+  webhooks.unusedOrdersRemoved = removedOrders;
 
+  t = Date.now();
+  lib.step('starting coffer serve for the history page');
+  const coffer2 = await lib.startCoffer(cofferUrl, cofferEnv);
+  cleanups.push(coffer2.stop);
+  // A failure here still reports everything measured before it.
+  const history = await historyScenario({
+    databaseUrl: cofferUrl,
+    baseUrl: coffer2.baseUrl,
+    apiKey,
+    customerIds: spread.slice(0, HISTORY_CUSTOMERS).map((c) => c.id),
+    count: ORDERS,
+    burstOrders: BURST_ORDERS,
+    seconds: PAGE_SECONDS,
+    warmupSeconds: 1,
+    concurrencies: PAGE_CONCURRENCY,
+    targetMs: HISTORY_TARGET_MS,
+    publicUrl: coffer2.baseUrl.replace('127.0.0.1', 'localhost'),
+  }).catch((err) => ({ error: lib.redact(err?.stack ?? err) }));
+  await coffer2.stop();
+  phase('history', t);
+  phases.total = Math.round((Date.now() - started) / 100) / 10;
+
+  const { sentOrderIds, allOrderIds, ...webhookSummary } = webhooks;
   const results = {
     startedAt,
     finishedAt: new Date().toISOString(),
-    settings: { seconds: SECONDS, warmupSeconds: WARMUP_SECONDS, connections: CONNECTIONS, customers: CUSTOMERS, postgres: server.kind },
+    settings: {
+      seconds: SECONDS, warmupSeconds: WARMUP_SECONDS, connections: CONNECTIONS, customers: CUSTOMERS, postgres: server.kind,
+      skipCharges: SKIP_CHARGES, orders: ORDERS, burstOrders: BURST_ORDERS, webhookOrders: WEBHOOK_ORDERS, pageSeconds: PAGE_SECONDS, pageConcurrency: PAGE_CONCURRENCY,
+    },
+    source,
+    sourceAtEnd: lib.sourceDigest(),
     machine,
     pgbench,
-    charges: { hot: hotRun, spread: spreadRun },
+    charges: hotRun ? { hot: hotRun, spread: spreadRun } : null,
+    topups: { webhooks: webhookSummary, history },
     ratios: {
-      hotVsSingleRow: { value: hotRun.rate / pgbench.singleRow.tps, target: 4 },
-      spreadVsTpcb: { value: spreadRun.rate / pgbench.tpcb.tps, target: 1 },
+      ...(hotRun
+        ? {
+            hotVsSingleRow: { value: hotRun.rate / pgbench.singleRow.tps, target: 4 },
+            spreadVsTpcb: { value: spreadRun.rate / pgbench.tpcb.tps, target: 1 },
+          }
+        : {}),
+      webhooksVsTpcb: { value: webhooks.rate / pgbench.tpcb.tps, target: 0.5 },
     },
     ledger,
+    phasesSeconds: phases,
   };
   printReport(results);
   fs.mkdirSync(path.dirname(RESULTS_FILE), { recursive: true });
   fs.writeFileSync(RESULTS_FILE, JSON.stringify(results, null, 2) + '\n');
   console.log(`results written to ${path.relative(lib.ROOT, RESULTS_FILE)}`);
-  return ledger.ok ? 0 : 1;
+  const historyFailed = Boolean(history.error) || [history, history.burst].some((part) => part?.misses?.some((m) => Object.keys(m.statuses).some((st) => st !== '200')));
+  return ledger.ok && !historyFailed ? 0 : 1;
 }
 
 for (const signal of ['SIGINT', 'SIGTERM']) {

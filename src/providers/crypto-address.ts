@@ -42,6 +42,27 @@ export function base58Decode(text: string): Buffer | null {
   return Buffer.concat([Buffer.alloc(zeros), Buffer.from(hex, 'hex')]);
 }
 
+/** bytes to base58 (Bitcoin alphabet), leading zero bytes as '1'. */
+export function base58Encode(bytes: Uint8Array): string {
+  let n = BigInt(`0x${Buffer.from(bytes).toString('hex') || '0'}`);
+  let out = '';
+  while (n > 0n) {
+    out = BASE58[Number(n % 58n)] + out;
+    n /= 58n;
+  }
+  for (const b of bytes) {
+    if (b !== 0) break;
+    out = `1${out}`;
+  }
+  return out;
+}
+
+/** The TRON address (base58check, version 0x41) of a 20-byte account. */
+export function tronAddressOf(account: Uint8Array): string {
+  const payload = Buffer.concat([Buffer.from([TRON_VERSION]), account]);
+  return base58Encode(Buffer.concat([payload, sha256(sha256(payload)).subarray(0, 4)]));
+}
+
 /** Why `address` is not a TRON address, or null when it is one. */
 export function tronAddressProblem(address: string): string | null {
   if (address.length !== TRON_LENGTH || !address.startsWith('T')) return `a TRON address is 34 characters starting with T`;

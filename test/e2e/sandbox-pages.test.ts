@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { httpCall, setupHarness, startServer } from '../integration/harness.js';
+import { httpCall, setupHarness, startServer, waitFor } from '../integration/harness.js';
 
 // Real browser, real server: the sandbox's hosted pages as a paying customer sees them. The
 // screenshots (1280×800 and 375×812) land in test-results/screenshots for a human to look at.
@@ -27,14 +27,11 @@ async function topup(body: Record<string, unknown>) {
   return res.body as { id: string; provider: { payment_id: string }; credit: { amount: number } };
 }
 
-async function waitForStatus(id: string, status: string) {
-  for (let i = 0; i < 100; i++) {
+const waitForStatus = (id: string, status: string) =>
+  waitFor(`order ${id} to be ${status}`, 10_000, async () => {
     const o = await api('GET', `/v1/topups/${id}`);
-    if (o.body.status === status) return o.body;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`order ${id} never reached ${status}`);
-}
+    return o.body.status === status ? o.body : null;
+  });
 
 async function shot(page: Page, name: string) {
   for (const [w, hgt] of [[1280, 800], [375, 812]]) {

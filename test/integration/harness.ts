@@ -161,3 +161,14 @@ export async function httpCall(baseUrl: string, apiKey: string, method: string, 
   const text = await res.text();
   return { status: res.status, body: text ? JSON.parse(text) : null, headers: Object.fromEntries(res.headers) };
 }
+
+/** Polls `probe` until it returns something truthy; fails naming `what` after `timeoutMs`. */
+export async function waitFor<T>(what: string, timeoutMs: number, probe: () => Promise<T | null | undefined | false>, everyMs = 100): Promise<T> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await probe();
+    if (v) return v;
+    if (Date.now() > until) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}

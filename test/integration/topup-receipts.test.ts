@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { httpCall, setupHarness, startServer } from './harness.js';
+import { httpCall, setupHarness, startServer, waitFor } from './harness.js';
 import { startSmtpServer } from './smtp.js';
 
 // The whole path: a top-up succeeds on a real `coffer serve`, the receipt job queued in the same
@@ -20,14 +20,6 @@ afterAll(async () => {
 
 const api = (method: string, url: string, body?: unknown, key?: string) => httpCall(server.baseUrl, h.apiKey, method, url, body, key);
 
-async function until<T>(what: string, fn: () => Promise<T | undefined>): Promise<T> {
-  for (let i = 0; i < 150; i++) {
-    const v = await fn();
-    if (v !== undefined) return v;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
 
 describe('top-up receipts', () => {
   it('a succeeded top-up e-mails its receipt to the customer exactly once', async () => {
@@ -36,7 +28,7 @@ describe('top-up receipts', () => {
     expect(bank.status).toBe(201);
     const confirmed = await api('POST', `/v1/topups/${bank.body.id}/confirm`, { amount_received: 5000 });
     expect(confirmed.status).toBe(200);
-    const mail = await until('the receipt', async () => smtp.mails.find((m) => m.text.includes(bank.body.id)));
+    const mail = await waitFor('the receipt', 15_000, async () => smtp.mails.find((m) => m.text.includes(bank.body.id)));
     expect(mail.to).toEqual(['grace@example.com']);
     expect(mail.text).toContain(`Subject: Receipt for your top-up ${bank.body.id}`);
     expect(mail.text).toContain('50.00 USD');

@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signatureHeader } from '../../src/providers/index.js';
-import { httpCall, setupHarness, startServer, type Res } from './harness.js';
+import { httpCall, setupHarness, startServer, type Res, waitFor } from './harness.js';
 
 /**
  * Exactly-once credit of top-ups (DESIGN.md §3, §7) under concurrency, across several real
@@ -71,15 +71,6 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 let keySeq = 0;
 const newKey = (tag: string) => `${tag}-${Date.now()}-${++keySeq}`;
 
-async function waitFor<T>(what: string, timeoutMs: number, probe: () => Promise<T | null | undefined | false>, everyMs = 100): Promise<T> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe();
-    if (v) return v;
-    if (Date.now() > until) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(everyMs);
-  }
-}
 
 interface Order {
   id: string;

@@ -143,3 +143,18 @@ describe('deposit addresses by network', () => {
     expect(depositAddressProblem('ERC20', '')).toBe('no address was given');
   });
 });
+
+describe('sandbox deposit addresses pass the same checks as a real provider\'s', () => {
+  it('TRC20 gives a TRON address, EVM networks an EIP-55 address; stable per payment and network', () => {
+    for (let i = 0; i < 50; i++) {
+      const id = `sbxpay_${i}`;
+      expect(tronAddressProblem(sandboxAddress(id, 'TRC20'))).toBeNull();
+      for (const net of ['ERC20', 'BEP20']) {
+        const a = sandboxAddress(id, net);
+        expect(evmAddressProblem(a)).toBeNull();
+        expect(a).not.toBe(a.toLowerCase()); // checksummed, not all one case (for any realistic address)
+      }
+      expect(sandboxAddress(id, 'TRC20')).toBe(sandboxAddress(id, 'TRC20'));
+    }
+  });
+});
