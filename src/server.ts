@@ -10,6 +10,8 @@ import { startJobs, type JobsRunner } from './jobs/worker.js';
 import { taskList } from './jobs/tasks.js';
 import { sweepExpiredHolds } from './ledger/index.js';
 import { createMailer } from './mail/index.js';
+import { MailOutbox } from './mail/outbox.js';
+import { topupReceipt } from './topups/receipt.js';
 import { SandboxDelivery } from './providers/index.js';
 import { seedDemo } from './demo.js';
 import { createContext } from './services.js';
@@ -67,7 +69,9 @@ export async function serve(config: Config, opts: { demo?: boolean } = {}): Prom
   delivery.start();
   ctx.kickSandbox = () => delivery.kick();
   const mailer = createMailer({ smtpUrl: config.smtpUrl, from: config.mailFrom, log });
-  const jobs: JobsRunner = await startJobs(handle.url, taskList({ db: handle.db, config, mailer }), { concurrency: config.jobsConcurrency, log });
+  const outbox = new MailOutbox(handle.db, mailer, { topup_receipt: (id) => topupReceipt(handle.db, config, id) }, log);
+  outbox.start();
+  const jobs: JobsRunner = await startJobs(handle.url, taskList({ db: handle.db }), { concurrency: config.jobsConcurrency, log });
   // Printed whatever the log level: scripts and tests read the address from this line.
   process.stdout.write(`Coffer listening on ${address} (public URL ${config.publicUrl}); API docs at ${address}/docs\n`);
   if (demoText) process.stdout.write(`\n${demoText}\n\n`);
@@ -88,6 +92,7 @@ export async function serve(config: Config, opts: { demo?: boolean } = {}): Prom
       await app.close();
       await delivery.stop();
       await jobs.stop();
+      await outbox.stop();
       mailer.close();
       await handle.close();
       if (embedded?.owned) await embedded.stop();

@@ -5,6 +5,8 @@ import * as m0001 from './migrations/0001_ledger.js';
 import * as m0002 from './migrations/0002_topups.js';
 import * as m0003 from './migrations/0003_reversals.js';
 import * as m0004 from './migrations/0004_payment_proofs.js';
+import * as m0005 from './migrations/0005_history_indexes.js';
+import * as m0006 from './migrations/0006_fast_credit.js';
 
 // Migrations are listed here (not discovered on disk) so the compiled package needs no file scan.
 const MIGRATIONS: Record<string, Migration> = {
@@ -12,6 +14,8 @@ const MIGRATIONS: Record<string, Migration> = {
   '0002_topups': m0002,
   '0003_reversals': m0003,
   '0004_payment_proofs': m0004,
+  '0005_history_indexes': m0005,
+  '0006_fast_credit': m0006,
 };
 
 class StaticProvider implements MigrationProvider {

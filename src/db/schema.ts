@@ -189,6 +189,18 @@ export interface PaymentProofsTable {
   created_at: Timestamp;
 }
 
+export interface MailOutboxTable {
+  id: Generated<bigint>;
+  kind: 'topup_receipt';
+  object_id: string;
+  customer_id: string;
+  attempts: Generated<number>;
+  next_attempt_at: Timestamp;
+  sent_at: Date | null;
+  last_error: string | null;
+  created_at: Timestamp;
+}
+
 export interface OrderTimelineTable {
   id: Generated<bigint>;
   order_id: string;
@@ -256,4 +268,5 @@ export interface Database {
   sandbox_deliveries: SandboxDeliveriesTable;
   disputes: DisputesTable;
   payment_proofs: PaymentProofsTable;
+  mail_outbox: MailOutboxTable;
 }

@@ -1,7 +1,7 @@
 import { sql, type Transaction } from 'kysely';
 import type { Database } from '../db/schema.js';
 
-export type JobName = 'topup_expire' | 'topup_receipt';
+export type JobName = 'topup_expire';
 
 /**
  * Adds a graphile-worker job inside the caller's transaction (the outbox rule: a job exists if

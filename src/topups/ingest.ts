@@ -1,9 +1,9 @@
 import { sql } from 'kysely';
 import type { Db } from '../db/pool.js';
 import type { PaymentProvider, ProviderEvent } from '../providers/index.js';
-import { applyNews, lockOrder } from './settle.js';
+import { applyNews, countCredit, creditOf, creditTransferIds, lockOrder, translateCreditError } from './settle.js';
 import { CofferError } from '../errors.js';
-import { isReversal, type PaymentNews } from './states.js';
+import { decide, isReversal, type PaymentNews } from './states.js';
 
 export type IngestResult = 'processed' | 'duplicate' | 'ignored' | 'unknown_payment';
 
@@ -30,6 +30,10 @@ async function confirmedNews(provider: PaymentProvider, event: ProviderEvent): P
  */
 export async function ingestProviderEvent(db: Db, provider: PaymentProvider, event: ProviderEvent): Promise<IngestResult> {
   const verified = await confirmedNews(provider, event);
+  if (verified?.kind === 'succeeded' && event.paymentId) {
+    const fast = await creditInOneCall(db, provider, event, verified);
+    if (fast) return fast;
+  }
   const settleFirst = verified && isReversal(verified) ? await overtakenSuccess(db, provider, event) : null;
   return db.transaction().execute(async (tx) => {
     const fresh = await tx
@@ -68,6 +72,38 @@ export async function ingestProviderEvent(db: Db, provider: PaymentProvider, eve
     await record(notes.join('; '), order.id);
     return 'processed';
   });
+}
+
+/**
+ * The common case in one statement: a payment that credits its order. The decision is made on a
+ * snapshot of the order (read without a lock), and coffer_ingest_credit applies it only if the
+ * order, once locked, is still as it was read — otherwise nothing is written and the general
+ * path below decides again under the lock. Same outcome, about a tenth of the round trips.
+ */
+async function creditInOneCall(db: Db, provider: PaymentProvider, event: ProviderEvent, news: Extract<PaymentNews, { kind: 'succeeded' }>): Promise<IngestResult | null> {
+  const o = await db
+    .selectFrom('orders')
+    .selectAll()
+    .select(sql<boolean>`expires_at <= now()`.as('due'))
+    .where('provider', '=', provider.name)
+    .where('provider_payment_id', '=', event.paymentId!)
+    .executeTakeFirst();
+  if (!o || (o.status === 'pending' && o.due)) return null;
+  const d = decide({ status: o.status, payMinor: o.pay_amount, payCurrency: o.pay_currency, network: o.network, receivedMinor: o.received_amount }, news);
+  if (d.creditPaidMinor === null) return null;
+  const credit = creditOf(o, d.creditPaidMinor);
+  const payload = JSON.stringify({ paymentId: event.paymentId, news: event.news }, bigintToString);
+  try {
+    const { rows } = await sql<{ result: 'processed' | 'duplicate' }>`
+      SELECT coffer_ingest_credit(${provider.name}, ${event.eventId}, ${event.type}, ${payload}::jsonb, ${o.id}, ${o.status},
+        ${d.creditPaidMinor.toString()}::bigint, ${credit.toString()}::bigint, ${d.paidLate}, ${d.note}, ${`provider:${provider.name}`},
+        ${creditTransferIds()}::text[]) AS result`.execute(db);
+    if (rows[0].result === 'processed') countCredit(o);
+    return rows[0].result;
+  } catch (err) {
+    if ((err as { code?: string }).code === 'CF001') return null;
+    return translateCreditError(err);
+  }
 }
 
 /**

@@ -205,7 +205,8 @@ export async function getTopup(db: Db, id: string): Promise<PresentedOrder> {
 export async function expireDue(db: Db, customer?: string, max = 100): Promise<number> {
   let q = db.selectFrom('orders').select('id').where('status', '=', 'pending').where('expires_at', '<=', sql<Date>`now()`);
   if (customer) q = q.where('customer_id', '=', customer);
-  const due = await q.limit(max).execute();
+  // Ordered by expiry so the plan is always the partial index on pending orders, however many there are.
+  const due = await q.orderBy('expires_at').limit(max).execute();
   for (const o of due) await expireTopup(db, o.id, 'system');
   return due.length;
 }

@@ -26,16 +26,12 @@ async function freezeIfNegative(tx: Tx, account: LockedAccount, order: OrderRow,
 }
 
 /**
- * Lifts a freeze once nothing is owed: no balance below zero and no dispute still open. Called
- * after every credit and after a dispute is won.
+ * Lifts a freeze once nothing is owed: no balance below zero and no dispute still open (the rule
+ * lives in coffer_unfreeze_if_repaid, which every credit also applies).
  */
 export async function unfreezeIfRepaid(tx: Tx, customerId: string): Promise<boolean> {
-  const owed = await sql<{ owed: boolean }>`
-    SELECT EXISTS (SELECT 1 FROM accounts WHERE customer_id = ${customerId} AND posted - held < 0)
-        OR EXISTS (SELECT 1 FROM disputes WHERE customer_id = ${customerId} AND status = 'open') AS owed`.execute(tx);
-  if (owed.rows[0].owed) return false;
-  const done = await tx.updateTable('customers').set({ status: 'active' }).where('id', '=', customerId).where('status', '=', 'frozen').returning('id').executeTakeFirst();
-  return Boolean(done);
+  const { rows } = await sql<{ done: boolean }>`SELECT coffer_unfreeze_if_repaid(${customerId}) AS done`.execute(tx);
+  return rows[0].done;
 }
 
 /**

@@ -1,10 +1,12 @@
 import assert from 'node:assert/strict';
 import { sql } from 'kysely';
 import type { OrderStatus } from '../db/schema.js';
-import { addJob } from '../jobs/queue.js';
-import { lockBalance, lockBalances, postTransfer, systemAccount, type Tx } from '../ledger/index.js';
+import { CofferError } from '../errors.js';
+import { newId } from '../lib/ids.js';
+import { ledgerTransfers } from '../metrics.js';
+import type { Tx } from '../ledger/index.js';
 import { creditFor } from './quote.js';
-import { applyReversal, unfreezeIfRepaid } from './reversals.js';
+import { applyReversal } from './reversals.js';
 import { addTimeline, type OrderRow } from './store.js';
 import { canMove, decide, isReversal, type PaymentNews } from './states.js';
 
@@ -36,56 +38,51 @@ export async function expireIfDue(tx: Tx, order: OrderRow, actor: string): Promi
   return moveOrder(tx, order, 'expired', {}, 'The order expired before payment arrived', actor);
 }
 
-/**
- * Credits an order for what was paid (fee first, then the locked rate) and marks it succeeded,
- * all in the caller's transaction. The customer's credit has the order id as its unique ledger
- * reference, so a second credit of one order cannot exist. Payment legs go through the
- * provider's clearing account, the fee account and, across currencies, the FX accounts.
- */
-export async function creditOrder(tx: Tx, order: OrderRow, paidMinor: bigint, note: string, actor: string, paidLate: boolean): Promise<OrderRow> {
-  const quote = {
+/** The credit for `paidMinor` (fee first, then the order's locked rate), in the balance currency. */
+export function creditOf(order: OrderRow, paidMinor: bigint): bigint {
+  return creditFor(paidMinor, {
     feeMinor: order.fee_amount,
     payCurrency: order.pay_currency,
     creditCurrency: order.credit_currency,
     fx: order.fx_rate ? { base: order.fx_base!, quote: order.fx_quote!, rate: order.fx_rate } : null,
-  };
-  const creditMinor = creditFor(paidMinor, quote);
-  assert.ok(creditMinor > 0n, `order ${order.id}: nothing to credit for ${paidMinor}`);
-  const common = { customerId: order.customer_id, kind: 'topup' as const, displayReference: order.id, objectId: order.id };
-  let frozen: boolean;
-  if (order.method === 'balance') {
-    const accounts = await lockBalances(tx, order.customer_id, ['wallet', order.balance]);
-    frozen = accounts.get('wallet')!.customerStatus === 'frozen';
-    await postTransfer(tx, { ...common, debit: accounts.get('wallet')!, credit: accounts.get(order.balance)!, amountMinor: creditMinor, currency: order.credit_currency, reference: order.id });
-  } else {
-    const account = await lockBalance(tx, order.customer_id, order.balance);
-    frozen = account.customerStatus === 'frozen';
-    const clearing = await systemAccount(tx, `clearing:${order.provider}`, order.pay_currency);
-    if (order.fee_amount > 0n) {
-      const fees = await systemAccount(tx, 'fees', order.pay_currency);
-      await postTransfer(tx, { ...common, debit: clearing, credit: fees, amountMinor: order.fee_amount, currency: order.pay_currency, reference: `${order.id}:fee` });
-    }
-    if (quote.fx) {
-      const fxIn = await systemAccount(tx, 'fx', order.pay_currency);
-      await postTransfer(tx, { ...common, debit: clearing, credit: fxIn, amountMinor: paidMinor - order.fee_amount, currency: order.pay_currency, reference: `${order.id}:fx` });
-      const fxOut = await systemAccount(tx, 'fx', order.credit_currency);
-      await postTransfer(tx, { ...common, debit: fxOut, credit: account, amountMinor: creditMinor, currency: order.credit_currency, reference: order.id });
-    } else {
-      await postTransfer(tx, { ...common, debit: clearing, credit: account, amountMinor: creditMinor, currency: order.credit_currency, reference: order.id });
-    }
+  });
+}
+
+/** Transfer ids for the legs coffer_credit_order may post: customer credit, fee, FX. */
+export const creditTransferIds = (): string[] => [newId('trf'), newId('trf'), newId('trf')];
+
+/** A credit that would take a balance beyond what the API can represent (coffer_post_customer_leg). */
+export function translateCreditError(err: unknown): never {
+  if ((err as { code?: string }).code === 'CF002') {
+    throw new CofferError('amount_above_maximum', `This top-up would take the balance beyond ${Number.MAX_SAFE_INTEGER}, the largest amount the API can represent.`, {
+      maximum: { amount: Number.MAX_SAFE_INTEGER },
+    });
   }
-  const done = await moveOrder(
-    tx,
-    order,
-    'succeeded',
-    { received_amount: paidMinor, credited_amount: creditMinor, paid_late: paidLate || order.paid_late, needs_review: false, succeeded_at: new Date() },
-    note,
-    actor,
-  );
-  await addJob(tx, 'topup_receipt', { order: order.id }, { jobKey: `receipt:${order.id}` });
-  // A top-up that brings a frozen customer's balances back to zero or above ends the freeze.
-  if (frozen && (await unfreezeIfRepaid(tx, order.customer_id))) await addTimeline(tx, order, 'succeeded', 'Nothing is owed any more: the customer is unfrozen', actor);
-  return done;
+  throw err;
+}
+
+/**
+ * Credits an order for what was paid and marks it succeeded, in the caller's transaction, through
+ * `coffer_credit_order` — the one place that posts a top-up's credit (payment legs through the
+ * provider's clearing account, the fee and FX accounts; the customer's credit under the order id as
+ * its unique ledger reference, so a second credit of one order cannot exist), moves the order,
+ * writes its timeline entry and queues its receipt.
+ */
+export async function creditOrder(tx: Tx, order: OrderRow, paidMinor: bigint, note: string, actor: string, paidLate: boolean): Promise<OrderRow> {
+  const creditMinor = creditOf(order, paidMinor);
+  assert.ok(creditMinor > 0n, `order ${order.id}: nothing to credit for ${paidMinor}`);
+  assert.ok(canMove(order.status, 'succeeded'), `order ${order.id}: ${order.status} → succeeded is not an allowed transition`);
+  await sql`
+    SELECT coffer_credit_order(${order.id}, ${order.status}, ${paidMinor.toString()}::bigint, ${creditMinor.toString()}::bigint,
+      ${paidLate}, ${note}, ${actor}, ${creditTransferIds()}::text[])`.execute(tx).catch(translateCreditError);
+  countCredit(order);
+  const done = await tx.selectFrom('orders').selectAll().where('id', '=', order.id).executeTakeFirstOrThrow();
+  return { ...done, due: order.due };
+}
+
+/** Metrics of the transfers a credit posted. */
+export function countCredit(order: Pick<OrderRow, 'method' | 'fee_amount' | 'fx_rate'>): void {
+  ledgerTransfers.inc({ kind: 'topup' }, 1 + (order.method !== 'balance' && order.fee_amount > 0n ? 1 : 0) + (order.method !== 'balance' && order.fx_rate ? 1 : 0));
 }
 
 /** Applies a provider's news to a locked order: expiry first, then the decision table. */

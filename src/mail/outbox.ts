@@ -1,0 +1,73 @@
+import { sql, type Kysely } from 'kysely';
+import type { Database } from '../db/schema.js';
+import type { Mailer, MailMessage } from './index.js';
+
+export type MailRenderers = Record<string, (objectId: string) => Promise<MailMessage | null>>;
+
+const BATCH = 20;
+const MAX_BACKOFF_SECONDS = 3600;
+
+/**
+ * Sends the mail queued in `mail_outbox` (rows written in the same transaction as the change they
+ * announce, e.g. a credited top-up). Any process may send a row: it is claimed by pushing its next
+ * attempt into the future, so a process killed mid-send only delays it by one back-off, and a
+ * failed send is retried with exponential back-off. At least once, like every outbox.
+ */
+export class MailOutbox {
+  private timer: NodeJS.Timeout | null = null;
+  private running: Promise<void> | null = null;
+  private stopped = false;
+
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly mailer: Mailer,
+    private readonly renderers: MailRenderers,
+    private readonly log: { warn(obj: object, msg: string): void },
+    private readonly pollMs = 1000,
+  ) {}
+
+  start(): void {
+    this.timer = setInterval(() => {
+      if (!this.running && !this.stopped) {
+        this.running = this.round()
+          .then(() => undefined)
+          .catch((err) => this.log.warn({ err }, 'mail outbox round failed'))
+          .finally(() => (this.running = null));
+      }
+    }, this.pollMs);
+    this.timer.unref();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearInterval(this.timer);
+    await this.running;
+  }
+
+  /** Sends what is due now; returns how many rows it handled (tests call it directly). */
+  async round(): Promise<number> {
+    const due = await sql<{ id: bigint; kind: string; object_id: string }>`
+      UPDATE mail_outbox
+      SET attempts = attempts + 1,
+          next_attempt_at = now() + make_interval(secs => least(${MAX_BACKOFF_SECONDS}, 30 * power(2, least(attempts, 16))))
+      WHERE id IN (SELECT id FROM mail_outbox WHERE sent_at IS NULL AND next_attempt_at <= now()
+                   ORDER BY next_attempt_at, id LIMIT ${BATCH} FOR UPDATE SKIP LOCKED)
+      RETURNING id, kind, object_id`.execute(this.db);
+    for (const row of due.rows) await this.send(row);
+    return due.rows.length;
+  }
+
+  private async send(row: { id: bigint; kind: string; object_id: string }): Promise<void> {
+    try {
+      const render = this.renderers[row.kind];
+      if (!render) throw new Error(`no renderer for mail kind ${row.kind}`);
+      const message = await render(row.object_id);
+      if (message) await this.mailer.send(message);
+      await this.db.updateTable('mail_outbox').set({ sent_at: new Date(), last_error: message ? null : 'nothing to send' }).where('id', '=', row.id).execute();
+    } catch (err) {
+      const reason = err instanceof Error ? err.message : String(err);
+      this.log.warn({ mail: row.kind, object: row.object_id, reason }, 'mail not sent; will retry');
+      await this.db.updateTable('mail_outbox').set({ last_error: reason.slice(0, 500) }).where('id', '=', row.id).execute();
+    }
+  }
+}
