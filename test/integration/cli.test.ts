@@ -85,6 +85,20 @@ describe('coffer CLI', () => {
     }
   });
 
+  it('serve stops when a payment method names a provider that is not configured, or one is half-configured', async () => {
+    await sql`UPDATE payment_methods SET provider = 'paypal' WHERE method = 'bank_transfer'`.execute(h.handle.db);
+    try {
+      const res = await coffer(['serve'], { PORT: '0' });
+      expect(res.code).toBe(1);
+      expect(res.stderr.trim()).toBe('coffer: payment_methods: method bank_transfer names provider "paypal", which is not configured');
+    } finally {
+      await sql`UPDATE payment_methods SET provider = 'manual' WHERE method = 'bank_transfer'`.execute(h.handle.db);
+    }
+    const half = await coffer(['serve'], { PORT: '0', STRIPE_SECRET_KEY: 'sk_test_x' });
+    expect(half.code).toBe(1);
+    expect(half.stderr.trim()).toBe('coffer: STRIPE_WEBHOOK_SECRET: must be set together with STRIPE_SECRET_KEY');
+  });
+
   it('an unreachable database is one line and a non-zero exit', async () => {
     const res = await coffer(['migrate'], { DATABASE_URL: 'postgres://postgres@127.0.0.1:1/none' });
     expect(res.code).toBe(1);
