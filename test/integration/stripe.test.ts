@@ -368,7 +368,7 @@ describe('webhooks: payment outcomes', () => {
 });
 
 describe('webhooks: Stripe unreachable while confirming', () => {
-  it('a failed session re-fetch or PaymentIntent lookup answers 500, records nothing, and Stripe\'s redelivery is applied once', async () => {
+  it('a failed session re-fetch or PaymentIntent lookup answers 503, records nothing, and Stripe\'s redelivery is applied once', async () => {
     const customer = await h.newCustomer();
     const o = await created(customer);
     const cs = o.provider.payment_id;
@@ -377,7 +377,8 @@ describe('webhooks: Stripe unreachable while confirming', () => {
     const before = await eventCount();
     stripe.failNext(2, STRIPE_ERRORS.api_error); // the GET and the SDK's one retry
     const down = await deliver(completed);
-    expect(down.status).toBe(500);
+    expect(down.status).toBe(503);
+    expect(down.body.error.code).toBe('unavailable');
     expect(await eventCount()).toBe(before);
     expect(await get(o.id)).toMatchObject({ status: 'pending', credited: null });
     expect(await accepted(completed)).toBe('processed');
@@ -386,7 +387,7 @@ describe('webhooks: Stripe unreachable while confirming', () => {
     stripe.refundCharge(stripe.chargeOf(cs).id, 5175);
     const refunded = stripe.event('charge.refunded', stripe.chargeOf(cs));
     stripe.failNext(2, 'drop');
-    expect((await deliver(refunded)).status).toBe(500);
+    expect((await deliver(refunded)).status).toBe(503);
     expect(await eventCount()).toBe(before + 1);
     expect(await posted(customer)).toBe(5000);
     expect(await accepted(refunded)).toBe('processed');

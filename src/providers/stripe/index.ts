@@ -1,4 +1,5 @@
 import Stripe from 'stripe';
+import { CofferError } from '../../errors.js';
 import { idTime } from '../../lib/ids.js';
 import { WebhookRejected, type CreatedPayment, type PaymentProvider, type PaymentRequest, type PaymentState, type ProviderEvent } from '../contract.js';
 import { mapEvent, META_CUSTOMER, META_ORDER, sessionState } from './status.js';
@@ -43,6 +44,9 @@ function describe(err: unknown, action: string): Error {
   if ((err.statusCode ?? 500) >= 500) return new StripeUnavailable(`Stripe had an internal error (HTTP ${err.statusCode ?? 'unknown'}) and could not ${action}${ref}`);
   return new StripeUnavailable(`Stripe refused to ${action} (HTTP ${err.statusCode}, ${[err.rawType, err.code].filter(Boolean).join(', ')}${ref})`);
 }
+
+/** A webhook that cannot be checked against Stripe now: 503, nothing recorded, Stripe delivers it again. */
+const retryLater = (err: Error): CofferError => new CofferError('unavailable', `${err.message}; the event will be accepted when Stripe redelivers it.`);
 
 const isMissing = (err: unknown): boolean => err instanceof Stripe.errors.StripeInvalidRequestError && err.code === 'resource_missing';
 
@@ -166,7 +170,7 @@ export class StripeProvider implements PaymentProvider {
   /**
    * Charges and disputes carry no session id: the order is named by the metadata Coffer put on the
    * PaymentIntent (`payment_intent_data.metadata`), read from Stripe itself rather than trusting a
-   * copy on the charge. A failure to ask throws (the webhook answers 500 and Stripe retries).
+   * copy on the charge. A failure to ask is `503 unavailable`: nothing is recorded, Stripe retries.
    */
   private async orderOfPaymentIntent(id: string): Promise<string | null> {
     try {
@@ -174,7 +178,7 @@ export class StripeProvider implements PaymentProvider {
       return pi.metadata?.[META_ORDER] ?? null;
     } catch (err) {
       if (isMissing(err)) return null;
-      throw describe(err, 'look up the payment of a charge');
+      throw retryLater(describe(err, 'look up the payment of a charge'));
     }
   }
 
@@ -188,7 +192,7 @@ export class StripeProvider implements PaymentProvider {
       return sessionState(await this.stripe.checkout.sessions.retrieve(paymentId));
     } catch (err) {
       if (isMissing(err)) return { paymentId, status: 'failed', amountMinor: null, currency: '', network: null };
-      throw describe(err, 'confirm the payment');
+      throw retryLater(describe(err, 'confirm the payment'));
     }
   }
 
