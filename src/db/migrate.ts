@@ -7,6 +7,7 @@ import * as m0003 from './migrations/0003_reversals.js';
 import * as m0004 from './migrations/0004_payment_proofs.js';
 import * as m0005 from './migrations/0005_history_indexes.js';
 import * as m0006 from './migrations/0006_fast_credit.js';
+import * as m0007 from './migrations/0007_events.js';
 
 // Migrations are listed here (not discovered on disk) so the compiled package needs no file scan.
 const MIGRATIONS: Record<string, Migration> = {
@@ -16,6 +17,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0004_payment_proofs': m0004,
   '0005_history_indexes': m0005,
   '0006_fast_credit': m0006,
+  '0007_events': m0007,
 };
 
 class StaticProvider implements MigrationProvider {

@@ -201,6 +201,14 @@ export interface MailOutboxTable {
   created_at: Timestamp;
 }
 
+export interface EventsTable {
+  id: string;
+  type: string;
+  customer_id: string | null;
+  data: unknown;
+  created_at: Timestamp;
+}
+
 export interface OrderTimelineTable {
   id: Generated<bigint>;
   order_id: string;
@@ -269,4 +277,5 @@ export interface Database {
   disputes: DisputesTable;
   payment_proofs: PaymentProofsTable;
   mail_outbox: MailOutboxTable;
+  events: EventsTable;
 }

@@ -1,5 +1,7 @@
 import { sql } from 'kysely';
+import { recordEvent } from '../events/index.js';
 import { newId } from '../lib/ids.js';
+import { isoTime } from '../lib/json.js';
 import { lockBalance, postTransfer, systemAccount, type LockedAccount, type Tx } from '../ledger/index.js';
 import { addTimeline, type OrderRow } from './store.js';
 import type { ReversalNews } from './states.js';
@@ -80,7 +82,7 @@ async function openDispute(tx: Tx, order: OrderRow, account: LockedAccount, news
     .values({ id: newId('dsp'), provider: order.provider, provider_dispute_id: news.disputeId, order_id: order.id, customer_id: order.customer_id,
       amount: news.amountMinor, currency: news.currency, debited_amount: debit, status: 'open', reason: news.reason, closed_at: null })
     .onConflict((oc) => oc.columns(['provider', 'provider_dispute_id']).doNothing())
-    .returning('id')
+    .returning(['id', 'created_at'])
     .executeTakeFirst();
   if (!created) return `Dispute ${news.disputeId} already recorded`;
   if (debit > 0n) {
@@ -90,6 +92,7 @@ async function openDispute(tx: Tx, order: OrderRow, account: LockedAccount, news
       description: `Dispute opened: ${news.reason}`,
     });
   }
+  await recordEvent(tx, 'dispute.created', order.customer_id, presentDispute({ ...created, amount: news.amountMinor, currency: news.currency, debited_amount: debit, status: 'open', reason: news.reason, provider_dispute_id: news.disputeId, closed_at: null }, order));
   const note = `Dispute ${news.disputeId} opened (${news.reason}): ${news.amountMinor} ${news.currency} disputed, ${debit} ${order.credit_currency} taken from the ${order.balance} balance`;
   await addTimeline(tx, order, order.status, note, actor);
   // An open dispute keeps the customer frozen until it is decided, whatever the balance says.
@@ -115,6 +118,7 @@ async function closeDispute(tx: Tx, order: OrderRow, account: LockedAccount, new
       objectId: dispute.id, description: 'Dispute won: the disputed amount is given back',
     });
   }
+  await recordEvent(tx, 'dispute.closed', order.customer_id, presentDispute(dispute, order));
   const note = news.won
     ? `Dispute ${news.disputeId} won: ${dispute.debited_amount} ${order.credit_currency} given back`
     : `Dispute ${news.disputeId} lost: the disputed amount stays with the payer`;
@@ -122,4 +126,25 @@ async function closeDispute(tx: Tx, order: OrderRow, account: LockedAccount, new
   await freezeIfNegative(tx, account, order, actor);
   if (await unfreezeIfRepaid(tx, order.customer_id)) await addTimeline(tx, order, order.status, 'Nothing is owed any more: the customer is unfrozen', actor);
   return note;
+}
+
+/** The dispute as events describe it (`object: "dispute"`). */
+function presentDispute(
+  d: { id: string; provider_dispute_id: string; amount: bigint; currency: string; debited_amount: bigint; status: string; reason: string | null; created_at: Date; closed_at: Date | null },
+  order: OrderRow,
+) {
+  return {
+    id: d.id,
+    object: 'dispute',
+    topup: order.id,
+    customer: order.customer_id,
+    provider: { name: order.provider, dispute_id: d.provider_dispute_id },
+    amount: d.amount,
+    currency: d.currency,
+    debited: { amount: d.debited_amount, currency: order.credit_currency },
+    status: d.status,
+    reason: d.reason,
+    created_at: isoTime(d.created_at),
+    closed_at: d.closed_at ? isoTime(d.closed_at) : null,
+  };
 }

@@ -509,6 +509,14 @@ describe('disputes at Stripe', () => {
       ['ORD:fee', 'topup', 175],
     ]);
     expect((await db.selectFrom('disputes').select('status').where('provider_dispute_id', '=', dispute.id).executeTakeFirstOrThrow()).status).toBe('won');
+    // dispute.created and dispute.closed events, written with the change (the outbox of webhooks out)
+    const events = await db.selectFrom('events').select(['type', 'customer_id', 'data']).where('customer_id', '=', customer).orderBy('id').execute();
+    expect(events.map((e) => e.type)).toEqual(['dispute.created', 'dispute.closed']);
+    expect((events[0].data as any).object).toMatchObject({ object: 'dispute', topup: o.id, customer, amount: 5175, currency: 'USD', debited: { amount: 5000, currency: 'USD' }, status: 'open', reason: 'fraudulent' });
+    expect((events[1].data as any).object).toMatchObject({ object: 'dispute', topup: o.id, status: 'won' });
+    // a replayed dispute event writes no second event
+    expect(await accepted(opened)).toBe('duplicate');
+    expect(await db.selectFrom('events').select('id').where('customer_id', '=', customer).execute()).toHaveLength(2);
   });
 
   it('dispute lost → stays debited; with nothing owed the customer is unfrozen', async () => {
