@@ -344,3 +344,18 @@ export async function machineInfo(databaseUrl) {
     postgres: settings,
   };
 }
+
+/** The fields every autocannon scenario reports, named as the report prints them. */
+export function autocannonSummary(name, result, statuses) {
+  return {
+    name,
+    seconds: result.duration,
+    requests: result.requests.total,
+    ok2xx: result['2xx'],
+    non2xx: result.non2xx,
+    errors: result.errors,
+    timeouts: result.timeouts,
+    statuses,
+    latencyMs: { p50: result.latency.p50, p99: result.latency.p99, avg: result.latency.average, max: result.latency.max },
+  };
+}

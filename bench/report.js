@@ -97,7 +97,7 @@ function printHistory(h) {
     `${h.seconds} s per query at each concurrency (sequential requests per connection), latency in ms`);
   console.log('');
   printPages(h, h.targetMs);
-  console.log(`  ${num(h.pendingOrders)} pending orders; inserted in ${h.insertSeconds} s, VACUUM ANALYZE + CHECKPOINT ${h.maintenanceSeconds} s; receipt jobs drained in ${h.receiptJobsDrain.seconds} s before (${h.receiptJobsDrain.runnable} still runnable, ${h.receiptJobsDrain.failed} failed)`);
+  console.log(`  ${num(h.pendingOrders)} pending orders; inserted in ${h.insertSeconds} s, VACUUM ANALYZE + CHECKPOINT ${h.maintenanceSeconds} s; receipts (mail outbox) drained in ${h.receiptJobsDrain.seconds} s before (${h.receiptJobsDrain.runnable} still runnable, ${h.receiptJobsDrain.failed} failed)`);
   if (h.burst) {
     console.log('');
     console.log(`Checkout burst: ${num(h.burst.orders)} more orders created in the last 10 minutes (inserted in ${h.burst.insertSeconds} s, then ANALYZE), ${num(h.burst.pendingOrders)} orders pending in all; the same queries, one at a time:`);
@@ -177,7 +177,7 @@ export function printReport(r) {
     `${JSON.stringify(wh.cutOffResults)}; avg ${num(wh.latencyMs.avg, 1)} ms, max ${num(wh.latencyMs.max)} ms; ${num(wh.ordersUsed)} of ${num(wh.ordersPrepared)} prepared orders used; cpu ${cpu(wh.cpuCores)}`);
   if (wh.receiptBacklog) {
     const rb = wh.receiptBacklog;
-    console.log(`  receipt jobs queued behind the credits at the end: ${num(rb.backlog)}, cleared in ${rb.seconds} s (${rb.runnable} left, ${rb.failed} failed); ` +
+    console.log(`  receipts queued in the mail outbox behind the credits at the end: ${num(rb.backlog)}, cleared in ${rb.seconds} s (${rb.runnable} left, ${rb.failed} failed); ` +
       `${num(wh.unusedOrdersRemoved)} prepared orders never used were removed afterwards`);
   }
   if (pgbench.tpcb.cpuCoresBefore) console.log(`pgbench TPC-B-like: cpu ${cpu(pgbench.tpcb.cpuCoresBefore)} (before), ${cpu(pgbench.tpcb.cpuCoresAfter)} (after)`);

@@ -144,16 +144,8 @@ async function runCharges(api, name, seconds, nextBody) {
     throw new Error(`${name}: unexpected responses ${JSON.stringify(Object.fromEntries(unexpected))}, ${result.errors} errors, ${result.timeouts} timeouts`);
   }
   return {
-    name,
-    seconds: result.duration,
-    requests: result.requests.total,
-    ok2xx: result['2xx'],
-    non2xx: result.non2xx,
-    errors: result.errors,
-    timeouts: result.timeouts,
-    statuses,
+    ...lib.autocannonSummary(name, result, statuses),
     rate: result['2xx'] / result.duration,
-    latencyMs: { p50: result.latency.p50, p99: result.latency.p99, avg: result.latency.average, max: result.latency.max },
     cutOffReplayed: replayed,
     successes: successes + replayed,
   };
@@ -238,7 +230,7 @@ async function main() {
   t = Date.now();
   const webhooks = await webhookScenario({ baseUrl: coffer.baseUrl, secret: webhookSecret, connections: CONNECTIONS, seconds: SECONDS, warmupSeconds: WARMUP_SECONDS, prepared });
   phase('webhooks', t);
-  // Every credited order queued a receipt job; the worker runs behind under load. The backlog
+  // Every credited order queued a receipt in the mail outbox; its sender may run behind under load. The backlog
   // and how long it takes to clear tell whether the credited rate is sustainable.
   t = Date.now();
   webhooks.receiptBacklog = await drainReceiptJobs(cofferUrl, 180_000);

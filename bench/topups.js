@@ -68,28 +68,26 @@ function latencyStats(samples) {
 }
 
 /**
- * Receipt jobs a worker could take now (unlocked, due, attempts left): every credited order queues
- * one. A job locked by a process that has since stopped is not counted (graphile-worker frees it
- * after 4 hours); jobs that failed are counted apart.
+ * Receipts waiting in the mail outbox (every credited order queues one): due now, failed at least
+ * once, and all unsent. Without SMTP_URL the sender logs them, which still empties the outbox.
  */
 async function receiptJobs(client) {
   const { rows } = await client.query(
-    `SELECT count(*) FILTER (WHERE j.locked_at IS NULL AND j.run_at <= now() AND j.attempts < j.max_attempts)::int AS runnable,
-            count(*) FILTER (WHERE j.last_error IS NOT NULL)::int AS failed,
+    `SELECT count(*) FILTER (WHERE next_attempt_at <= now())::int AS runnable,
+            count(*) FILTER (WHERE last_error IS NOT NULL)::int AS failed,
             count(*)::int AS total
-     FROM graphile_worker._private_jobs j JOIN graphile_worker._private_tasks t ON t.id = j.task_id
-     WHERE t.identifier = 'topup_receipt'`,
+     FROM mail_outbox WHERE kind = 'topup_receipt' AND sent_at IS NULL`,
   );
   return rows[0];
 }
 
-/** Waits until no receipt job is runnable, so the queue worker is idle before a latency measurement. */
+/** Waits until no receipt is due in the mail outbox, so its sender is idle before a latency measurement. */
 export async function drainReceiptJobs(databaseUrl, timeoutMs = 300_000) {
   const started = Date.now();
   return lib.withClient(databaseUrl, async (c) => {
     let jobs = await receiptJobs(c);
     const backlog = jobs.runnable;
-    if (backlog > 0) lib.step(`waiting for ${backlog} receipt jobs to drain`);
+    if (backlog > 0) lib.step(`waiting for ${backlog} receipts to be sent`);
     while (jobs.runnable > 0 && Date.now() - started < timeoutMs) {
       await sleep(250);
       jobs = await receiptJobs(c);
@@ -327,18 +325,10 @@ async function runWebhookLoad({ baseUrl, secret, connections, seconds, name, poo
   const cpuCores = lib.cpuCores(cpu0, lib.cpuSnapshot());
   const replay = await redeliver(baseUrl, secret, outstanding);
   return {
-    name,
-    seconds: result.duration,
-    requests: result.requests.total,
-    ok2xx: result['2xx'],
-    non2xx: result.non2xx,
-    errors: result.errors,
-    timeouts: result.timeouts,
-    statuses,
+    ...lib.autocannonSummary(name, result, statuses),
     results,
     processed,
     rate: processed / result.duration,
-    latencyMs: { p50: result.latency.p50, p99: result.latency.p99, avg: result.latency.average, max: result.latency.max },
     cpuCores,
     cutOff: outstanding.size,
     cutOffResults: replay.results,
