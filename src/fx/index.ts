@@ -1,5 +1,5 @@
 import fs from 'node:fs';
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import type { Database } from '../db/schema.js';
 import { CofferError, invalidRequest } from '../errors.js';
 import { isKnownCurrency } from '../money/index.js';
@@ -51,19 +51,20 @@ export async function currentRates(db: Kysely<Database>): Promise<FxRate[]> {
   return rows.map((r) => ({ base: r.base, quote: r.quote, rate: r.rate, source: r.source, createdAt: r.created_at }));
 }
 
+/** Looks up the rate between two currencies, whichever way round it was entered. */
+export type RateLookup = (a: string, b: string) => FxRate | null;
+
 /**
- * The newest rate between two currencies, quoted either way round (USD→CNY "7.20" also serves
- * CNY→USD). Null when staff never entered one: a stale rate is worse than none.
+ * Every pair's newest rate, quoted either way round (USD→CNY "7.20" also serves CNY→USD), in one
+ * query: the lookups a quote or a price list needs then cost nothing more. A pair staff never
+ * entered has no rate: a stale rate is worse than none.
  */
-export async function findRate(db: Kysely<Database>, a: string, b: string): Promise<FxRate | null> {
-  const row = await db
-    .selectFrom('fx_rates')
-    .select(['base', 'quote', 'rate', 'source', 'created_at'])
-    .where((eb) => eb.or([eb.and([eb('base', '=', a), eb('quote', '=', b)]), eb.and([eb('base', '=', b), eb('quote', '=', a)])]))
-    .orderBy('id', 'desc')
-    .limit(1)
-    .executeTakeFirst();
-  return row ? { base: row.base, quote: row.quote, rate: row.rate, source: row.source, createdAt: row.created_at } : null;
+export async function rateTable(db: Kysely<Database>): Promise<RateLookup> {
+  const { rows } = await sql<{ base: string; quote: string; rate: string; source: string; created_at: Date }>`
+    SELECT DISTINCT ON (least(base, quote), greatest(base, quote)) base, quote, rate, source, created_at
+    FROM fx_rates ORDER BY least(base, quote), greatest(base, quote), id DESC`.execute(db);
+  const byPair = new Map(rows.map((r) => [[r.base, r.quote].sort().join('/'), { base: r.base, quote: r.quote, rate: r.rate, source: r.source, createdAt: r.created_at }]));
+  return (x, y) => byPair.get([x, y].sort().join('/')) ?? null;
 }
 
 export const noRate = (from: string, to: string): CofferError =>

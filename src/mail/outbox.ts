@@ -44,17 +44,22 @@ export class MailOutbox {
     await this.running;
   }
 
-  /** Sends what is due now; returns how many rows it handled (tests call it directly). */
+  /** Sends everything due now, a batch at a time; returns how many rows it handled. */
   async round(): Promise<number> {
-    const due = await sql<{ id: bigint; kind: string; object_id: string }>`
-      UPDATE mail_outbox
-      SET attempts = attempts + 1,
-          next_attempt_at = now() + make_interval(secs => least(${MAX_BACKOFF_SECONDS}, 30 * power(2, least(attempts, 16))))
-      WHERE id IN (SELECT id FROM mail_outbox WHERE sent_at IS NULL AND next_attempt_at <= now()
-                   ORDER BY next_attempt_at, id LIMIT ${BATCH} FOR UPDATE SKIP LOCKED)
-      RETURNING id, kind, object_id`.execute(this.db);
-    for (const row of due.rows) await this.send(row);
-    return due.rows.length;
+    let handled = 0;
+    while (!this.stopped) {
+      const due = await sql<{ id: bigint; kind: string; object_id: string }>`
+        UPDATE mail_outbox
+        SET attempts = attempts + 1,
+            next_attempt_at = now() + make_interval(secs => least(${MAX_BACKOFF_SECONDS}, 30 * power(2, least(attempts, 16))))
+        WHERE id IN (SELECT id FROM mail_outbox WHERE sent_at IS NULL AND next_attempt_at <= now()
+                     ORDER BY next_attempt_at, id LIMIT ${BATCH} FOR UPDATE SKIP LOCKED)
+        RETURNING id, kind, object_id`.execute(this.db);
+      await Promise.all(due.rows.map((row) => this.send(row)));
+      handled += due.rows.length;
+      if (due.rows.length < BATCH) break;
+    }
+    return handled;
   }
 
   private async send(row: { id: bigint; kind: string; object_id: string }): Promise<void> {

@@ -1,6 +1,6 @@
 import type { Config } from '../config.js';
 import type { Db } from '../db/pool.js';
-import { findRate } from '../fx/index.js';
+import { rateTable, type RateLookup } from '../fx/index.js';
 import { unknownBalance } from '../ledger/index.js';
 import type { Money } from '../money/index.js';
 import { listMethods, payingCurrencies, servesBalance, type PaymentMethod } from './methods.js';
@@ -17,9 +17,9 @@ export interface CatalogQuery {
  * States an amount in `to` when a rate exists (rounded as asked); else leaves it as configured and
  * says so (`stated: false`): such a currency cannot be quoted, so the method is not available in it.
  */
-async function stated(db: Db, m: Money, to: string | null, rounding: 'up' | 'down'): Promise<{ amount: bigint; currency: string; converted: boolean }> {
+function stated(rates: RateLookup, m: Money, to: string | null, rounding: 'up' | 'down'): { amount: bigint; currency: string; converted: boolean } {
   if (!to || to === m.currency) return { amount: m.amountMinor, currency: m.currency, converted: true };
-  const rate = await findRate(db, m.currency, to);
+  const rate = rates(m.currency, to);
   return rate
     ? { amount: convertWith(rate, m.amountMinor, m.currency, to, rounding), currency: to, converted: true }
     : { amount: m.amountMinor, currency: m.currency, converted: false };
@@ -39,22 +39,21 @@ export async function paymentMethodCatalog(db: Db, config: Config, q: CatalogQue
     if (!product) throw unknownBalance(q.balance);
   }
   const methods = (await listMethods(db)).filter((m) => m.enabled && servesBalance(m, q.balance));
-  const out = [];
-  for (const m of methods) out.push(await describe(db, config, m, q));
-  return out;
+  const rates = await rateTable(db);
+  return methods.map((m) => describe(rates, config, m, q));
 }
 
-async function describe(db: Db, config: Config, m: PaymentMethod, q: CatalogQuery) {
+function describe(rates: RateLookup, config: Config, m: PaymentMethod, q: CatalogQuery) {
   const currencies = m.currencies.length === 0 && q.customerCurrency ? [q.customerCurrency] : m.currencies;
   let available = q.currency === null || (m.currencies.length === 0 ? q.customerCurrency === null || q.currency === q.customerCurrency : currencies.includes(q.currency));
   if (available && q.currency && q.customerCurrency && q.currency !== q.customerCurrency) {
-    available = (await findRate(db, q.currency, q.customerCurrency)) !== null;
+    available = rates(q.currency, q.customerCurrency) !== null;
   }
-  const global = await stated(db, config.minTopup, q.currency, 'up');
-  const own = m.minimum ? await stated(db, m.minimum, q.currency, 'up') : null;
+  const global = stated(rates, config.minTopup, q.currency, 'up');
+  const own = m.minimum ? stated(rates, m.minimum, q.currency, 'up') : null;
   const minimum = own && own.currency === global.currency && own.amount > global.amount ? own : global;
-  const fixed = await stated(db, m.feeFixed, q.currency, 'up');
-  const maximum = m.maximum ? await stated(db, m.maximum, q.currency, 'down') : null;
+  const fixed = stated(rates, m.feeFixed, q.currency, 'up');
+  const maximum = m.maximum ? stated(rates, m.maximum, q.currency, 'down') : null;
   // A top-up in this currency needs its minimum (and fee, and maximum) in it: no rate, no quote.
   if (!global.converted || own?.converted === false || (m.feeFixed.amountMinor > 0n && !fixed.converted) || maximum?.converted === false) available = false;
   return {

@@ -2,7 +2,7 @@ import { sql } from 'kysely';
 import type { Config } from '../config.js';
 import type { Db } from '../db/pool.js';
 import { CofferError, invalidRequest, notFound } from '../errors.js';
-import { findRate, type FxRate } from '../fx/index.js';
+import { rateTable } from '../fx/index.js';
 import { rewriteStoredResponse, runIdempotent, type IdempotencyContext, type Outcome } from '../idempotency/index.js';
 import { addJob } from '../jobs/queue.js';
 import { idLowerBound, idTime, newId } from '../lib/ids.js';
@@ -32,15 +32,6 @@ export interface TopupInput {
 
 const methodNotAvailable = (message: string, details: Record<string, unknown>): CofferError =>
   new CofferError('method_not_available', message, details);
-
-/** Looks up every rate a quote may need, once, so pricing itself stays pure. */
-async function ratesFor(db: Db | Tx, payCurrency: string, others: string[]): Promise<(a: string, b: string) => FxRate | null> {
-  const found = new Map<string, FxRate | null>();
-  for (const other of new Set(others)) {
-    if (other !== payCurrency) found.set(other, await findRate(db, payCurrency, other));
-  }
-  return (a, b) => found.get(a === payCurrency ? b : a) ?? null;
-}
 
 function checkMethod(m: PaymentMethod | null, input: TopupInput, customerCurrency: string, deps: TopupDeps): PaymentMethod {
   if (!m || !m.enabled || !servesBalance(m, input.balance)) {
@@ -128,7 +119,7 @@ export async function createTopup(deps: TopupDeps, idem: IdempotencyContext, inp
     if (!customer) throw notFound('customer', input.customer);
     await ensureAccounts(tx, customer.id, input.balance === 'wallet' ? ['wallet'] : ['wallet', input.balance]);
     const m = checkMethod(await getMethod(tx, input.method), input, customer.currency, deps);
-    const rates = await ratesFor(tx, input.currency, [customer.currency, deps.config.minTopup.currency, m.feeFixed.currency, m.minimum?.currency ?? input.currency]);
+    const rates = await rateTable(tx);
     const q = quoteTopup({ amountMinor: input.amountMinor, payCurrency: input.currency, creditCurrency: customer.currency, method: m, minTopup: deps.config.minTopup }, rates);
     if (m.method === 'balance') return { status: 201, body: await payFromWallet(tx, input, m, q, idem.apiKeyId) };
     const order = await insertOrder(tx, input, m, q, idem.apiKeyId);

@@ -1,5 +1,5 @@
 import { CofferError } from '../errors.js';
-import { noRate, type FxRate } from '../fx/index.js';
+import { noRate, type FxRate, type RateLookup } from '../fx/index.js';
 import { applyBps, convert, convertInverse, formatDecimal, type Money, type Rounding } from '../money/index.js';
 import type { PaymentMethod } from './methods.js';
 
@@ -15,13 +15,13 @@ export interface Quote {
   fx: { base: string; quote: string; rate: string } | null;
 }
 
-export type RateLookup = (a: string, b: string) => FxRate | null;
+export type { RateLookup };
 
 /**
  * Converts `amountMinor` of `from` into `to` with whichever way round the rate is quoted.
  * Rounding is the caller's: credits round down, fees and minimums up (DESIGN.md §5).
  */
-export function convertWith(rate: FxRate, amountMinor: bigint, from: string, to: string, rounding: Rounding): bigint {
+export function convertWith(rate: Pick<FxRate, 'base' | 'quote' | 'rate'>, amountMinor: bigint, from: string, to: string, rounding: Rounding): bigint {
   if (rate.base === from && rate.quote === to) return convert(amountMinor, from, to, rate.rate, rounding);
   if (rate.base === to && rate.quote === from) return convertInverse(amountMinor, from, to, rate.rate, rounding);
   throw new Error(`rate ${rate.base}/${rate.quote} does not convert ${from} to ${to}`);
@@ -39,7 +39,7 @@ export function creditFor(paidMinor: bigint, q: Pick<Quote, 'feeMinor' | 'payCur
   const net = paidMinor - q.feeMinor;
   if (net <= 0n) return 0n;
   if (!q.fx) return net;
-  return convertWith({ ...q.fx, source: '', createdAt: new Date(0) }, net, q.payCurrency, q.creditCurrency, 'down');
+  return convertWith(q.fx, net, q.payCurrency, q.creditCurrency, 'down');
 }
 
 export interface QuoteInput {

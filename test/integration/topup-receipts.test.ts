@@ -46,3 +46,26 @@ describe('top-up receipts', () => {
     expect(smtp.mails.some((m) => m.text.includes(order.body.id))).toBe(false);
   });
 });
+
+describe('mail outbox', () => {
+  it('one round sends everything due, batch after batch, and leaves nothing behind', async () => {
+    await server.stop(); // its own sender would take rows from under this one
+    const { MailOutbox } = await import('../../src/mail/outbox.js');
+    const { createMailer } = await import('../../src/mail/index.js');
+    const db = h.handle.db;
+    const ids = Array.from({ length: 45 }, (_, i) => `ord_outbox${String(i).padStart(17, '0')}`);
+    await db.insertInto('mail_outbox').values(ids.map((id) => ({ kind: 'topup_receipt' as const, object_id: id, customer_id: 'cus_none' }))).execute();
+    const sent: string[] = [];
+    const mailer = createMailer({ smtpUrl: smtp.url, from: 'x@coffer.test', log: { info() {} } });
+    const outbox = new MailOutbox(db, mailer, { topup_receipt: async (id) => (sent.push(id), { to: 'a@example.com', subject: id, text: id, html: id }) }, { warn() {} });
+    try {
+      expect(await outbox.round()).toBe(45);
+    } finally {
+      mailer.close();
+    }
+    expect(sent.sort()).toEqual([...ids].sort());
+    const left = await db.selectFrom('mail_outbox').select('object_id').where('object_id', 'in', ids).where('sent_at', 'is', null).execute();
+    expect(left).toEqual([]);
+    expect(await outbox.round()).toBe(0);
+  });
+});
