@@ -25,6 +25,13 @@ export const chargeBatchSize = new client.Histogram({
   registers: [registry],
 });
 
+export const creditCallSize = new client.Histogram({
+  name: 'coffer_webhook_credit_call_size',
+  help: 'Webhook credits sent to PostgreSQL in one round trip (each still its own transaction)',
+  buckets: [1, 2, 4, 8, 16, 32, 64],
+  registers: [registry],
+});
+
 export const ledgerTransfers = new client.Counter({
   name: 'coffer_ledger_transfers_total',
   help: 'Ledger transfers posted by kind',

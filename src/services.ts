@@ -5,7 +5,7 @@ import type { AppContext } from './http/context.js';
 import { ChargeBatcher } from './ledger/index.js';
 import { ManualBankProvider, NowPaymentsProvider, ProviderRegistry, SandboxProvider, StripeProvider, type PaymentProvider } from './providers/index.js';
 import { sharedSecret } from './settings/index.js';
-import { listMethods, seedMethods } from './topups/index.js';
+import { listMethods, seedMethods, WebhookIngest } from './topups/index.js';
 
 /**
  * Everything the HTTP layer needs, built the same way by `coffer serve` and by the tests:
@@ -36,6 +36,7 @@ export async function createContext(handle: DbHandle, config: Config, isShutting
     db: handle.db,
     pool: handle.pool,
     batcher: new ChargeBatcher(handle.pool, handle.db, config.chargeBatchMax, config.chargeQueueMax, config.chargePipelineDepth, config.chargeCallsMax),
+    ingest: new WebhookIngest(handle.db, handle.pool),
     apiKeys: new ApiKeyAuthenticator(handle.db, config.apiKeyCacheMs),
     providers,
     kickSandbox: () => undefined,

@@ -8,6 +8,7 @@ import * as m0004 from './migrations/0004_payment_proofs.js';
 import * as m0005 from './migrations/0005_history_indexes.js';
 import * as m0006 from './migrations/0006_fast_credit.js';
 import * as m0007 from './migrations/0007_events.js';
+import * as m0008 from './migrations/0008_credit_calls.js';
 
 // Migrations are listed here (not discovered on disk) so the compiled package needs no file scan.
 const MIGRATIONS: Record<string, Migration> = {
@@ -18,6 +19,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0005_history_indexes': m0005,
   '0006_fast_credit': m0006,
   '0007_events': m0007,
+  '0008_credit_calls': m0008,
 };
 
 class StaticProvider implements MigrationProvider {

@@ -7,6 +7,7 @@ import { invalidRequest } from '../errors.js';
 import { requestHash, type IdempotencyContext, type Outcome } from '../idempotency/index.js';
 import type { ChargeBatcher } from '../ledger/index.js';
 import type { ProviderRegistry } from '../providers/index.js';
+import type { WebhookIngest } from '../topups/index.js';
 import { toJson } from '../lib/json.js';
 
 /** What route handlers need: configuration and the use cases' dependencies. */
@@ -15,6 +16,7 @@ export interface AppContext {
   db: Db;
   pool: pg.Pool;
   batcher: ChargeBatcher;
+  ingest: WebhookIngest;
   apiKeys: ApiKeyAuthenticator;
   providers: ProviderRegistry;
   /** asks the sandbox to deliver its queued webhooks now */

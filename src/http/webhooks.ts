@@ -37,7 +37,7 @@ export async function webhookRoutes(app: FastifyInstance, ctx: AppContext): Prom
         request.log.warn({ provider: name, reason: err.message }, 'webhook rejected');
         return reply.code(400).send({ error: { code: 'invalid_request', message: `Webhook rejected: ${err.message}.` } });
       }
-      const result = await ingestProviderEvent(ctx.db, provider, event);
+      const result = await ingestProviderEvent(ctx.ingest, provider, event);
       return reply.code(200).send({ received: true, result });
     },
   );

@@ -1,5 +1,5 @@
 export { createTopup, getTopup, listTopups, filteredOrders, cancelTopup, confirmTopup, expireTopup, presentById, type TopupDeps, type TopupInput, type TopupFilters } from './orders.js';
-export { ingestProviderEvent, type IngestResult } from './ingest.js';
+export { ingestProviderEvent, WebhookIngest, type IngestResult } from './ingest.js';
 export { listMethods, getMethod, seedMethods, defaultMethods, servesBalance, payingCurrencies, METHOD_NAMES, type PaymentMethod, type MethodName } from './methods.js';
 export { quoteTopup, creditFor, convertWith, type Quote } from './quote.js';
 export { ORDER_TRANSITIONS, decide, canMove, type PaymentNews } from './states.js';

@@ -1,7 +1,11 @@
 import { sql } from 'kysely';
+import type pg from 'pg';
 import type { Db } from '../db/pool.js';
+import { BatchLoader } from '../lib/batch-loader.js';
 import type { PaymentProvider, ProviderEvent } from '../providers/index.js';
+import { CreditCaller } from './credit-calls.js';
 import { applyNews, countCredit, creditOf, creditTransferIds, lockOrder, translateCreditError } from './settle.js';
+import type { OrderRow } from './store.js';
 import { CofferError } from '../errors.js';
 import { decide, isReversal, type PaymentNews } from './states.js';
 
@@ -28,10 +32,11 @@ async function confirmedNews(provider: PaymentProvider, event: ProviderEvent): P
  * update, and the credit is posted under the order's unique reference. A replay, a retry or the
  * same event arriving at another process meets the primary key and changes nothing.
  */
-export async function ingestProviderEvent(db: Db, provider: PaymentProvider, event: ProviderEvent): Promise<IngestResult> {
+export async function ingestProviderEvent(ingest: WebhookIngest, provider: PaymentProvider, event: ProviderEvent): Promise<IngestResult> {
+  const db = ingest.db;
   const verified = await confirmedNews(provider, event);
   if (verified?.kind === 'succeeded' && event.paymentId) {
-    const fast = await creditInOneCall(db, provider, event, verified);
+    const fast = await creditInOneCall(ingest, provider, event, verified);
     if (fast) return fast;
   }
   const settleFirst = verified && isReversal(verified) ? await overtakenSuccess(db, provider, event) : null;
@@ -75,35 +80,80 @@ export async function ingestProviderEvent(db: Db, provider: PaymentProvider, eve
 }
 
 /**
+ * What webhook ingestion keeps per process: the order lookups and the credits of webhooks that
+ * arrive together are each sent to PostgreSQL as one round trip (BatchLoader, CreditCaller).
+ */
+export class WebhookIngest {
+  private readonly credits: CreditCaller;
+  private readonly orders = new Map<string, BatchLoader<string, OrderRow>>();
+
+  constructor(
+    readonly db: Db,
+    pool: pg.Pool,
+  ) {
+    this.credits = new CreditCaller(pool);
+  }
+
+  /** The order a provider's payment belongs to, as committed now (no lock). */
+  orderOfPayment(provider: string, paymentId: string): Promise<OrderRow | undefined> {
+    let loader = this.orders.get(provider);
+    if (!loader) {
+      loader = new BatchLoader(async (ids) => {
+        const rows = await this.db
+          .selectFrom('orders')
+          .selectAll()
+          .select(sql<boolean>`expires_at <= now()`.as('due'))
+          .where('provider', '=', provider)
+          .where('provider_payment_id', '=', sql<string>`ANY(${ids}::text[])`)
+          .execute();
+        return new Map(rows.map((r) => [r.provider_payment_id!, r]));
+      });
+      this.orders.set(provider, loader);
+    }
+    return loader.get(paymentId);
+  }
+
+  credit(...args: Parameters<CreditCaller['run']>): ReturnType<CreditCaller['run']> {
+    return this.credits.run(...args);
+  }
+}
+
+/**
  * The common case in one statement: a payment that credits its order. The decision is made on a
  * snapshot of the order (read without a lock), and coffer_ingest_credit applies it only if the
  * order, once locked, is still as it was read — otherwise nothing is written and the general
- * path below decides again under the lock. Same outcome, about a tenth of the round trips.
+ * path below decides again under the lock. Same outcome, about a tenth of the round trips; and
+ * concurrent webhooks share their round trips (WebhookIngest).
  */
-async function creditInOneCall(db: Db, provider: PaymentProvider, event: ProviderEvent, news: Extract<PaymentNews, { kind: 'succeeded' }>): Promise<IngestResult | null> {
-  const o = await db
-    .selectFrom('orders')
-    .selectAll()
-    .select(sql<boolean>`expires_at <= now()`.as('due'))
-    .where('provider', '=', provider.name)
-    .where('provider_payment_id', '=', event.paymentId!)
-    .executeTakeFirst();
+async function creditInOneCall(ingest: WebhookIngest, provider: PaymentProvider, event: ProviderEvent, news: Extract<PaymentNews, { kind: 'succeeded' }>): Promise<IngestResult | null> {
+  const o = await ingest.orderOfPayment(provider.name, event.paymentId!);
   if (!o || (o.status === 'pending' && o.due)) return null;
   const d = decide({ status: o.status, payMinor: o.pay_amount, payCurrency: o.pay_currency, network: o.network, receivedMinor: o.received_amount }, news);
   if (d.creditPaidMinor === null) return null;
-  const credit = creditOf(o, d.creditPaidMinor);
-  const payload = JSON.stringify({ paymentId: event.paymentId, news: event.news }, bigintToString);
-  try {
-    const { rows } = await sql<{ result: 'processed' | 'duplicate' }>`
-      SELECT coffer_ingest_credit(${provider.name}, ${event.eventId}, ${event.type}, ${payload}::jsonb, ${o.id}, ${o.status},
-        ${d.creditPaidMinor.toString()}::bigint, ${credit.toString()}::bigint, ${d.paidLate}, ${d.note}, ${`provider:${provider.name}`},
-        ${creditTransferIds()}::text[]) AS result`.execute(db);
-    if (rows[0].result === 'processed') countCredit(o);
-    return rows[0].result;
-  } catch (err) {
-    if ((err as { code?: string }).code === 'CF001') return null;
-    return translateCreditError(err);
+  const result = await ingest.credit({
+    provider: provider.name,
+    eventId: event.eventId,
+    type: event.type,
+    payloadJson: JSON.stringify({ paymentId: event.paymentId, news: event.news }, bigintToString),
+    orderId: o.id,
+    expectedStatus: o.status,
+    paidMinor: d.creditPaidMinor,
+    creditMinor: creditOf(o, d.creditPaidMinor),
+    paidLate: d.paidLate,
+    note: d.note,
+    actor: `provider:${provider.name}`,
+    transferIds: creditTransferIds(),
+  });
+  if (result === 'processed') {
+    countCredit(o);
+    return result;
   }
+  if (result === 'duplicate') return result;
+  // error:<SQLSTATE>:<message> — nothing was written for this event.
+  const [, code, ...rest] = result.split(':');
+  // The order moved since it was read, or a lock conflict: decide again on the general path.
+  if (code === 'CF001' || code === '40001' || code === '40P01') return null;
+  return translateCreditError(Object.assign(new Error(rest.join(':')), { code }));
 }
 
 /**

@@ -49,7 +49,7 @@ export function creditOf(order: OrderRow, paidMinor: bigint): bigint {
 }
 
 /** Transfer ids for the legs coffer_credit_order may post: customer credit, fee, FX. */
-export const creditTransferIds = (): string[] => [newId('trf'), newId('trf'), newId('trf')];
+export const creditTransferIds = (): [string, string, string] => [newId('trf'), newId('trf'), newId('trf')];
 
 /** A credit that would take a balance beyond what the API can represent (coffer_post_customer_leg). */
 export function translateCreditError(err: unknown): never {

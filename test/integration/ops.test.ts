@@ -5,6 +5,7 @@ import { openDatabase } from '../../src/db/pool.js';
 import { ProviderRegistry, SandboxProvider, signatureHeader } from '../../src/providers/index.js';
 import { buildApp } from '../../src/http/app.js';
 import { ChargeBatcher } from '../../src/ledger/index.js';
+import { WebhookIngest } from '../../src/topups/index.js';
 import { setupHarness } from './harness.js';
 
 const h = await setupHarness();
@@ -50,6 +51,7 @@ describe('operations endpoints', () => {
         db: handle.db,
         pool: handle.pool,
         batcher: new ChargeBatcher(handle.pool, handle.db, 10, 10),
+        ingest: new WebhookIngest(handle.db, handle.pool),
         apiKeys: new ApiKeyAuthenticator(handle.db, 0),
         providers: new ProviderRegistry([new SandboxProvider(handle.db, 'whsec_test', config.publicUrl)]),
         kickSandbox: () => undefined,

@@ -1,5 +1,6 @@
-import type { Kysely, Transaction } from 'kysely';
-import type { Database } from '../../db/schema.js';
+import { sql, type Kysely, type Selectable, type Transaction } from 'kysely';
+import type { Database, SandboxPaymentsTable } from '../../db/schema.js';
+import { BatchLoader } from '../../lib/batch-loader.js';
 import { newId } from '../../lib/ids.js';
 import { isoTime } from '../../lib/json.js';
 import { formatDecimal } from '../../money/index.js';
@@ -20,11 +21,19 @@ export type SandboxEventType = 'payment.succeeded' | 'payment.failed' | 'payment
 export class SandboxProvider implements PaymentProvider {
   readonly name = 'sandbox';
 
+  // Re-fetches of payments (one per webhook) that arrive together are answered by one query.
+  private readonly payments: BatchLoader<string, Selectable<SandboxPaymentsTable>>;
+
   constructor(
     private readonly db: Kysely<Database>,
     private readonly secret: string,
     private readonly publicUrl: string,
-  ) {}
+  ) {
+    this.payments = new BatchLoader(async (ids) => {
+      const rows = await this.db.selectFrom('sandbox_payments').selectAll().where('id', '=', sql<string>`ANY(${ids}::text[])`).execute();
+      return new Map(rows.map((r) => [r.id, r]));
+    });
+  }
 
   async createPayment(req: PaymentRequest): Promise<CreatedPayment> {
     await this.db
@@ -74,7 +83,7 @@ export class SandboxProvider implements PaymentProvider {
   }
 
   async retrievePayment(paymentId: string): Promise<PaymentState | null> {
-    const p = await this.db.selectFrom('sandbox_payments').selectAll().where('id', '=', paymentId).executeTakeFirst();
+    const p = await this.payments.get(paymentId);
     if (!p) return null;
     return { paymentId: p.id, status: p.status, amountMinor: p.received_amount, currency: p.currency, network: p.received_network ?? p.network };
   }

@@ -1,0 +1,43 @@
+/**
+ * Coalesces concurrent lookups by key into one query: while `maxInFlight` loads are running, keys
+ * asked for meanwhile wait and leave together in the next load (at most `maxBatch` keys each).
+ * Under load one round trip answers many requests; a lone request still goes out at once. Each
+ * load is one statement, so every answer is as consistent as a lookup of its own would be.
+ */
+export class BatchLoader<K, V> {
+  private waiting: { key: K; resolve: (v: V | undefined) => void; reject: (e: unknown) => void }[] = [];
+  private inFlight = 0;
+
+  constructor(
+    private readonly load: (keys: K[]) => Promise<Map<K, V>>,
+    private readonly maxInFlight = 2,
+    private readonly maxBatch = 128,
+  ) {}
+
+  get(key: K): Promise<V | undefined> {
+    return new Promise((resolve, reject) => {
+      this.waiting.push({ key, resolve, reject });
+      this.pump();
+    });
+  }
+
+  private pump(): void {
+    while (this.inFlight < this.maxInFlight && this.waiting.length > 0) {
+      const take = this.waiting.splice(0, this.maxBatch);
+      this.inFlight++;
+      void this.run(take).finally(() => {
+        this.inFlight--;
+        this.pump();
+      });
+    }
+  }
+
+  private async run(take: BatchLoader<K, V>['waiting']): Promise<void> {
+    try {
+      const found = await this.load([...new Set(take.map((w) => w.key))]);
+      for (const w of take) w.resolve(found.get(w.key));
+    } catch (err) {
+      for (const w of take) w.reject(err);
+    }
+  }
+}

@@ -1,0 +1,118 @@
+import type pg from 'pg';
+import { creditCallSize } from '../metrics.js';
+
+/** One provider event that credits its order, decided by the caller on a snapshot of the order. */
+export interface CreditCall {
+  provider: string;
+  eventId: string;
+  type: string;
+  payloadJson: string;
+  orderId: string;
+  expectedStatus: string;
+  paidMinor: bigint;
+  creditMinor: bigint;
+  paidLate: boolean;
+  note: string;
+  actor: string;
+  /** customer credit, fee, FX */
+  transferIds: [string, string, string];
+}
+
+/**
+ * 'processed' | 'duplicate' | `error:<SQLSTATE>:<message>` — an item that failed changed nothing
+ * (CF001: the order moved since it was read; CF002: the balance would pass the API's range).
+ */
+export type CreditCallResult = string;
+
+interface Waiting {
+  call: CreditCall;
+  resolve: (r: CreditCallResult) => void;
+  reject: (e: unknown) => void;
+}
+
+const SINGLE_SQL = `SELECT coffer_ingest_credit($1, $2, $3, $4::jsonb, $5, $6, $7::bigint, $8::bigint, $9, $10, $11, $12::text[]) AS result`;
+
+const CALL_SQL = `CALL coffer_ingest_credits($1::text[], $2::text[], $3::text[], $4::jsonb[], $5::text[], $6::text[],
+  $7::bigint[], $8::bigint[], $9::boolean[], $10::text[], $11::text[], $12::text[])`;
+
+/**
+ * Sends webhook credits to PostgreSQL, many per round trip (`coffer_ingest_credits`), each still
+ * committed in a transaction of its own. At most `maxCalls` calls are in flight; credits that
+ * arrive meanwhile leave together in the next call, so under load one round trip and one WAL
+ * flush serve many webhooks. A lone credit goes out at once as a single statement.
+ */
+export class CreditCaller {
+  private waiting: Waiting[] = [];
+  private inFlight = 0;
+
+  constructor(
+    private readonly pool: pg.Pool,
+    private readonly maxCalls = 4,
+    private readonly maxPerCall = 64,
+  ) {}
+
+  run(call: CreditCall): Promise<CreditCallResult> {
+    return new Promise((resolve, reject) => {
+      this.waiting.push({ call, resolve, reject });
+      this.pump();
+    });
+  }
+
+  private pump(): void {
+    while (this.inFlight < this.maxCalls && this.waiting.length > 0) {
+      const take = this.waiting.splice(0, this.maxPerCall);
+      this.inFlight++;
+      creditCallSize.observe(take.length);
+      void (take.length === 1 ? this.single(take[0]) : this.many(take)).finally(() => {
+        this.inFlight--;
+        this.pump();
+      });
+    }
+  }
+
+  private async many(take: Waiting[]): Promise<void> {
+    const calls = take.map((w) => w.call);
+    try {
+      const res = await this.pool.query({
+        name: 'coffer_ingest_credits',
+        text: CALL_SQL,
+        values: [
+          calls.map((c) => c.provider),
+          calls.map((c) => c.eventId),
+          calls.map((c) => c.type),
+          calls.map((c) => c.payloadJson),
+          calls.map((c) => c.orderId),
+          calls.map((c) => c.expectedStatus),
+          calls.map((c) => c.paidMinor.toString()),
+          calls.map((c) => c.creditMinor.toString()),
+          calls.map((c) => c.paidLate),
+          calls.map((c) => c.note),
+          calls.map((c) => c.actor),
+          calls.flatMap((c) => c.transferIds),
+        ],
+      });
+      const results = (res.rows[0] as { r_result: string[] }).r_result;
+      take.forEach((w, i) => w.resolve(results[i]));
+    } catch (err) {
+      for (const w of take) w.reject(err);
+    }
+  }
+
+  private async single(w: Waiting): Promise<void> {
+    const c = w.call;
+    try {
+      const res = await this.pool.query({
+        name: 'coffer_ingest_credit',
+        text: SINGLE_SQL,
+        values: [c.provider, c.eventId, c.type, c.payloadJson, c.orderId, c.expectedStatus, c.paidMinor.toString(), c.creditMinor.toString(), c.paidLate, c.note, c.actor, c.transferIds],
+      });
+      w.resolve((res.rows[0] as { result: string }).result);
+    } catch (err) {
+      // An error PostgreSQL raised for this credit is its result, as in the procedure; anything
+      // else (the connection) fails the call.
+      const e = err as { code?: string; message?: string };
+      if (typeof e.code === 'string' && /^[0-9A-Z]{5}$/.test(e.code)) w.resolve(`error:${e.code}:${e.message ?? ''}`);
+      else w.reject(err);
+    }
+  }
+}
