@@ -11,7 +11,7 @@ import { taskList } from './jobs/tasks.js';
 import { sweepExpiredHolds } from './ledger/index.js';
 import { createMailer } from './mail/index.js';
 import { MailOutbox } from './mail/outbox.js';
-import { topupReceipt } from './topups/receipt.js';
+import { topupReceipts } from './topups/receipt.js';
 import { SandboxDelivery } from './providers/index.js';
 import { seedDemo } from './demo.js';
 import { createContext } from './services.js';
@@ -69,7 +69,7 @@ export async function serve(config: Config, opts: { demo?: boolean } = {}): Prom
   delivery.start();
   ctx.kickSandbox = () => delivery.kick();
   const mailer = createMailer({ smtpUrl: config.smtpUrl, from: config.mailFrom, log });
-  const outbox = new MailOutbox(handle.db, mailer, { topup_receipt: (id) => topupReceipt(handle.db, config, id) }, log);
+  const outbox = new MailOutbox(handle.db, mailer, { topup_receipt: topupReceipts(handle.db, config) }, log);
   outbox.start();
   const jobs: JobsRunner = await startJobs(handle.url, taskList({ db: handle.db }), { concurrency: config.jobsConcurrency, log });
   // Printed whatever the log level: scripts and tests read the address from this line.

@@ -1,12 +1,14 @@
 /**
- * Coalesces concurrent lookups by key into one query: while `maxInFlight` loads are running, keys
- * asked for meanwhile wait and leave together in the next load (at most `maxBatch` keys each).
- * Under load one round trip answers many requests; a lone request still goes out at once. Each
+ * Coalesces concurrent lookups by key into one query: keys asked for in the same tick, and while
+ * `maxInFlight` loads are running, wait and leave together in the next load (at most `maxBatch`
+ * requests each). Under load one round trip answers many requests; a lone request still goes out
+ * at the end of its tick. Each
  * load is one statement, so every answer is as consistent as a lookup of its own would be.
  */
 export class BatchLoader<K, V> {
   private waiting: { key: K; resolve: (v: V | undefined) => void; reject: (e: unknown) => void }[] = [];
   private inFlight = 0;
+  private scheduled = false;
 
   constructor(
     private readonly load: (keys: K[]) => Promise<Map<K, V>>,
@@ -17,7 +19,13 @@ export class BatchLoader<K, V> {
   get(key: K): Promise<V | undefined> {
     return new Promise((resolve, reject) => {
       this.waiting.push({ key, resolve, reject });
-      this.pump();
+      if (!this.scheduled) {
+        this.scheduled = true;
+        queueMicrotask(() => {
+          this.scheduled = false;
+          this.pump();
+        });
+      }
     });
   }
 

@@ -4,7 +4,7 @@ import type { Mailer, MailMessage } from './index.js';
 
 export type MailRenderers = Record<string, (objectId: string) => Promise<MailMessage | null>>;
 
-const BATCH = 20;
+const BATCH = 100;
 const MAX_BACKOFF_SECONDS = 3600;
 
 /**
@@ -55,24 +55,32 @@ export class MailOutbox {
         WHERE id IN (SELECT id FROM mail_outbox WHERE sent_at IS NULL AND next_attempt_at <= now()
                      ORDER BY next_attempt_at, id LIMIT ${BATCH} FOR UPDATE SKIP LOCKED)
         RETURNING id, kind, object_id`.execute(this.db);
-      await Promise.all(due.rows.map((row) => this.send(row)));
+      const done = (await Promise.all(due.rows.map((row) => this.send(row)))).filter((d) => d !== null);
+      // One statement marks the whole batch done (a statement per row cost as much as the sending).
+      if (done.length > 0) {
+        await sql`UPDATE mail_outbox m SET sent_at = now(), last_error = d.note
+                  FROM unnest(${done.map((d) => String(d.id))}::bigint[], ${done.map((d) => d.note)}::text[]) AS d(id, note)
+                  WHERE m.id = d.id`.execute(this.db);
+      }
       handled += due.rows.length;
       if (due.rows.length < BATCH) break;
     }
     return handled;
   }
 
-  private async send(row: { id: bigint; kind: string; object_id: string }): Promise<void> {
+  /** Sends one row's mail; done (sent, or nothing to send) or null when it will be retried. */
+  private async send(row: { id: bigint; kind: string; object_id: string }): Promise<{ id: bigint; note: string | null } | null> {
     try {
       const render = this.renderers[row.kind];
       if (!render) throw new Error(`no renderer for mail kind ${row.kind}`);
       const message = await render(row.object_id);
       if (message) await this.mailer.send(message);
-      await this.db.updateTable('mail_outbox').set({ sent_at: new Date(), last_error: message ? null : 'nothing to send' }).where('id', '=', row.id).execute();
+      return { id: row.id, note: message ? null : 'nothing to send' };
     } catch (err) {
       const reason = err instanceof Error ? err.message : String(err);
       this.log.warn({ mail: row.kind, object: row.object_id, reason }, 'mail not sent; will retry');
       await this.db.updateTable('mail_outbox').set({ last_error: reason.slice(0, 500) }).where('id', '=', row.id).execute();
+      return null;
     }
   }
 }

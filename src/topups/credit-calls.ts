@@ -38,12 +38,13 @@ const CALL_SQL = `CALL coffer_ingest_credits($1::text[], $2::text[], $3::text[],
 /**
  * Sends webhook credits to PostgreSQL, many per round trip (`coffer_ingest_credits`), each still
  * committed in a transaction of its own. At most `maxCalls` calls are in flight; credits that
- * arrive meanwhile leave together in the next call, so under load one round trip and one WAL
- * flush serve many webhooks. A lone credit goes out at once as a single statement.
+ * arrive in the same tick or meanwhile leave together in the next call, so under load one round
+ * trip and one WAL flush serve many webhooks. A lone credit goes out as a single statement.
  */
 export class CreditCaller {
   private waiting: Waiting[] = [];
   private inFlight = 0;
+  private scheduled = false;
 
   constructor(
     private readonly pool: pg.Pool,
@@ -54,7 +55,14 @@ export class CreditCaller {
   run(call: CreditCall): Promise<CreditCallResult> {
     return new Promise((resolve, reject) => {
       this.waiting.push({ call, resolve, reject });
-      this.pump();
+      // Credits decided in the same tick (a batch of order lookups answers many webhooks at once) leave together.
+      if (!this.scheduled) {
+        this.scheduled = true;
+        queueMicrotask(() => {
+          this.scheduled = false;
+          this.pump();
+        });
+      }
     });
   }
 

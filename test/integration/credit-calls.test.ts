@@ -104,7 +104,7 @@ describe('webhook credits in shared round trips', () => {
     const [first, stale, ...rest] = orders;
     const repeated = callFor(rest[0]);
     const calls = [
-      callFor(first), // goes alone, and holds the one slot while the others gather
+      callFor(first), // all of these are asked for in one tick: they leave in one call
       callFor(stale, { expectedStatus: 'processing' }), // decided on a state the order is not in
       repeated,
       { ...repeated, transferIds: [newId('trf'), newId('trf'), newId('trf')] as [string, string, string] }, // the same event again

@@ -18,16 +18,20 @@ function controlled() {
 const tick = () => new Promise((r) => setImmediate(r));
 
 describe('BatchLoader', () => {
-  it('sends a lone key at once and gathers the keys that arrive meanwhile into the next load', async () => {
+  it('gathers the keys of one tick, and those that arrive while a load runs, into one load', async () => {
     const { loader, loads } = controlled();
-    const a = loader.get('a');
+    const first = ['a', 'b'].map((k) => loader.get(k));
+    expect(loads).toEqual([]);
+    await tick();
+    expect(loads.map((l) => l.keys)).toEqual([['a', 'b']]);
     const rest = ['b', 'c', 'b', 'missing-d'].map((k) => loader.get(k));
-    expect(loads.map((l) => l.keys)).toEqual([['a']]);
+    await tick();
+    expect(loads).toHaveLength(1); // one load in flight at most
     loads[0].finish();
-    expect(await a).toBe('A');
+    expect(await Promise.all(first)).toEqual(['A', 'B']);
     await tick();
     // at most 3 waiting requests per load; a key asked for twice is loaded once
-    expect(loads.map((l) => l.keys)).toEqual([['a'], ['b', 'c']]);
+    expect(loads.map((l) => l.keys)).toEqual([['a', 'b'], ['b', 'c']]);
     loads[1].finish();
     await tick();
     expect(loads[2].keys).toEqual(['missing-d']);
@@ -38,7 +42,9 @@ describe('BatchLoader', () => {
   it('a failed load fails only the requests it carried', async () => {
     const { loader, loads } = controlled();
     const a = loader.get('a');
+    await tick();
     const b = loader.get('b');
+    await tick();
     loads[0].finish(new Error('connection lost'));
     await expect(a).rejects.toThrow('connection lost');
     await tick();
