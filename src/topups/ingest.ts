@@ -34,9 +34,12 @@ async function confirmedNews(provider: PaymentProvider, event: ProviderEvent): P
  */
 export async function ingestProviderEvent(ingest: WebhookIngest, provider: PaymentProvider, event: ProviderEvent): Promise<IngestResult> {
   const db = ingest.db;
+  // A success's order is read while the provider confirms the payment (neither waits for the other).
+  const order = event.news?.kind === 'succeeded' && event.paymentId ? ingest.orderOfPayment(provider.name, event.paymentId) : null;
+  order?.catch(() => undefined); // if the confirmation fails first, this read's failure is not the answer
   const verified = await confirmedNews(provider, event);
-  if (verified?.kind === 'succeeded' && event.paymentId) {
-    const fast = await creditInOneCall(ingest, provider, event, verified);
+  if (verified?.kind === 'succeeded' && order) {
+    const fast = await creditInOneCall(ingest, provider, event, verified, await order);
     if (fast) return fast;
   }
   const settleFirst = verified && isReversal(verified) ? await overtakenSuccess(db, provider, event) : null;
@@ -125,8 +128,13 @@ export class WebhookIngest {
  * path below decides again under the lock. Same outcome, about a tenth of the round trips; and
  * concurrent webhooks share their round trips (WebhookIngest).
  */
-async function creditInOneCall(ingest: WebhookIngest, provider: PaymentProvider, event: ProviderEvent, news: Extract<PaymentNews, { kind: 'succeeded' }>): Promise<IngestResult | null> {
-  const o = await ingest.orderOfPayment(provider.name, event.paymentId!);
+async function creditInOneCall(
+  ingest: WebhookIngest,
+  provider: PaymentProvider,
+  event: ProviderEvent,
+  news: Extract<PaymentNews, { kind: 'succeeded' }>,
+  o: OrderRow | undefined,
+): Promise<IngestResult | null> {
   if (!o || (o.status === 'pending' && o.due)) return null;
   const d = decide({ status: o.status, payMinor: o.pay_amount, payCurrency: o.pay_currency, network: o.network, receivedMinor: o.received_amount }, news);
   if (d.creditPaidMinor === null) return null;
