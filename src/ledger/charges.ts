@@ -86,7 +86,8 @@ export class ChargeBatcher {
     while (q.items.length > 0) {
       const batch = q.items.splice(0, this.maxBatch);
       try {
-        const outcomes = await this.execute(batch);
+        // Another batch of this balance is running or more charges are waiting: a hot balance.
+        const outcomes = await this.execute(batch, q.running > 1 || q.items.length > 0);
         batch.forEach((p, i) => {
           const o = outcomes[i];
           if (o instanceof Error) p.reject(o);
@@ -103,7 +104,7 @@ export class ChargeBatcher {
     if (q.running === 0 && q.items.length === 0) this.queues.delete(key);
   }
 
-  private async execute(batch: Pending[], attempt = 0): Promise<(Outcome | CofferError)[]> {
+  private async execute(batch: Pending[], contended: boolean, attempt = 0): Promise<(Outcome | CofferError)[]> {
     const first = batch[0];
     const { customer, balance } = first.input;
     const result = await this.caller.run({
@@ -111,6 +112,7 @@ export class ChargeBatcher {
       customer,
       balance,
       revenueCode: revenueAccountCode(balance),
+      contended,
       charges: batch.map((p) => ({
         key: p.idem.key,
         hash: p.idem.requestHash,
@@ -125,13 +127,13 @@ export class ChargeBatcher {
     if (result.status[0] === -1) {
       // A serialization failure or deadlock (one key used on two balances at once): try again.
       if (attempt >= 3) throw new CofferError('unavailable', 'The charge could not be committed; retry shortly.');
-      return this.execute(batch, attempt + 1);
+      return this.execute(batch, contended, attempt + 1);
     }
     if (result.status[0] === 0) {
       // The balance has no account yet: create it (enabled product) or refuse (unknown), then retry.
       if (attempt > 0) throw new Error(`account for ${customer}/${balance} still missing after creation`);
       await ensureAccounts(this.db, customer, [balance]);
-      return this.execute(batch, attempt + 1);
+      return this.execute(batch, contended, attempt + 1);
     }
     chargeBatchSize.observe(batch.length);
     return result.status.map((status, i) => this.toOutcome({ status, body: result.body[i], replayed: result.replayed[i] }));

@@ -50,7 +50,12 @@ export async function ingestProviderEvent(ingest: WebhookIngest, provider: Payme
       .onConflict((oc) => oc.columns(['provider', 'event_id']).doNothing())
       .returning('event_id')
       .executeTakeFirst();
-    if (!fresh) return 'duplicate';
+    if (!fresh) {
+      // Recorded by a commit that may not be flushed yet (credits in one call commit asynchronously
+      // until the call's last): this answer stops the provider's retries, so it waits for the flush.
+      await sql`SELECT coffer_make_commit_flush()`.execute(tx);
+      return 'duplicate';
+    }
     const record = (result: string, orderId: string | null = null) =>
       sql`UPDATE provider_events SET result = ${result.slice(0, 500)}, order_id = ${orderId}
           WHERE provider = ${provider.name} AND event_id = ${event.eventId}`.execute(tx);

@@ -8,6 +8,7 @@ import { sql, type Kysely } from 'kysely';
 // customer leg is inline. coffer_ingest_credits applies many webhooks' credits in one round trip,
 // each in a transaction of its own (one customer per transaction, DESIGN.md §10).
 export async function up(db: Kysely<unknown>): Promise<void> {
+  await sql.raw(MAKE_COMMIT_FLUSH_FUNCTION).execute(db);
   await sql.raw(`
     DROP FUNCTION coffer_ingest_credit(text, text, text, jsonb, text, text, bigint, bigint, boolean, text, text, text[]);
     DROP FUNCTION coffer_credit_order(text, text, bigint, bigint, boolean, text, text, text[]);
@@ -17,7 +18,21 @@ export async function up(db: Kysely<unknown>): Promise<void> {
   await sql.raw(CREDIT_ORDER_FUNCTION).execute(db);
   await sql.raw(INGEST_CREDIT_FUNCTION).execute(db);
   await sql.raw(INGEST_CREDITS_PROCEDURE).execute(db);
+  await sql.raw(CHARGE_GROUPS_PROCEDURE).execute(db);
 }
+
+// Makes the current transaction's commit flush the WAL (with synchronous_commit on), and with it
+// every commit before it. A commit waits for the flush only if its transaction has a transaction
+// id AND wrote WAL itself (RecordTransactionCommit): a transaction that only replayed answers or
+// found a duplicate writes nothing, and its commit would return before earlier asynchronous
+// commits reach the disk. A non-transactional logical message is the smallest WAL record anyone
+// may write (no lock, no table; at any wal_level).
+const MAKE_COMMIT_FLUSH_FUNCTION = `
+CREATE FUNCTION coffer_make_commit_flush() RETURNS void
+LANGUAGE sql AS $fn$
+  SELECT pg_current_xact_id(), pg_logical_emit_message(false, 'coffer', 'flush');
+$fn$;
+`;
 
 // Posts the credit of an order row the caller has locked and decided to settle: the payment legs
 // (provider clearing → fees; across currencies clearing → fx and fx → customer; else clearing →
@@ -157,6 +172,9 @@ BEGIN
   VALUES (p_provider, p_event_id, p_type, p_order, p_payload, p_note)
   ON CONFLICT (provider, event_id) DO NOTHING;
   IF NOT FOUND THEN
+    -- The event may have been recorded by a commit that is not flushed yet (coffer_ingest_credits
+    -- commits asynchronously until its last item): answering 'duplicate' must wait for it.
+    PERFORM coffer_make_commit_flush();
     RETURN 'duplicate';
   END IF;
   SELECT * INTO o FROM orders WHERE id = p_order FOR UPDATE;
@@ -199,10 +217,66 @@ BEGIN
     IF i < v_n THEN
       PERFORM set_config('synchronous_commit', 'off', true);
     ELSE
-      PERFORM pg_current_xact_id();
+      PERFORM coffer_make_commit_flush();
     END IF;
     COMMIT;
   END LOOP;
+END
+$fn$;
+`;
+
+// Charges: every group of a call now commits asynchronously, and a last, empty transaction with a
+// transaction id commits synchronously: its WAL flush covers every group of the call before the
+// call returns (no answer goes out before that, so every success is durable), but no balance row
+// stays locked while the WAL is flushed — on a hot balance the next batch takes the lock as soon
+// as the previous one has committed, instead of after its fsync (docs/ledger.md). The results come
+// back as three strings instead of three arrays: parsing a text[] of JSON bodies element by element
+// was a tenth of Node's time per charge. r_status: statuses joined by ','; r_body: bodies joined
+// by U+001E (never found in JSON text), '' for none; r_replayed: one 't' or 'f' per charge.
+const CHARGE_GROUPS_PROCEDURE = `
+DROP PROCEDURE coffer_charge_groups(bigint[], text[], text[], text[], integer[], text[], text[], bigint[], text[], text[], jsonb[], text[], text[], integer[], text[], boolean[]);
+CREATE PROCEDURE coffer_charge_groups(
+  p_api_keys bigint[], p_customers text[], p_balances text[], p_revenue_codes text[], p_sizes integer[],
+  p_keys text[], p_hashes text[], p_amounts bigint[], p_currencies text[], p_descriptions text[],
+  p_metadata jsonb[], p_charge_ids text[], p_transfer_ids text[],
+  INOUT r_status text DEFAULT NULL, INOUT r_body text DEFAULT NULL, INOUT r_replayed text DEFAULT NULL)
+LANGUAGE plpgsql AS $fn$
+DECLARE
+  v_groups integer := cardinality(p_sizes);
+  v_from integer := 1;
+  v_to integer;
+  v_status integer[];
+  v_body text[];
+  v_replayed boolean[];
+  a_status integer[] := '{}';
+  a_body text[] := '{}';
+  a_replayed boolean[] := '{}';
+BEGIN
+  FOR g IN 1 .. v_groups LOOP
+    v_to := v_from + p_sizes[g] - 1;
+    BEGIN
+      SELECT b.r_status, b.r_body, b.r_replayed INTO v_status, v_body, v_replayed
+      FROM coffer_charge_batch(p_customers[g], p_balances[g], p_api_keys[g], p_keys[v_from:v_to],
+        p_hashes[v_from:v_to], p_amounts[v_from:v_to], p_currencies[v_from:v_to], p_descriptions[v_from:v_to],
+        p_metadata[v_from:v_to], p_charge_ids[v_from:v_to], p_transfer_ids[v_from:v_to], p_revenue_codes[g]) AS b;
+    EXCEPTION WHEN serialization_failure OR deadlock_detected THEN
+      v_status := array_fill(-1, ARRAY[p_sizes[g]]);
+      v_body := array_fill(NULL::text, ARRAY[p_sizes[g]]);
+      v_replayed := array_fill(false, ARRAY[p_sizes[g]]);
+    END;
+    a_status := a_status || v_status;
+    a_body := a_body || v_body;
+    a_replayed := a_replayed || v_replayed;
+    PERFORM set_config('synchronous_commit', 'off', true);
+    COMMIT;
+    v_from := v_to + 1;
+  END LOOP;
+  -- The flush: WAL is flushed in order, so this commit's flush makes every group above durable.
+  PERFORM coffer_make_commit_flush();
+  COMMIT;
+  r_status := array_to_string(a_status, ',');
+  r_body := array_to_string(a_body, E'\\x1e', '');
+  r_replayed := array_to_string(a_replayed, '');
 END
 $fn$;
 `;
