@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { Coalescer } from '../lib/coalescer.js';
 
 /** One balance's batch of charges, as sent to PostgreSQL. */
 export interface ChargeGroup {
@@ -31,12 +32,6 @@ export interface GroupResult {
   replayed: boolean[];
 }
 
-interface Waiting {
-  group: ChargeGroup;
-  resolve: (r: GroupResult) => void;
-  reject: (e: unknown) => void;
-}
-
 // A lone group may skip the procedure (whose in-call COMMIT costs ~15–25 % of a small batch), but
 // then its balance stays locked while the commit is flushed (see ChargeGroup.contended).
 // A replayed answer may come from a batch committed asynchronously and not flushed yet (the
@@ -62,76 +57,57 @@ const CALL_SQL = `CALL coffer_charge_groups($1::bigint[], $2::text[], $3::text[]
 
 /**
  * Sends balances' batches to `coffer_charge_groups`, several per round trip. At most `maxCalls`
- * calls are in flight; groups that arrive meanwhile wait and leave together in the next call, so
- * under load one round trip (and one WAL flush) serves many customers, while each customer's
- * charges still commit in a transaction of their own.
+ * calls are in flight; groups that become ready in the same tick or meanwhile leave together in
+ * the next call (Coalescer), so under load one round trip (and one WAL flush) serves many
+ * customers, while each customer's charges still commit in a transaction of their own.
  */
 export class ChargeGroupCaller {
-  private waiting: Waiting[] = [];
-  private inFlight = 0;
+  private readonly coalescer: Coalescer<ChargeGroup, GroupResult>;
 
   constructor(
     private readonly pool: pg.Pool,
-    private readonly maxCalls: number,
-    private readonly maxGroupsPerCall: number,
-  ) {}
+    maxCalls: number,
+    maxGroupsPerCall: number,
+  ) {
+    this.coalescer = new Coalescer((groups) => (groups.length === 1 && !groups[0].contended ? this.single(groups[0]) : this.call(groups)), maxCalls, maxGroupsPerCall);
+  }
 
   run(group: ChargeGroup): Promise<GroupResult> {
-    return new Promise((resolve, reject) => {
-      this.waiting.push({ group, resolve, reject });
-      this.pump();
+    return this.coalescer.run(group);
+  }
+
+  private async call(groups: ChargeGroup[]): Promise<GroupResult[]> {
+    const charges = groups.flatMap((g) => g.charges);
+    const res = await this.pool.query({
+      name: 'coffer_charge_groups',
+      text: CALL_SQL,
+      values: [
+        groups.map((g) => g.apiKeyId.toString()),
+        groups.map((g) => g.customer),
+        groups.map((g) => g.balance),
+        groups.map((g) => g.revenueCode),
+        groups.map((g) => g.charges.length),
+        charges.map((c) => c.key),
+        charges.map((c) => c.hash),
+        charges.map((c) => c.amountMinor.toString()),
+        charges.map((c) => c.currency),
+        charges.map((c) => c.description),
+        charges.map((c) => c.metadataJson),
+        charges.map((c) => c.chargeId),
+        charges.map((c) => c.transferId),
+      ],
+    });
+    const all = splitResults(res.rows[0]);
+    let from = 0;
+    return groups.map((g) => {
+      const to = from + g.charges.length;
+      const r = { status: all.status.slice(from, to), body: all.body.slice(from, to), replayed: all.replayed.slice(from, to) };
+      from = to;
+      return r;
     });
   }
 
-  private pump(): void {
-    while (this.inFlight < this.maxCalls && this.waiting.length > 0) {
-      const take = this.waiting.splice(0, this.maxGroupsPerCall);
-      this.inFlight++;
-      void this.call(take).finally(() => {
-        this.inFlight--;
-        this.pump();
-      });
-    }
-  }
-
-  private async call(take: Waiting[]): Promise<void> {
-    if (take.length === 1 && !take[0].group.contended) return this.single(take[0]);
-    const groups = take.map((w) => w.group);
-    const charges = groups.flatMap((g) => g.charges);
-    try {
-      const res = await this.pool.query({
-        name: 'coffer_charge_groups',
-        text: CALL_SQL,
-        values: [
-          groups.map((g) => g.apiKeyId.toString()),
-          groups.map((g) => g.customer),
-          groups.map((g) => g.balance),
-          groups.map((g) => g.revenueCode),
-          groups.map((g) => g.charges.length),
-          charges.map((c) => c.key),
-          charges.map((c) => c.hash),
-          charges.map((c) => c.amountMinor.toString()),
-          charges.map((c) => c.currency),
-          charges.map((c) => c.description),
-          charges.map((c) => c.metadataJson),
-          charges.map((c) => c.chargeId),
-          charges.map((c) => c.transferId),
-        ],
-      });
-      const all = splitResults(res.rows[0]);
-      let from = 0;
-      for (const w of take) {
-        const to = from + w.group.charges.length;
-        w.resolve({ status: all.status.slice(from, to), body: all.body.slice(from, to), replayed: all.replayed.slice(from, to) });
-        from = to;
-      }
-    } catch (err) {
-      for (const w of take) w.reject(err);
-    }
-  }
-
-  private async single(w: Waiting): Promise<void> {
-    const g = w.group;
+  private async single(g: ChargeGroup): Promise<GroupResult[]> {
     const c = g.charges;
     try {
       const res = await this.pool.query({
@@ -152,14 +128,11 @@ export class ChargeGroupCaller {
           g.revenueCode,
         ],
       });
-      w.resolve(splitResults(res.rows[0]));
+      return [splitResults(res.rows[0])];
     } catch (err) {
       const code = (err as { code?: string }).code;
-      if (code && RETRYABLE.has(code)) {
-        w.resolve({ status: c.map(() => -1), body: c.map(() => null), replayed: c.map(() => false) });
-      } else {
-        w.reject(err);
-      }
+      if (code && RETRYABLE.has(code)) return [{ status: c.map(() => -1), body: c.map(() => null), replayed: c.map(() => false) }];
+      throw err;
     }
   }
 }

@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { Coalescer } from '../lib/coalescer.js';
 import { creditCallSize } from '../metrics.js';
 
 /** One provider event that credits its order, decided by the caller on a snapshot of the order. */
@@ -24,12 +25,6 @@ export interface CreditCall {
  */
 export type CreditCallResult = string;
 
-interface Waiting {
-  call: CreditCall;
-  resolve: (r: CreditCallResult) => void;
-  reject: (e: unknown) => void;
-}
-
 const SINGLE_SQL = `SELECT coffer_ingest_credit($1, $2, $3, $4::jsonb, $5, $6, $7::bigint, $8::bigint, $9, $10, $11, $12::text[]) AS result`;
 
 const CALL_SQL = `CALL coffer_ingest_credits($1::text[], $2::text[], $3::text[], $4::jsonb[], $5::text[], $6::text[],
@@ -42,85 +37,58 @@ const CALL_SQL = `CALL coffer_ingest_credits($1::text[], $2::text[], $3::text[],
  * trip and one WAL flush serve many webhooks. A lone credit goes out as a single statement.
  */
 export class CreditCaller {
-  private waiting: Waiting[] = [];
-  private inFlight = 0;
-  private scheduled = false;
+  private readonly coalescer: Coalescer<CreditCall, CreditCallResult>;
 
   constructor(
     private readonly pool: pg.Pool,
-    private readonly maxCalls = 4,
-    private readonly maxPerCall = 64,
-  ) {}
+    maxCalls = 4,
+    maxPerCall = 64,
+  ) {
+    this.coalescer = new Coalescer((calls) => (calls.length === 1 ? this.single(calls[0]) : this.many(calls)), maxCalls, maxPerCall, (n) =>
+      creditCallSize.observe(n),
+    );
+  }
 
   run(call: CreditCall): Promise<CreditCallResult> {
-    return new Promise((resolve, reject) => {
-      this.waiting.push({ call, resolve, reject });
-      // Credits decided in the same tick (a batch of order lookups answers many webhooks at once) leave together.
-      if (!this.scheduled) {
-        this.scheduled = true;
-        queueMicrotask(() => {
-          this.scheduled = false;
-          this.pump();
-        });
-      }
+    return this.coalescer.run(call);
+  }
+
+  private async many(calls: CreditCall[]): Promise<CreditCallResult[]> {
+    const res = await this.pool.query({
+      name: 'coffer_ingest_credits',
+      text: CALL_SQL,
+      values: [
+        calls.map((c) => c.provider),
+        calls.map((c) => c.eventId),
+        calls.map((c) => c.type),
+        calls.map((c) => c.payloadJson),
+        calls.map((c) => c.orderId),
+        calls.map((c) => c.expectedStatus),
+        calls.map((c) => c.paidMinor.toString()),
+        calls.map((c) => c.creditMinor.toString()),
+        calls.map((c) => c.paidLate),
+        calls.map((c) => c.note),
+        calls.map((c) => c.actor),
+        calls.flatMap((c) => c.transferIds),
+      ],
     });
+    return (res.rows[0] as { r_result: string[] }).r_result;
   }
 
-  private pump(): void {
-    while (this.inFlight < this.maxCalls && this.waiting.length > 0) {
-      const take = this.waiting.splice(0, this.maxPerCall);
-      this.inFlight++;
-      creditCallSize.observe(take.length);
-      void (take.length === 1 ? this.single(take[0]) : this.many(take)).finally(() => {
-        this.inFlight--;
-        this.pump();
-      });
-    }
-  }
-
-  private async many(take: Waiting[]): Promise<void> {
-    const calls = take.map((w) => w.call);
-    try {
-      const res = await this.pool.query({
-        name: 'coffer_ingest_credits',
-        text: CALL_SQL,
-        values: [
-          calls.map((c) => c.provider),
-          calls.map((c) => c.eventId),
-          calls.map((c) => c.type),
-          calls.map((c) => c.payloadJson),
-          calls.map((c) => c.orderId),
-          calls.map((c) => c.expectedStatus),
-          calls.map((c) => c.paidMinor.toString()),
-          calls.map((c) => c.creditMinor.toString()),
-          calls.map((c) => c.paidLate),
-          calls.map((c) => c.note),
-          calls.map((c) => c.actor),
-          calls.flatMap((c) => c.transferIds),
-        ],
-      });
-      const results = (res.rows[0] as { r_result: string[] }).r_result;
-      take.forEach((w, i) => w.resolve(results[i]));
-    } catch (err) {
-      for (const w of take) w.reject(err);
-    }
-  }
-
-  private async single(w: Waiting): Promise<void> {
-    const c = w.call;
+  private async single(c: CreditCall): Promise<CreditCallResult[]> {
     try {
       const res = await this.pool.query({
         name: 'coffer_ingest_credit',
         text: SINGLE_SQL,
         values: [c.provider, c.eventId, c.type, c.payloadJson, c.orderId, c.expectedStatus, c.paidMinor.toString(), c.creditMinor.toString(), c.paidLate, c.note, c.actor, c.transferIds],
       });
-      w.resolve((res.rows[0] as { result: string }).result);
+      return [(res.rows[0] as { result: string }).result];
     } catch (err) {
       // An error PostgreSQL raised for this credit is its result, as in the procedure; anything
       // else (the connection) fails the call.
       const e = err as { code?: string; message?: string };
-      if (typeof e.code === 'string' && /^[0-9A-Z]{5}$/.test(e.code)) w.resolve(`error:${e.code}:${e.message ?? ''}`);
-      else w.reject(err);
+      if (typeof e.code === 'string' && /^[0-9A-Z]{5}$/.test(e.code)) return [`error:${e.code}:${e.message ?? ''}`];
+      throw err;
     }
   }
 }
