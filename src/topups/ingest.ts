@@ -92,7 +92,8 @@ export async function ingestProviderEvent(ingest: WebhookIngest, provider: Payme
  * arrive together are each sent to PostgreSQL as one round trip (BatchLoader, CreditCaller).
  */
 export class WebhookIngest {
-  private readonly credits: CreditCaller;
+  /** credits decided on a snapshot, sent many per round trip */
+  readonly credits: CreditCaller;
   private readonly orders = new Map<string, BatchLoader<string, OrderRow>>();
 
   constructor(
@@ -120,10 +121,6 @@ export class WebhookIngest {
     }
     return loader.get(paymentId);
   }
-
-  credit(...args: Parameters<CreditCaller['run']>): ReturnType<CreditCaller['run']> {
-    return this.credits.run(...args);
-  }
 }
 
 /**
@@ -143,7 +140,7 @@ async function creditInOneCall(
   if (!o || (o.status === 'pending' && o.due)) return null;
   const d = decide({ status: o.status, payMinor: o.pay_amount, payCurrency: o.pay_currency, network: o.network, receivedMinor: o.received_amount }, news);
   if (d.creditPaidMinor === null) return null;
-  const result = await ingest.credit({
+  const result = await ingest.credits.run({
     provider: provider.name,
     eventId: event.eventId,
     type: event.type,
