@@ -171,7 +171,9 @@ export function freePort() {
  */
 export async function startCoffer(databaseUrl, env = {}) {
   const port = await freePort();
-  const child = spawn(process.execPath, [COFFER_BIN, 'serve'], {
+  // BENCH_NODE_ARGS: extra Node flags for the server (e.g. --cpu-prof when looking for where the time goes)
+  const nodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const child = spawn(process.execPath, [...nodeArgs, COFFER_BIN, 'serve'], {
     env: { ...process.env, DATABASE_URL: databaseUrl, PORT: String(port), LOG_LEVEL: 'warn', HOLD_SWEEP_INTERVAL_MS: '0', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -52,5 +52,10 @@ export function sendOutcome(reply: FastifyReply, outcome: Outcome): FastifyReply
 }
 
 export function sendJson(reply: FastifyReply, status: number, body: unknown): FastifyReply {
-  return reply.code(status).header('content-type', 'application/json; charset=utf-8').send(toJson(body));
+  return sendJsonText(reply, status, toJson(body));
+}
+
+/** A body that is JSON text already (rendered by PostgreSQL or stored with an idempotency key). */
+export function sendJsonText(reply: FastifyReply, status: number, text: string): FastifyReply {
+  return reply.code(status).header('content-type', 'application/json; charset=utf-8').send(text);
 }

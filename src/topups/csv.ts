@@ -26,7 +26,7 @@ export async function* ordersCsv(db: Db, filters: TopupFilters): AsyncGenerator<
   yield `${COLUMNS.join(',')}\n`;
   let after: string | undefined;
   for (;;) {
-    const rows = await filteredOrders(db, filters, after).limit(PAGE).execute();
+    const rows = await filteredOrders(db, filters, after).selectAll().limit(PAGE).execute();
     if (rows.length === 0) return;
     let chunk = '';
     for (const o of rows) {

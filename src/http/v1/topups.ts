@@ -5,7 +5,7 @@ import { notFound } from '../../errors.js';
 import { currentRates, presentRate, setRate } from '../../fx/index.js';
 import { runIdempotent } from '../../idempotency/index.js';
 import { cancelTopup, confirmTopup, createTopup, getTopup, listTopups, ordersCsv, paymentMethodCatalog, type TopupFilters } from '../../topups/index.js';
-import { idempotencyOf, sendJson, sendOutcome, type AppContext } from '../context.js';
+import { idempotencyOf, sendJson, sendJsonText, sendOutcome, type AppContext } from '../context.js';
 import { Amount, BalanceName, Currency, CustomerId, ListQuery, limitOf, responses } from '../schemas.js';
 
 const Method = Type.Union([Type.Literal('card'), Type.Literal('crypto'), Type.Literal('bank_transfer'), Type.Literal('balance')]);
@@ -132,7 +132,7 @@ export async function topupRoutes(app: FastifyInstance, ctx: AppContext): Promis
     },
     async (request, reply) => {
       const q = request.query;
-      return sendJson(reply, 200, await listTopups(ctx.db, filtersOf(q), { limit: limitOf(q), startingAfter: q.starting_after }));
+      return sendJsonText(reply, 200, await listTopups(ctx.db, filtersOf(q), { limit: limitOf(q), startingAfter: q.starting_after }));
     },
   );
 
