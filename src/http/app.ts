@@ -6,7 +6,7 @@ import { CofferError } from '../errors.js';
 import { httpDuration, registry } from '../metrics.js';
 import type { AppContext } from './context.js';
 import { registerErrorHandling } from './errors.js';
-import { securityHeaders } from './security-headers.js';
+import { apiHeaders, isApiPath, securityHeaders } from './security-headers.js';
 import { v1Routes } from './v1/index.js';
 import { sandboxRoutes } from './sandbox.js';
 import { webhookRoutes } from './webhooks.js';
@@ -38,9 +38,10 @@ export async function buildApp(ctx: AppContext, opts: BuildOptions = {}): Promis
     parseJson(request, body as string, done);
   });
 
-  const headers = securityHeaders(ctx.config.publicUrl.startsWith('https://'));
-  app.addHook('onRequest', (_request, reply, done) => {
-    reply.headers(headers);
+  const pageHeaders = securityHeaders(ctx.config.publicUrl.startsWith('https://'));
+  const jsonHeaders = apiHeaders(pageHeaders);
+  app.addHook('onRequest', (request, reply, done) => {
+    reply.headers(isApiPath(request.url) ? jsonHeaders : pageHeaders);
     done();
   });
   await app.register(swagger, {

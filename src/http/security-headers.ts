@@ -37,3 +37,23 @@ export function securityHeaders(https: boolean): Record<string, string> {
   if (!done) throw new Error('helmet did not complete synchronously');
   return headers;
 }
+
+/**
+ * The headers of JSON answers (the platform API and provider webhooks), after OWASP's REST
+ * security advice: never cached, never sniffed as another type, never framed, nothing loaded.
+ * The page headers above exist for browsers rendering HTML; on a JSON answer they are ~600 bytes
+ * that every API client receives and parses on every call (about a tenth of the HTTP work of a
+ * charge, on both sides of the connection).
+ */
+export function apiHeaders(pageHeaders: Record<string, string>): Record<string, string> {
+  const hsts = pageHeaders['strict-transport-security'];
+  return {
+    'cache-control': 'no-store',
+    'content-security-policy': "default-src 'none'; frame-ancestors 'none'",
+    'x-content-type-options': 'nosniff',
+    ...(hsts ? { 'strict-transport-security': hsts } : {}),
+  };
+}
+
+/** Whether a request path is answered with JSON for programs (the API headers) rather than pages. */
+export const isApiPath = (url: string): boolean => url.startsWith('/v1/') || url.startsWith('/webhooks/');

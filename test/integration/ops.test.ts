@@ -40,6 +40,18 @@ describe('operations endpoints', () => {
   it('pages carry CSP with frame-ancestors none', async () => {
     const res = await h.app.inject('/healthz');
     expect(String(res.headers['content-security-policy'])).toContain("frame-ancestors 'none'");
+    expect(res.headers['x-frame-options']).toBe('SAMEORIGIN');
+  });
+
+  it('JSON answers of the API and webhooks carry the short API set: no-store, nosniff, nothing framed', async () => {
+    const api = await h.call('GET', '/v1/fx-rates');
+    const webhook = await h.app.inject({ method: 'POST', url: '/webhooks/sandbox', payload: '{}', headers: { 'content-type': 'application/json' } });
+    for (const res of [api, { headers: webhook.headers }]) {
+      expect(res.headers['content-security-policy']).toBe("default-src 'none'; frame-ancestors 'none'");
+      expect(res.headers['cache-control']).toBe('no-store');
+      expect(res.headers['x-content-type-options']).toBe('nosniff');
+      expect(res.headers['x-frame-options']).toBeUndefined();
+    }
   });
 
   it('a database that cannot be reached gives 503 unavailable, never a 500', async () => {
