@@ -9,6 +9,7 @@ import * as m0005 from './migrations/0005_history_indexes.js';
 import * as m0006 from './migrations/0006_fast_credit.js';
 import * as m0007 from './migrations/0007_events.js';
 import * as m0008 from './migrations/0008_credit_calls.js';
+import * as m0009 from './migrations/0009_open_status_index.js';
 
 // Migrations are listed here (not discovered on disk) so the compiled package needs no file scan.
 const MIGRATIONS: Record<string, Migration> = {
@@ -20,6 +21,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0006_fast_credit': m0006,
   '0007_events': m0007,
   '0008_credit_calls': m0008,
+  '0009_open_status_index': m0009,
 };
 
 class StaticProvider implements MigrationProvider {
