@@ -272,7 +272,13 @@ export interface TopupFilters {
  * created_at is the time in its id, so the date filters become id bounds the indexes can use.
  */
 export async function listTopups(db: Db, f: TopupFilters, page: { limit: number; startingAfter?: string }): Promise<string> {
-  const read = () => filteredOrders(db, f, page.startingAfter).select(orderJson.as('body')).limit(page.limit + 1).execute();
+  // Rendered after the limit: otherwise a plan that sorts (a date window) renders every candidate.
+  const read = () =>
+    db
+      .selectFrom(filteredOrders(db, f, page.startingAfter).selectAll().limit(page.limit + 1).as('o'))
+      .select(orderJson.as('body'))
+      .orderBy('o.id', 'desc')
+      .execute();
   // The expiry check on read and the page go to the database together (two pooled connections);
   // in the rare case that orders were due, they are expired and the page is read again.
   let [due, rows] = await Promise.all([dueOrders(db, f.customer), read()]);
