@@ -297,8 +297,11 @@ export function filteredOrders(db: Db | Tx, f: TopupFilters, startingAfter?: str
   if (f.status) q = q.where('status', '=', f.status as OrderRow['status']);
   if (f.method) q = q.where('method', '=', f.method);
   if (f.balance) q = q.where('balance', '=', f.balance);
-  if (f.createdGte) q = q.where('id', '>=', idLowerBound('ord', f.createdGte)).where('created_at', '>=', f.createdGte);
-  if (f.createdLt) q = q.where('id', '<', idLowerBound('ord', f.createdLt)).where('created_at', '<', f.createdLt);
+  // created_at is the time in the id (insertOrder, to the millisecond), so these bounds are the date
+  // filter exactly. Repeating it on created_at made the planner multiply the two selectivities,
+  // expect ~30 rows in a week of ~2,000, and sort them all instead of walking the id index.
+  if (f.createdGte) q = q.where('id', '>=', idLowerBound('ord', f.createdGte));
+  if (f.createdLt) q = q.where('id', '<', idLowerBound('ord', f.createdLt));
   if (startingAfter) q = q.where('id', '<', startingAfter);
   return q.orderBy('id', 'desc');
 }
