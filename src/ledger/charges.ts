@@ -30,6 +30,8 @@ interface Queue {
   items: Pending[];
   /** batches of this queue being executed now (at most the pipeline depth) */
   running: number;
+  /** drains scheduled to start at the end of this turn of the event loop */
+  starting: number;
 }
 
 
@@ -65,14 +67,22 @@ export class ChargeBatcher {
     const key = `${idem.apiKeyId}\u0000${input.customer}\u0000${input.balance}`;
     let queue = this.queues.get(key);
     if (!queue) {
-      queue = { items: [], running: 0 };
+      queue = { items: [], running: 0, starting: 0 };
       this.queues.set(key, queue);
     }
     const q = queue;
     this.queued++;
     return new Promise<Outcome>((resolve, reject) => {
       q.items.push({ input, idem, release, resolve, reject });
-      if (q.running < this.pipelineDepth) void this.drain(key, q);
+      if (q.running + q.starting < this.pipelineDepth) {
+        // Started after the event loop's I/O phase: the charges read from the sockets in this turn
+        // of the loop leave in the same batch instead of the first one alone.
+        q.starting++;
+        setImmediate(() => {
+          q.starting--;
+          void this.drain(key, q);
+        });
+      }
     });
   }
 
@@ -101,7 +111,7 @@ export class ChargeBatcher {
       }
     }
     q.running--;
-    if (q.running === 0 && q.items.length === 0) this.queues.delete(key);
+    if (q.running === 0 && q.starting === 0 && q.items.length === 0) this.queues.delete(key);
   }
 
   private async execute(batch: Pending[], contended: boolean, attempt = 0): Promise<(Outcome | CofferError)[]> {

@@ -1,5 +1,5 @@
 /**
- * Sends work in groups: items asked for in the same tick, and those that arrive while
+ * Sends work in groups: items asked for in the same turn of the event loop, and those that arrive while
  * `maxInFlight` groups are being sent, wait and leave together in the next group (at most
  * `maxBatch` items each). Under load one round trip serves many requests; a lone request still
  * leaves at the end of its tick. `send` answers each item of a group in order; if it throws,
@@ -22,7 +22,9 @@ export class Coalescer<T, R> {
       this.waiting.push({ item, resolve, reject });
       if (!this.scheduled) {
         this.scheduled = true;
-        queueMicrotask(() => {
+        // After the event loop's I/O phase, not after this callback: every request read from the
+        // sockets in this turn of the loop joins the same group.
+        setImmediate(() => {
           this.scheduled = false;
           this.pump();
         });
