@@ -1,8 +1,8 @@
 /**
- * Sends work in groups: items asked for in the same turn of the event loop, and those that arrive while
- * `maxInFlight` groups are being sent, wait and leave together in the next group (at most
+ * Sends work in groups: items asked for in the same turn of the event loop, and those that arrive
+ * while `maxInFlight` groups are being sent, wait and leave together in the next group (at most
  * `maxBatch` items each). Under load one round trip serves many requests; a lone request still
- * leaves at the end of its tick. `send` answers each item of a group in order; if it throws,
+ * leaves in the same turn of the loop. `send` answers each item of a group in order; if it throws,
  * every item of that group fails with its error, and the groups after it are unaffected.
  */
 export class Coalescer<T, R> {

@@ -33,8 +33,9 @@ const CALL_SQL = `CALL coffer_ingest_credits($1::text[], $2::text[], $3::text[],
 /**
  * Sends webhook credits to PostgreSQL, many per round trip (`coffer_ingest_credits`), each still
  * committed in a transaction of its own. At most `maxCalls` calls are in flight; credits that
- * arrive in the same tick or meanwhile leave together in the next call, so under load one round
- * trip and one WAL flush serve many webhooks. A lone credit goes out as a single statement.
+ * arrive in the same turn of the event loop, or meanwhile, leave together in the next call, so
+ * under load one round trip and one WAL flush serve many webhooks. A lone credit goes out as a
+ * single statement.
  */
 export class CreditCaller {
   private readonly coalescer: Coalescer<CreditCall, CreditCallResult>;
