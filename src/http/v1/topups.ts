@@ -132,7 +132,7 @@ export async function topupRoutes(app: FastifyInstance, ctx: AppContext): Promis
     },
     async (request, reply) => {
       const q = request.query;
-      return sendJsonText(reply, 200, await listTopups(ctx.db, filtersOf(q), { limit: limitOf(q), startingAfter: q.starting_after }));
+      return sendJsonText(reply, 200, await listTopups(ctx.db, filtersOf(q), { limit: limitOf(q), startingAfter: q.starting_after }, ctx.pool));
     },
   );
 
