@@ -49,6 +49,9 @@ export function isDatabaseUnavailable(err: unknown): boolean {
   return /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error/i.test(e.message ?? '');
 }
 
+// Statement text -> name; one entry per query shape (the history's filter combinations).
+const statementNames = new Map<string, string>();
+
 /**
  * Runs a compiled Kysely query as a named prepared statement: each connection parses and analyses
  * its text once, and PostgreSQL may keep a generic plan for it. For large statements run often
@@ -56,7 +59,11 @@ export function isDatabaseUnavailable(err: unknown): boolean {
  * The statement's text must not vary with the values: those travel as parameters.
  */
 export async function queryNamed<R>(pool: pg.Pool, q: CompiledQuery<R>): Promise<R[]> {
-  const name = `k_${crypto.createHash('sha1').update(q.sql).digest('hex').slice(0, 20)}`;
+  let name = statementNames.get(q.sql);
+  if (name === undefined) {
+    name = `k_${crypto.createHash('sha1').update(q.sql).digest('hex').slice(0, 20)}`;
+    statementNames.set(q.sql, name);
+  }
   const res = await pool.query({ name, text: q.sql, values: q.parameters as unknown[] });
   return res.rows as R[];
 }

@@ -46,9 +46,8 @@ export function idempotencyOf(request: FastifyRequest, required: boolean): Idemp
 }
 
 export function sendOutcome(reply: FastifyReply, outcome: Outcome): FastifyReply {
-  reply.code(outcome.status).header('content-type', 'application/json; charset=utf-8');
   if (outcome.replayed) reply.header('idempotent-replayed', 'true');
-  return reply.send(outcome.bodyText);
+  return sendJsonText(reply, outcome.status, outcome.bodyText);
 }
 
 export function sendJson(reply: FastifyReply, status: number, body: unknown): FastifyReply {

@@ -58,8 +58,8 @@ const CALL_SQL = `CALL coffer_charge_groups($1::bigint[], $2::text[], $3::text[]
 /**
  * Sends balances' batches to `coffer_charge_groups`, several per round trip. At most `maxCalls`
  * calls are in flight; groups that become ready in the same turn of the event loop, or meanwhile,
- * leave together in the next call (Coalescer), so under load one round trip (and one WAL flush) serves many
- * customers, while each customer's charges still commit in a transaction of their own.
+ * leave together in the next call (Coalescer), so under load one round trip (and one WAL flush)
+ * serves many customers, while each customer's charges still commit in a transaction of their own.
  */
 export class ChargeGroupCaller {
   private readonly coalescer: Coalescer<ChargeGroup, GroupResult>;
