@@ -6,18 +6,38 @@ interface AjvError {
   instancePath?: string;
   keyword?: string;
   message?: string;
-  params?: { missingProperty?: string; additionalProperty?: string };
+  params?: { missingProperty?: string; additionalProperty?: string; allowedValue?: unknown; allowedValues?: unknown[] };
 }
 
+/**
+ * One problem per field, in the order AJV found them. A value outside a fixed set (a union of
+ * literals fails once per literal, then once for the union itself) becomes a single problem that
+ * lists the allowed values.
+ */
 function fieldsOf(validation: AjvError[], context: string | undefined): { field: string; problem: string }[] {
-  return validation.map((e) => {
+  const fields: { field: string; problem: string }[] = [];
+  const allowed = new Map<string, unknown[]>();
+  for (const e of validation) {
     const base = (e.instancePath ?? '').replace(/^\//, '').replace(/\//g, '.');
     const child = e.params?.missingProperty ?? e.params?.additionalProperty;
     const field = [base, child].filter(Boolean).join('.') || context || 'body';
+    if (e.keyword === 'const' || e.keyword === 'enum') {
+      const values = e.keyword === 'const' ? [e.params?.allowedValue] : (e.params?.allowedValues ?? []);
+      if (!allowed.has(field)) fields.push({ field, problem: '' });
+      allowed.set(field, [...(allowed.get(field) ?? []), ...values]);
+      continue;
+    }
+    if (e.keyword === 'anyOf' && allowed.has(field)) continue;
     const problem =
       e.keyword === 'additionalProperties' ? 'is not a known field' : e.keyword === 'required' ? 'is required' : (e.message ?? 'is invalid');
-    return { field, problem };
-  });
+    fields.push({ field, problem });
+  }
+  for (const f of fields) {
+    const values = allowed.get(f.field);
+    if (f.problem !== '' || !values) continue;
+    f.problem = values.length === 1 ? `must be ${String(values[0])}` : `must be one of: ${values.map(String).join(', ')}`;
+  }
+  return fields;
 }
 
 /** One error handler: catalogue errors as documented, validation as 400, database outages as 503, the rest as a bare 500. */

@@ -229,6 +229,19 @@ describe('unknown fields', () => {
     const fields = res.body.error.details.fields.map((f: { field: string }) => f.field);
     for (const f of ['customer', 'balance', 'amount', 'currency', 'extra']) expect(fields).toContain(f);
   });
+
+  it('a value outside a fixed set is one problem that lists the allowed values', async () => {
+    const res = await h.call('GET', '/v1/topups?status=done');
+    expectInvalid(res, 'status');
+    expect(res.body.error.details.fields).toEqual([
+      { field: 'status', problem: 'must be one of: pending, processing, succeeded, failed, expired, cancelled' },
+    ]);
+    expect(res.body.error.message).toBe(
+      'status must be one of: pending, processing, succeeded, failed, expired, cancelled.',
+    );
+    const transfer = await h.post('/v1/transfers', { customer, from: 'sms', to: 'wallet', amount: 10, currency: 'USD' });
+    expect(transfer.body.error.details.fields).toEqual([{ field: 'from', problem: 'must be wallet' }]);
+  });
 });
 
 describe('Idempotency-Key', () => {
