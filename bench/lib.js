@@ -246,7 +246,9 @@ const cofferPids = new Set();
 /**
  * CPU time used so far on this machine, split into Coffer, PostgreSQL, the load generators (this
  * process — autocannon runs in it — and pgbench) and everything else (other work, the kernel,
- * processes that came and went). Linux only; null elsewhere. See cpuCores().
+ * processes that came and went); and, for the same parties, the time their main threads spent
+ * runnable but waiting for a CPU (/proc/<pid>/schedstat: on this VM it is large even while a core
+ * is idle). Linux only; null elsewhere. See cpuCores().
  */
 export function cpuSnapshot() {
   try {
@@ -254,6 +256,7 @@ export function cpuSnapshot() {
     const idle = total[3] + total[4]; // idle + iowait
     const busy = total.reduce((a, b) => a + b, 0) - idle;
     const ticks = { coffer: 0, postgres: 0, loadgen: 0 };
+    const waits = { coffer: 0, postgres: 0, loadgen: 0 }; // nanoseconds
     for (const pid of fs.readdirSync('/proc')) {
       if (!/^\d+$/.test(pid)) continue;
       let stat;
@@ -268,12 +271,18 @@ export function cpuSnapshot() {
       // + cutime + cstime: children that exited and were reaped (PostgreSQL backends of pgbench's
       // connections by the postmaster; pgbench and CLI runs by this process)
       const reaped = Number(fields[13]) + Number(fields[14]);
-      if (cofferPids.has(Number(pid))) ticks.coffer += used;
-      else if (comm === 'postgres') ticks.postgres += used + reaped;
-      else if (Number(pid) === process.pid) ticks.loadgen += used + reaped;
-      else if (comm === 'pgbench') ticks.loadgen += used;
+      const party = cofferPids.has(Number(pid))
+        ? 'coffer'
+        : comm === 'postgres'
+          ? 'postgres'
+          : Number(pid) === process.pid || comm === 'pgbench'
+            ? 'loadgen'
+            : null;
+      if (party === null) continue;
+      ticks[party] += party === 'coffer' || comm === 'pgbench' ? used : used + reaped;
+      waits[party] += runQueueWait(pid);
     }
-    return { at: Date.now(), busy, idle, ticks };
+    return { at: Date.now(), busy, idle, ticks, waits };
   } catch {
     return null;
   }
@@ -289,7 +298,18 @@ export function cpuCores(a, b) {
   for (const k of Object.keys(a.ticks)) out[k] = cores(Math.max(0, b.ticks[k] - a.ticks[k]));
   out.other = cores(Math.max(0, b.busy - a.busy - ours));
   out.idle = cores(b.idle - a.idle);
+  // Processes that exited between the snapshots (pgbench's backends) take their waits with them.
+  out.waiting = Object.fromEntries(Object.keys(a.waits).map((k) => [k, Math.round((Math.max(0, b.waits[k] - a.waits[k]) / 1e9 / seconds) * 100) / 100]));
   return out;
+}
+
+/** Nanoseconds the process's main thread has waited on a run queue (0 when unreadable). */
+function runQueueWait(pid) {
+  try {
+    return Number(fs.readFileSync(`/proc/${pid}/schedstat`, 'utf8').split(' ')[1]) || 0;
+  } catch {
+    return 0;
+  }
 }
 
 // ---------------------------------------------------------------- misc

@@ -88,7 +88,8 @@ const NOISY_CORES = 0.25; // "other" CPU above this during a measurement: someon
 const noisy = (c) => Boolean(c && c.other > NOISY_CORES);
 const mark = (label, ...cpus) => (cpus.some(noisy) ? `${label} *` : label);
 
-const cpu = (c) => (c ? `coffer ${c.coffer}, postgres ${c.postgres}, load generator ${c.loadgen}, other ${c.other}, idle ${c.idle} cores` : 'n/a');
+const waiting = (w) => (w ? `; waiting for a CPU: coffer ${w.coffer}, postgres ${w.postgres}, load generator ${w.loadgen}` : '');
+const cpu = (c) => (c ? `coffer ${c.coffer}, postgres ${c.postgres}, load generator ${c.loadgen}, other ${c.other}, idle ${c.idle} cores${waiting(c.waiting)}` : 'n/a');
 
 /** (d): the stored data, both passes' tables. */
 function printHistory(h) {
