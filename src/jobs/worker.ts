@@ -46,7 +46,17 @@ export async function startJobs(url: string, tasks: TaskList, opts: { concurrenc
   const pool = workerPool(url, opts.concurrency + 2);
   let runner: Runner;
   try {
-    runner = await run({ pgPool: pool, taskList: tasks, concurrency: opts.concurrency, noHandleSignals: true, pollInterval: 1000, logger: loggerFor(opts.log) });
+    runner = await run({
+      pgPool: pool,
+      taskList: tasks,
+      // No cron: without this graphile-worker reads `./crontab` from the working directory, so an
+      // unrelated file of that name would schedule jobs or, unparsable, stop the server.
+      parsedCronItems: [],
+      concurrency: opts.concurrency,
+      noHandleSignals: true,
+      pollInterval: 1000,
+      logger: loggerFor(opts.log),
+    });
   } catch (err) {
     await pool.end();
     throw err;

@@ -85,6 +85,18 @@ describe('coffer CLI', () => {
     }
   });
 
+  it('serve ignores a file named crontab in its working directory (the job queue has no cron)', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'coffer-cwd-'));
+    fs.writeFileSync(path.join(dir, 'crontab'), 'this is not a crontab line\n* * * * * drop_everything\n');
+    const server = await startServer(h.url, {}, dir);
+    try {
+      expect((await fetch(`${server.baseUrl}/healthz`)).status).toBe(200);
+      expect(server.output()).not.toContain('crontab');
+    } finally {
+      await server.stop();
+    }
+  });
+
   it('serve stops when a payment method names a provider that is not configured, or one is half-configured', async () => {
     await sql`UPDATE payment_methods SET provider = 'paypal' WHERE method = 'bank_transfer'`.execute(h.handle.db);
     try {

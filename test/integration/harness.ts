@@ -111,12 +111,20 @@ export async function setupHarness(env: Record<string, string> = {}): Promise<Ha
 }
 
 /** A real `coffer serve` process on the given database; resolves once it listens. */
-export async function startServer(databaseUrl: string, env: Record<string, string> = {}): Promise<{ baseUrl: string; proc: ChildProcess; stop(): Promise<void> }> {
+export async function startServer(
+  databaseUrl: string,
+  env: Record<string, string> = {},
+  cwd?: string,
+): Promise<{ baseUrl: string; proc: ChildProcess; output(): string; stop(): Promise<void> }> {
   const bin = path.resolve('bin/coffer.js');
   const proc = spawn(process.execPath, [bin, 'serve'], {
     env: { ...process.env, DATABASE_URL: databaseUrl, PORT: '0', LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
+    cwd,
   });
+  let all = '';
+  proc.stdout!.on('data', (c: Buffer) => (all += c.toString()));
+  proc.stderr!.on('data', (c: Buffer) => (all += c.toString()));
   const baseUrl = await new Promise<string>((resolve, reject) => {
     let out = '';
     const timer = setTimeout(() => reject(new Error(`coffer serve did not start:\n${out}`)), 30_000);
@@ -138,6 +146,7 @@ export async function startServer(databaseUrl: string, env: Record<string, strin
   return {
     baseUrl,
     proc,
+    output: () => all,
     stop: () =>
       new Promise<void>((resolve) => {
         if (proc.exitCode !== null) return resolve();
