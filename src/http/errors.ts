@@ -16,26 +16,29 @@ interface AjvError {
  */
 function fieldsOf(validation: AjvError[], context: string | undefined): { field: string; problem: string }[] {
   const fields: { field: string; problem: string }[] = [];
-  const allowed = new Map<string, unknown[]>();
+  // field → its entry in `fields` (the problem is written once every allowed value is known)
+  const sets = new Map<string, { entry: { field: string; problem: string }; values: unknown[] }>();
   for (const e of validation) {
     const base = (e.instancePath ?? '').replace(/^\//, '').replace(/\//g, '.');
     const child = e.params?.missingProperty ?? e.params?.additionalProperty;
     const field = [base, child].filter(Boolean).join('.') || context || 'body';
     if (e.keyword === 'const' || e.keyword === 'enum') {
-      const values = e.keyword === 'const' ? [e.params?.allowedValue] : (e.params?.allowedValues ?? []);
-      if (!allowed.has(field)) fields.push({ field, problem: '' });
-      allowed.set(field, [...(allowed.get(field) ?? []), ...values]);
+      let set = sets.get(field);
+      if (!set) {
+        set = { entry: { field, problem: '' }, values: [] };
+        sets.set(field, set);
+        fields.push(set.entry);
+      }
+      set.values.push(...(e.keyword === 'const' ? [e.params?.allowedValue] : (e.params?.allowedValues ?? [])));
       continue;
     }
-    if (e.keyword === 'anyOf' && allowed.has(field)) continue;
+    if (e.keyword === 'anyOf' && sets.has(field)) continue;
     const problem =
       e.keyword === 'additionalProperties' ? 'is not a known field' : e.keyword === 'required' ? 'is required' : (e.message ?? 'is invalid');
     fields.push({ field, problem });
   }
-  for (const f of fields) {
-    const values = allowed.get(f.field);
-    if (f.problem !== '' || !values) continue;
-    f.problem = values.length === 1 ? `must be ${String(values[0])}` : `must be one of: ${values.map(String).join(', ')}`;
+  for (const set of sets.values()) {
+    set.entry.problem = set.values.length === 1 ? `must be ${String(set.values[0])}` : `must be one of: ${set.values.map(String).join(', ')}`;
   }
   return fields;
 }

@@ -239,8 +239,11 @@ describe('unknown fields', () => {
     expect(res.body.error.message).toBe(
       'status must be one of: pending, processing, succeeded, failed, expired, cancelled.',
     );
+    const before = await world(customer, holdId);
     const transfer = await h.post('/v1/transfers', { customer, from: 'sms', to: 'wallet', amount: 10, currency: 'USD' });
+    expectInvalid(transfer, 'from');
     expect(transfer.body.error.details.fields).toEqual([{ field: 'from', problem: 'must be wallet' }]);
+    expect(await world(customer, holdId)).toEqual(before);
   });
 });
 

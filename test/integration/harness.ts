@@ -122,22 +122,18 @@ export async function startServer(
     stdio: ['ignore', 'pipe', 'pipe'],
     cwd,
   });
-  let all = '';
-  proc.stdout!.on('data', (c: Buffer) => (all += c.toString()));
-  proc.stderr!.on('data', (c: Buffer) => (all += c.toString()));
+  let out = ''; // everything the process printed, stdout and stderr
+  proc.stderr!.on('data', (c: Buffer) => (out += c.toString()));
   const baseUrl = await new Promise<string>((resolve, reject) => {
-    let out = '';
     const timer = setTimeout(() => reject(new Error(`coffer serve did not start:\n${out}`)), 30_000);
-    const onData = (chunk: Buffer) => {
+    proc.stdout!.on('data', (chunk: Buffer) => {
       out += chunk.toString();
       const m = /Coffer listening on (http:\/\/[^\s]+)/.exec(out);
       if (m) {
         clearTimeout(timer);
         resolve(m[1]);
       }
-    };
-    proc.stdout!.on('data', onData);
-    proc.stderr!.on('data', (c: Buffer) => (out += c.toString()));
+    });
     proc.once('exit', (code) => {
       clearTimeout(timer);
       reject(new Error(`coffer serve exited with ${code}:\n${out}`));
@@ -146,7 +142,7 @@ export async function startServer(
   return {
     baseUrl,
     proc,
-    output: () => all,
+    output: () => out,
     stop: () =>
       new Promise<void>((resolve) => {
         if (proc.exitCode !== null) return resolve();
