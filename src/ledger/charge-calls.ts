@@ -50,7 +50,10 @@ function splitResults(row: { r_status: string; r_body: string; r_replayed: strin
   };
 }
 
-const RETRYABLE = new Set(['40001', '40P01']);
+// A serialization failure, a deadlock, or a unique violation: the batch met another transaction
+// storing one of its idempotency keys (the same key used on another balance at the same moment,
+// migration 0010). The batch rolled back; retried, it finds the key.
+const RETRYABLE = new Set(['40001', '40P01', '23505']);
 
 const CALL_SQL = `CALL coffer_charge_groups($1::bigint[], $2::text[], $3::text[], $4::text[], $5::integer[],
   $6::text[], $7::text[], $8::bigint[], $9::text[], $10::text[], $11::jsonb[], $12::text[], $13::text[])`;

@@ -135,7 +135,7 @@ export class ChargeBatcher {
       })),
     });
     if (result.status[0] === -1) {
-      // A serialization failure or deadlock (one key used on two balances at once): try again.
+      // A serialization failure, deadlock or unique violation (one key used on two balances at once): try again.
       if (attempt >= 3) throw new CofferError('unavailable', 'The charge could not be committed; retry shortly.');
       return this.execute(batch, contended, attempt + 1);
     }

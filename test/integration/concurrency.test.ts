@@ -1,4 +1,6 @@
+import pg from 'pg';
 import { describe, expect, it } from 'vitest';
+import { newId } from '../../src/lib/ids.js';
 import { setupHarness } from './harness.js';
 
 const h = await setupHarness();
@@ -70,4 +72,81 @@ describe('hot balance: concurrent charges are group-committed without overdraft'
       expect(await h.balance(customer, 'sms')).toEqual({ posted: 0, held: 0, available: 0 });
     }
   });
+
+  describe('a key stored by another transaction while a batch is writing it', () => {
+    // Another process's batch storing the same key for another balance, caught mid-transaction:
+    // the key row is written and not committed yet.
+    async function holdKey(key: string): Promise<{ commit(): Promise<void>; waitForWaiter(): Promise<void> }> {
+      const holder = new pg.Client({ connectionString: h.url });
+      await holder.connect();
+      const { rows } = await holder.query(`SELECT id FROM api_keys WHERE name = 'test'`);
+      await holder.query('BEGIN');
+      await holder.query(
+        `INSERT INTO idempotency_keys (api_key_id, key, request_hash, response_status, response_body) VALUES ($1, $2, $3, 201, '{"elsewhere":true}')`,
+        [rows[0].id, key, 'f'.repeat(64)],
+      );
+      return {
+        async waitForWaiter() {
+          for (let i = 0; i < 200; i++) {
+            const r = await holder.query(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`);
+            if (r.rows[0].n > 0) return;
+            await new Promise((resolve) => setTimeout(resolve, 25));
+          }
+          throw new Error('no transaction started waiting for the held key');
+        },
+        async commit() {
+          await holder.query('COMMIT');
+          await holder.end();
+        },
+      };
+    }
+
+    it('a charge waits for it, then is refused as a reused key and charges nothing', async () => {
+      const customer = await h.newCustomer({ wallet: 1_000 });
+      const held = await holdKey('raced-key');
+      const pending = h.post('/v1/charges', { customer, balance: 'wallet', amount: 100, currency: 'USD' }, 'raced-key');
+      await held.waitForWaiter();
+      await held.commit();
+      const res = await pending;
+      expect(res.status).toBe(409);
+      expect(res.body.error.code).toBe('idempotency_key_reused');
+      expect(await h.balance(customer, 'wallet')).toEqual({ posted: 1_000, held: 0, available: 1_000 });
+    });
+
+    it('in a call of several balances, only that balance is rolled back and marked for retry', async () => {
+      const [raced, other] = [await h.newCustomer({ wallet: 1_000 }), await h.newCustomer({ wallet: 1_000 })];
+      const held = await holdKey('raced-in-call');
+      const caller = new pg.Client({ connectionString: h.url });
+      await caller.connect();
+      const { rows: keyRows } = await caller.query(`SELECT id FROM api_keys WHERE name = 'test'`);
+      const apiKeyId = String(keyRows[0].id);
+      const call = caller.query(
+        `CALL coffer_charge_groups($1::bigint[], $2::text[], $3::text[], $4::text[], $5::integer[],
+          $6::text[], $7::text[], $8::bigint[], $9::text[], $10::text[], $11::jsonb[], $12::text[], $13::text[])`,
+        [
+          [apiKeyId, apiKeyId],
+          [raced, other],
+          ['wallet', 'wallet'],
+          ['usage_revenue:wallet', 'usage_revenue:wallet'],
+          [1, 1],
+          ['raced-in-call', 'not-raced'],
+          ['a'.repeat(64), 'b'.repeat(64)],
+          ['100', '100'],
+          ['USD', 'USD'],
+          [null, null],
+          [null, null],
+          [newId('chg'), newId('chg')],
+          [newId('trf'), newId('trf')],
+        ],
+      );
+      await held.waitForWaiter();
+      await held.commit();
+      const { rows } = await call;
+      await caller.end();
+      expect(rows[0].r_status).toBe('-1,201');
+      expect(await h.balance(raced, 'wallet')).toEqual({ posted: 1_000, held: 0, available: 1_000 });
+      expect(await h.balance(other, 'wallet')).toEqual({ posted: 900, held: 0, available: 900 });
+    });
+  });
 });
+

@@ -151,7 +151,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
 // account (the caller resolves 404/422); 409 with body 'reused' or 'in_use' = rendered by the caller.
 // Keys are assumed distinct within a batch (the caller guarantees it). Bodies are compact JSON
 // written with format() and to_json() (which quotes and escapes every string).
-const CHARGE_BATCH_FUNCTION = `
+export const CHARGE_BATCH_FUNCTION = `
 CREATE FUNCTION coffer_charge_batch(
   p_customer text, p_balance text, p_api_key bigint, p_keys text[], p_hashes text[],
   p_amounts bigint[], p_currencies text[], p_descriptions text[], p_metadata jsonb[],

@@ -233,7 +233,7 @@ $fn$;
 // back as three strings instead of three arrays: parsing a text[] of JSON bodies element by element
 // was a tenth of Node's time per charge. r_status: statuses joined by ','; r_body: bodies joined
 // by U+001E (never found in JSON text), '' for none; r_replayed: one 't' or 'f' per charge.
-const CHARGE_GROUPS_PROCEDURE = `
+export const CHARGE_GROUPS_PROCEDURE = `
 DROP PROCEDURE coffer_charge_groups(bigint[], text[], text[], text[], integer[], text[], text[], bigint[], text[], text[], jsonb[], text[], text[], integer[], text[], boolean[]);
 CREATE PROCEDURE coffer_charge_groups(
   p_api_keys bigint[], p_customers text[], p_balances text[], p_revenue_codes text[], p_sizes integer[],
