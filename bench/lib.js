@@ -11,6 +11,7 @@ import pg from 'pg';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const COFFER_BIN = path.join(ROOT, 'bin', 'coffer.js');
+const FLOOR_BIN = path.join(ROOT, 'bench', 'floor-server.js');
 
 /** Secrets that must never reach the output; every error text shown passes through redact(). */
 const secrets = new Set();
@@ -169,12 +170,22 @@ export function freePort() {
  * Starts `coffer serve` on the given database and waits until /readyz answers. The port is picked
  * here: with LOG_LEVEL=warn the "Coffer listening on …" line (logged at info) is not printed.
  */
-export async function startCoffer(databaseUrl, env = {}) {
-  const port = await freePort();
+export function startCoffer(databaseUrl, env = {}) {
   // BENCH_NODE_ARGS: extra Node flags for the server (e.g. --cpu-prof when looking for where the time goes)
   const nodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
-  const child = spawn(process.execPath, [...nodeArgs, COFFER_BIN, 'serve'], {
-    env: { ...process.env, DATABASE_URL: databaseUrl, PORT: String(port), LOG_LEVEL: 'warn', HOLD_SWEEP_INTERVAL_MS: '0', ...env },
+  return startServer('coffer serve', [...nodeArgs, COFFER_BIN, 'serve'], {
+    DATABASE_URL: databaseUrl, LOG_LEVEL: 'warn', HOLD_SWEEP_INTERVAL_MS: '0', ...env,
+  });
+}
+
+/** Starts bench/floor-server.js (the floor of the hot-balance scenario) on a database of its own. */
+export const startFloorServer = (databaseUrl, secret) => startServer('the floor server', [FLOOR_BIN], { DATABASE_URL: databaseUrl, FLOOR_SECRET: secret });
+
+/** Spawns a Node server on a free port and waits until its /readyz answers; its CPU counts as the server's. */
+async function startServer(label, args, env) {
+  const port = await freePort();
+  const child = spawn(process.execPath, args, {
+    env: { ...process.env, PORT: String(port), ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
@@ -186,12 +197,12 @@ export async function startCoffer(databaseUrl, env = {}) {
   const baseUrl = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + 60_000;
   for (;;) {
-    if (child.exitCode !== null || child.signalCode) throw new Error(`coffer serve exited with ${child.exitCode ?? child.signalCode}:\n${redact(output)}`);
+    if (child.exitCode !== null || child.signalCode) throw new Error(`${label} exited with ${child.exitCode ?? child.signalCode}:\n${redact(output)}`);
     const ready = await fetch(`${baseUrl}/readyz`).then((r) => r.ok, () => false);
     if (ready) break;
     if (Date.now() > deadline) {
       child.kill('SIGKILL');
-      throw new Error(`coffer serve did not become ready within 60 s:\n${redact(output)}`);
+      throw new Error(`${label} did not become ready within 60 s:\n${redact(output)}`);
     }
     await new Promise((r) => setTimeout(r, 200));
   }

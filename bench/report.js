@@ -88,8 +88,10 @@ const NOISY_CORES = 0.25; // "other" CPU above this during a measurement: someon
 const noisy = (c) => Boolean(c && c.other > NOISY_CORES);
 const mark = (label, ...cpus) => (cpus.some(noisy) ? `${label} *` : label);
 
-const waiting = (w) => (w ? `; waiting for a CPU: coffer ${w.coffer}, postgres ${w.postgres}, load generator ${w.loadgen}` : '');
-const cpu = (c) => (c ? `coffer ${c.coffer}, postgres ${c.postgres}, load generator ${c.loadgen}, other ${c.other}, idle ${c.idle} cores${waiting(c.waiting)}` : 'n/a');
+// `server` names what the "coffer" party ran: Coffer, or the floor server in its scenario.
+const waiting = (w, server) => (w ? `; waiting for a CPU: ${server} ${w.coffer}, postgres ${w.postgres}, load generator ${w.loadgen}` : '');
+const cpu = (c, server = 'coffer') =>
+  c ? `${server} ${c.coffer}, postgres ${c.postgres}, load generator ${c.loadgen}, other ${c.other}, idle ${c.idle} cores${waiting(c.waiting, server)}` : 'n/a';
 
 /** (d): the stored data, both passes' tables. */
 function printHistory(h) {
@@ -157,6 +159,10 @@ export function printReport(r) {
     rows.push(
       [mark('POST /v1/charges, ONE hot balance', charges.hot.cpuCores), num(charges.hot.rate, 1), num(charges.hot.latencyMs.p50, 1), num(charges.hot.latencyMs.p99, 1),
         `${num(ratios.hotVsSingleRow.value, 2)}x single-row`, `>= ${ratios.hotVsSingleRow.target}x`, verdict(ratios.hotVsSingleRow)],
+      ...(charges.floor
+        ? [[mark('  the floor: bench/floor-server.js, same load', charges.floor.cpuCores), num(charges.floor.rate, 1), num(charges.floor.latencyMs.p50, 1), num(charges.floor.latencyMs.p99, 1),
+            `${num(ratios.floorVsSingleRow.value, 2)}x single-row`, '', `Coffer ${num(ratios.hotVsFloor.value * 100, 0)}% of it`]]
+        : []),
       [mark(`POST /v1/charges, ${num(settings.customers)} customers`, charges.spread.cpuCores), num(charges.spread.rate, 1), num(charges.spread.latencyMs.p50, 1), num(charges.spread.latencyMs.p99, 1),
         `${num(ratios.spreadVsTpcb.value, 2)}x TPC-B`, `>= ${ratios.spreadVsTpcb.target}x`, verdict(ratios.spreadVsTpcb)],
     );
@@ -170,9 +176,9 @@ export function printReport(r) {
   console.log(table(['scenario', 'rate/s', 'p50 ms', 'p99 ms', 'ratio', 'target', 'result'], rows));
   if (rows.some((r) => r[0].endsWith(' *'))) console.log(`* other work on the machine used more than ${NOISY_CORES} cores during this measurement (cpu lines below)`);
   console.log('');
-  for (const c of charges ? [charges.hot, charges.spread] : []) {
+  for (const c of charges ? [charges.hot, charges.floor, charges.spread].filter(Boolean) : []) {
     console.log(`${c.name}: ${num(c.requests)} requests, ${num(c.ok2xx)} 2xx, ${num(c.non2xx)} non-2xx, ${c.errors} errors; ` +
-      `${c.cutOffReplayed} cut off at the end and replayed by key; avg ${num(c.latencyMs.avg, 1)} ms, max ${num(c.latencyMs.max)} ms; cpu ${cpu(c.cpuCores)}`);
+      `${c.cutOffReplayed} cut off at the end and replayed by key; avg ${num(c.latencyMs.avg, 1)} ms, max ${num(c.latencyMs.max)} ms; cpu ${cpu(c.cpuCores, c === charges.floor ? 'floor server' : 'coffer')}`);
   }
   console.log(`webhooks: ${num(wh.requests)} requests, answers ${JSON.stringify(wh.results)}, ${wh.errors} errors; ${wh.cutOff} cut off and re-delivered ` +
     `${JSON.stringify(wh.cutOffResults)}; avg ${num(wh.latencyMs.avg, 1)} ms, max ${num(wh.latencyMs.max)} ms; ${num(wh.ordersUsed)} of ${num(wh.ordersPrepared)} prepared orders used; cpu ${cpu(wh.cpuCores)}`);

@@ -4,7 +4,8 @@
 // history page), BENCH_WEBHOOK_ORDERS (5000 per second of webhook load), BENCH_PAGE_SECONDS (5 per
 // history query and concurrency), BENCH_BURST_ORDERS (50000 recent orders for a second history pass;
 // 0 skips it), BENCH_PAGE_CONCURRENCY ("1,4,16"), BENCH_SKIP_CHARGES=1 (only the
-// top-up scenarios), DATABASE_URL (else an embedded PostgreSQL).
+// top-up scenarios), BENCH_FLOOR=0 (skips the floor of the hot balance, bench/floor-server.js),
+// DATABASE_URL (else an embedded PostgreSQL).
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -18,6 +19,7 @@ const SECONDS = intEnv('BENCH_SECONDS', 15);
 const WARMUP_SECONDS = intEnv('BENCH_WARMUP_SECONDS', 2);
 const CUSTOMERS = intEnv('BENCH_CUSTOMERS', 10_000);
 const SKIP_CHARGES = process.env.BENCH_SKIP_CHARGES === '1';
+const FLOOR = !SKIP_CHARGES && process.env.BENCH_FLOOR !== '0';
 const ORDERS = intEnv('BENCH_ORDERS', 1_000_000);
 // Webhooks use one prepared order each: 5,000 per second of load is about twice the rate measured
 // here (~2,400/s; running out is reported as a problem, never silently).
@@ -188,6 +190,33 @@ async function scenario(api, name, nextBody) {
   return { ...measured, cpuCores, warmupSuccesses: warm.successes, totalSuccesses: warm.successes + measured.successes };
 }
 
+/**
+ * The same load as the hot balance, on bench/floor-server.js: the least a durable, idempotent
+ * charge costs on this machine, so the report can tell the machine's limits from Coffer's own work.
+ * It runs on a database of its own; afterwards its balance must have moved by exactly its rows.
+ */
+async function floorScenario(adminUrl, suffix) {
+  const db = `floor_${suffix}`;
+  await lib.createDatabase(adminUrl, db);
+  cleanups.push(() => lib.dropDatabase(adminUrl, db));
+  const url = lib.withDatabase(adminUrl, db);
+  const secret = `floor_${lib.randomSuffix()}${lib.randomSuffix()}`;
+  lib.addSecret(secret);
+  lib.step('starting the floor server (bench/floor-server.js)');
+  const floor = await lib.startFloorServer(url, secret);
+  cleanups.push(floor.stop);
+  const api = { baseUrl: floor.baseUrl, apiKey: secret, post: (p, body, key) => lib.postJson(floor.baseUrl, secret, p, body, key) };
+  const run = await scenario(api, 'floor', () => ({ amount: 1 }));
+  await floor.stop();
+  const check = await lib.withClient(url, async (c) => {
+    const { rows } = await c.query('SELECT (SELECT posted FROM floor_balance WHERE id = 1)::text AS posted, (SELECT count(*) FROM floor_charges)::int AS charges');
+    return rows[0];
+  });
+  const ok = check.charges === run.totalSuccesses && BigInt(check.posted) === 1_000_000_000_000n - BigInt(check.charges);
+  if (!ok) throw new Error(`floor: ${check.charges} rows and balance ${check.posted} after ${run.totalSuccesses} successful charges`);
+  return run;
+}
+
 async function main() {
   const startedAt = new Date().toISOString();
   const started = Date.now();
@@ -227,10 +256,12 @@ async function main() {
 
   let hotRun = null;
   let spreadRun = null;
+  let floorRun = null;
   if (!SKIP_CHARGES) {
     t = Date.now();
     await settleDatabase(cofferUrl);
     hotRun = await scenario(api, 'hot', () => ({ customer: hot.id, balance: 'wallet', amount: 1, currency: hot.currency }));
+    if (FLOOR) floorRun = await floorScenario(server.adminUrl, suffix);
     await settleDatabase(cofferUrl);
     spreadRun = await scenario(api, 'spread', () => {
       const c = spread[Math.floor(Math.random() * spread.length)];
@@ -313,13 +344,14 @@ async function main() {
     sourceAtEnd: lib.sourceDigest(),
     machine,
     pgbench,
-    charges: hotRun ? { hot: hotRun, spread: spreadRun } : null,
+    charges: hotRun ? { hot: hotRun, spread: spreadRun, floor: floorRun } : null,
     topups: { webhooks: webhookSummary, history },
     ratios: {
       ...(hotRun
         ? {
             hotVsSingleRow: { value: hotRun.rate / pgbench.singleRow.tps, target: 4 },
             spreadVsTpcb: { value: spreadRun.rate / pgbench.tpcb.tps, target: 1 },
+            ...(floorRun ? { floorVsSingleRow: { value: floorRun.rate / pgbench.singleRow.tps }, hotVsFloor: { value: hotRun.rate / floorRun.rate } } : {}),
           }
         : {}),
       webhooksVsTpcb: { value: webhooks.rate / pgbench.tpcb.tps, target: 0.5 },
