@@ -30,28 +30,19 @@ export async function up(db: Kysely<unknown>): Promise<void> {
 
 function chargeBatchFunction(): string {
   let text = replaceOnce(CHARGE_BATCH_FUNCTION, 'CREATE FUNCTION coffer_charge_batch(', 'CREATE OR REPLACE FUNCTION coffer_charge_batch(');
+  // The key rows are inserted as before, only not speculatively; the race is reported as itself.
   text = replaceOnce(
     text,
-    `  -- New keys are stored with their answers in the same transaction as the money. A key that
-  -- another transaction stored meanwhile (same key, another balance) aborts the batch with a
-  -- serialization failure; the caller retries it and then finds the key.
-  INSERT INTO idempotency_keys (api_key_id, key, request_hash, response_status, response_body)
-  SELECT p_api_key, p_keys[g], p_hashes[g], r_status[g], r_body[g]
-  FROM generate_series(1, v_n) AS g WHERE NOT r_seen[g]
+    `
   ON CONFLICT DO NOTHING;
   GET DIAGNOSTICS v_stored = ROW_COUNT;
   IF v_stored <> v_fresh THEN
     RAISE EXCEPTION 'an idempotency key of this batch was stored concurrently' USING ERRCODE = '40001';
   END IF;
 `,
-    `  -- New keys are stored with their answers in the same transaction as the money. A key that
-  -- another transaction stored meanwhile (same key, another balance) aborts the batch with a
-  -- unique violation; the caller retries it and then finds the key.
-  INSERT INTO idempotency_keys (api_key_id, key, request_hash, response_status, response_body)
-  SELECT p_api_key, p_keys[g], p_hashes[g], r_status[g], r_body[g]
-  FROM generate_series(1, v_n) AS g WHERE NOT r_seen[g];
-`,
+    ';\n',
   );
+  text = replaceOnce(text, '  -- serialization failure; the caller retries it and then finds the key.', '  -- unique violation; the caller retries it and then finds the key.');
   return text;
 }
 
