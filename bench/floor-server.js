@@ -5,7 +5,8 @@
 // arrive while a batch commits leave together, at most two batches in flight — each committed with
 // a synchronous commit before it is answered. `npm run bench` runs it with the same load as the hot
 // balance scenario; Coffer's rate as a share of this one is what its own work per charge costs.
-// Env: DATABASE_URL (a database of its own), PORT, FLOOR_SECRET (the accepted bearer token).
+// Env: DATABASE_URL (a database of its own), PORT, FLOOR_SECRET (the accepted bearer token),
+// FLOOR_GRANT (the balance's starting amount, minor units).
 import http from 'node:http';
 import pg from 'pg';
 
@@ -14,7 +15,7 @@ const expectedAuth = `Bearer ${process.env.FLOOR_SECRET}`;
 await pool.query(`
   CREATE TABLE IF NOT EXISTS floor_balance (id integer PRIMARY KEY, posted bigint NOT NULL CHECK (posted >= 0));
   CREATE TABLE IF NOT EXISTS floor_charges (key text PRIMARY KEY, amount bigint NOT NULL CHECK (amount > 0), created_at timestamptz NOT NULL DEFAULT now());
-  INSERT INTO floor_balance VALUES (1, 1000000000000) ON CONFLICT DO NOTHING`);
+  INSERT INTO floor_balance VALUES (1, ${BigInt(process.env.FLOOR_GRANT)}) ON CONFLICT DO NOTHING`);
 
 // A key seen before is not charged again (ON CONFLICT); the balance moves by what was inserted.
 const CHARGE_SQL = `

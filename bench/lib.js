@@ -179,7 +179,8 @@ export function startCoffer(databaseUrl, env = {}) {
 }
 
 /** Starts bench/floor-server.js (the floor of the hot-balance scenario) on a database of its own. */
-export const startFloorServer = (databaseUrl, secret) => startServer('the floor server', [FLOOR_BIN], { DATABASE_URL: databaseUrl, FLOOR_SECRET: secret });
+export const startFloorServer = (databaseUrl, secret, grant) =>
+  startServer('the floor server', [FLOOR_BIN], { DATABASE_URL: databaseUrl, FLOOR_SECRET: secret, FLOOR_GRANT: String(grant) });
 
 /** Spawns a Node server on a free port and waits until its /readyz answers; its CPU counts as the server's. */
 async function startServer(label, args, env) {

@@ -203,7 +203,7 @@ async function floorScenario(adminUrl, suffix) {
   const secret = `floor_${lib.randomSuffix()}${lib.randomSuffix()}`;
   lib.addSecret(secret);
   lib.step('starting the floor server (bench/floor-server.js)');
-  const floor = await lib.startFloorServer(url, secret);
+  const floor = await lib.startFloorServer(url, secret, HOT_GRANT);
   cleanups.push(floor.stop);
   const api = { baseUrl: floor.baseUrl, apiKey: secret, post: (p, body, key) => lib.postJson(floor.baseUrl, secret, p, body, key) };
   const run = await scenario(api, 'floor', () => ({ amount: 1 }));
@@ -212,7 +212,7 @@ async function floorScenario(adminUrl, suffix) {
     const { rows } = await c.query('SELECT (SELECT posted FROM floor_balance WHERE id = 1)::text AS posted, (SELECT count(*) FROM floor_charges)::int AS charges');
     return rows[0];
   });
-  const ok = check.charges === run.totalSuccesses && BigInt(check.posted) === 1_000_000_000_000n - BigInt(check.charges);
+  const ok = check.charges === run.totalSuccesses && BigInt(check.posted) === BigInt(HOT_GRANT) - BigInt(check.charges);
   if (!ok) throw new Error(`floor: ${check.charges} rows and balance ${check.posted} after ${run.totalSuccesses} successful charges`);
   return run;
 }

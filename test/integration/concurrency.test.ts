@@ -76,7 +76,7 @@ describe('hot balance: concurrent charges are group-committed without overdraft'
   describe('a key stored by another transaction while a batch is writing it', () => {
     // Another process's batch storing the same key for another balance, caught mid-transaction:
     // the key row is written and not committed yet.
-    async function holdKey(key: string): Promise<{ commit(): Promise<void>; waitForWaiter(): Promise<void> }> {
+    async function holdKey(key: string): Promise<{ apiKeyId: string; commit(): Promise<void>; waitForWaiter(): Promise<void> }> {
       const holder = new pg.Client({ connectionString: h.url });
       await holder.connect();
       const { rows } = await holder.query(`SELECT id FROM api_keys WHERE name = 'test'`);
@@ -86,6 +86,7 @@ describe('hot balance: concurrent charges are group-committed without overdraft'
         [rows[0].id, key, 'f'.repeat(64)],
       );
       return {
+        apiKeyId: String(rows[0].id),
         async waitForWaiter() {
           for (let i = 0; i < 200; i++) {
             const r = await holder.query(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`);
@@ -116,10 +117,9 @@ describe('hot balance: concurrent charges are group-committed without overdraft'
     it('in a call of several balances, only that balance is rolled back and marked for retry', async () => {
       const [raced, other] = [await h.newCustomer({ wallet: 1_000 }), await h.newCustomer({ wallet: 1_000 })];
       const held = await holdKey('raced-in-call');
+      const { apiKeyId } = held;
       const caller = new pg.Client({ connectionString: h.url });
       await caller.connect();
-      const { rows: keyRows } = await caller.query(`SELECT id FROM api_keys WHERE name = 'test'`);
-      const apiKeyId = String(keyRows[0].id);
       const call = caller.query(
         `CALL coffer_charge_groups($1::bigint[], $2::text[], $3::text[], $4::text[], $5::integer[],
           $6::text[], $7::text[], $8::bigint[], $9::text[], $10::text[], $11::jsonb[], $12::text[], $13::text[])`,
