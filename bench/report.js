@@ -193,6 +193,16 @@ export function printReport(r) {
   console.log('');
   if (h.error) console.log(`Recharge history: FAILED — ${h.error}`);
   else printHistory(h);
+  const portal = topups.portal;
+  if (portal) {
+    console.log('');
+    if (portal.error) console.log(`Portal data calls: FAILED — ${portal.error}`);
+    else {
+      console.log(`Portal data calls (session cookie) for customer ${portal.customer}, one of the ${portal.customers} customers owning the most of the stored orders; latency in ms`);
+      console.log('');
+      printPages(portal, portal.targetMs);
+    }
+  }
   console.log('');
   console.log(`ledger: ${ledger.ok ? 'OK' : 'FAILED'} — ${ledger.verify.output.split('\n').pop()}`);
   console.log(`  overdrawn customer accounts: ${ledger.overdrawnAccounts}`);

@@ -1,7 +1,7 @@
 // `npm run bench`: measures Coffer's charge and top-up paths against pgbench baselines on the same
 // PostgreSQL (DESIGN.md §9) and checks the ledger afterwards. Env: BENCH_SECONDS (default 15),
 // BENCH_WARMUP_SECONDS (2), BENCH_CUSTOMERS (10000), BENCH_ORDERS (1000000, orders stored for the
-// history page), BENCH_WEBHOOK_ORDERS (5000 per second of webhook load), BENCH_PAGE_SECONDS (5 per
+// history page and the portal's data calls), BENCH_WEBHOOK_ORDERS (5000 per second of webhook load), BENCH_PAGE_SECONDS (5 per
 // history query and concurrency), BENCH_BURST_ORDERS (50000 recent orders for a second history pass;
 // 0 skips it), BENCH_PAGE_CONCURRENCY ("1,4,16"), BENCH_SKIP_CHARGES=1 (only the
 // top-up scenarios), BENCH_FLOOR=0 (skips the floor of the hot balance, bench/floor-server.js),
@@ -12,6 +12,7 @@ import path from 'node:path';
 import autocannon from 'autocannon';
 import * as lib from './lib.js';
 import { checkLedger, printReport } from './report.js';
+import { portalScenario } from './portal.js';
 import { drainReceiptJobs, historyScenario, prepareWebhookOrders, removeUnusedOrders, webhookScenario } from './topups.js';
 
 const intEnv = (name, fallback) => (process.env[name] ? Number.parseInt(process.env[name], 10) : fallback);
@@ -328,8 +329,22 @@ async function main() {
     targetMs: HISTORY_TARGET_MS,
     publicUrl: coffer2.baseUrl.replace('127.0.0.1', 'localhost'),
   }).catch((err) => ({ error: lib.redact(err?.stack ?? err) }));
-  await coffer2.stop();
   phase('history', t);
+  t = Date.now();
+  const largest = history.largestCustomers?.map((c) => c.customer_id) ?? spread.slice(0, 10).map((c) => c.id);
+  const portal = await portalScenario({
+    baseUrl: coffer2.baseUrl,
+    apiKey,
+    customers: largest.slice(0, 3),
+    seconds: PAGE_SECONDS,
+    warmupSeconds: 1,
+    concurrencies: PAGE_CONCURRENCY,
+    targetMs: HISTORY_TARGET_MS,
+  })
+    .then((p) => ({ ...p, customers: largest.length }))
+    .catch((err) => ({ error: lib.redact(err?.stack ?? err) }));
+  await coffer2.stop();
+  phase('portal', t);
   phases.total = Math.round((Date.now() - started) / 100) / 10;
 
   const { sentOrderIds, allOrderIds, ...webhookSummary } = webhooks;
@@ -345,7 +360,7 @@ async function main() {
     machine,
     pgbench,
     charges: hotRun ? { hot: hotRun, spread: spreadRun, floor: floorRun } : null,
-    topups: { webhooks: webhookSummary, history },
+    topups: { webhooks: webhookSummary, history, portal },
     ratios: {
       ...(hotRun
         ? {
@@ -363,7 +378,7 @@ async function main() {
   fs.mkdirSync(path.dirname(RESULTS_FILE), { recursive: true });
   fs.writeFileSync(RESULTS_FILE, JSON.stringify(results, null, 2) + '\n');
   console.log(`results written to ${path.relative(lib.ROOT, RESULTS_FILE)}`);
-  const historyFailed = Boolean(history.error) || [history, history.burst].some((part) => part?.misses?.some((m) => Object.keys(m.statuses).some((st) => st !== '200')));
+  const historyFailed = Boolean(history.error) || Boolean(portal.error) || Boolean(portal.misses?.some((m) => Object.keys(m.statuses).some((st) => st !== '200'))) || [history, history.burst].some((part) => part?.misses?.some((m) => Object.keys(m.statuses).some((st) => st !== '200')));
   return ledger.ok && !historyFailed ? 0 : 1;
 }
 

@@ -616,7 +616,7 @@ export async function insertHistory({ databaseUrl, customerIds, count, publicUrl
 // ---------------------------------------------------------------- page latency
 
 /** GET with a keep-alive agent; resolves the status and body once the whole response has arrived. */
-function get(agent, url, headers) {
+export function get(agent, url, headers) {
   return new Promise((resolve, reject) => {
     const req = http.request(url, { agent, headers }, (res) => {
       const chunks = [];
@@ -633,9 +633,8 @@ function get(agent, url, headers) {
  * `concurrency` loops, each sending its next request when the previous answer is complete, for
  * `seconds`. Latency is client-side, request start to last byte, in ms.
  */
-async function measurePage({ baseUrl, apiKey, nextPath, concurrency, seconds, warmupSeconds }) {
+export async function measurePage({ baseUrl, headers, nextPath, concurrency, seconds, warmupSeconds }) {
   const agent = new http.Agent({ keepAlive: true, maxSockets: concurrency });
-  const headers = { authorization: `Bearer ${apiKey}` };
   const statuses = {};
   let bytes = 0;
   const loop = async (until, samples) => {
@@ -822,7 +821,7 @@ async function measureQueries({ databaseUrl, baseUrl, apiKey, queries, concurren
     const levels = [];
     for (const concurrency of concurrencies) {
       lib.step(`${label}: ${q.name}, ${concurrency} concurrent, ${seconds} s`);
-      levels.push(await measurePage({ baseUrl, apiKey, nextPath: q.path, concurrency, seconds, warmupSeconds }));
+      levels.push(await measurePage({ baseUrl, headers: { authorization: `Bearer ${apiKey}` }, nextPath: q.path, concurrency, seconds, warmupSeconds }));
     }
     results.push({ name: q.name, example: q.path(), rows: pageRows[results.length], levels });
   }

@@ -5,6 +5,7 @@ import { migrateAll } from './db/migrate.js';
 import { currentRates, importRatesCsv } from './fx/index.js';
 import { verifyLedger } from './ledger/index.js';
 import { seedProducts } from './customers/index.js';
+import { createSigninLink, portalSecret } from './portal/index.js';
 import { createLogger, openConfiguredDatabase, serve } from './server.js';
 
 const USAGE = `usage: coffer <command>
@@ -16,6 +17,7 @@ const USAGE = `usage: coffer <command>
   fx import <file.csv>       add FX rates from lines "base,quote,rate[,source]" (all or nothing)
   fx list                    print the current rate of every pair
   demo                       seed a demo customer with balances and print how to use it
+  portal-link <customer>     print a one-time portal sign-in link (5 minutes) for a customer id or external id
 `;
 
 class UsageError extends Error {}
@@ -112,6 +114,16 @@ async function run(args: string[]): Promise<number> {
     case 'demo': {
       const text = await withDatabase(config, (h) => seedDemo(h, config));
       console.log(text);
+      return 0;
+    }
+    case 'portal-link': {
+      if (!sub) throw new UsageError('usage: coffer portal-link <customer id or external id>');
+      const link = await withDatabase(config, async (h) => {
+        const c = await h.db.selectFrom('customers').select('id').where((eb) => eb.or([eb('id', '=', sub), eb('external_id', '=', sub)])).executeTakeFirst();
+        if (!c) throw new Error(`no customer with id or external id "${sub}"`);
+        return createSigninLink(h.db, await portalSecret(h.db, config), config, c.id, { returnUrl: null, locale: null, createdBy: 'cli' });
+      });
+      console.log(`${link.url}\n(one use, until ${link.expires_at})`);
       return 0;
     }
     default:

@@ -34,6 +34,12 @@ export interface Config {
   smtpUrl: string | null;
   mailFrom: string;
   jobsConcurrency: number;
+  /** the name the portal shows (top bar, e-mails) */
+  operatorName: string;
+  /** where the portal sends customers who need help; null = not shown */
+  supportEmail: string | null;
+  /** portal sign-in and e-mail-link requests allowed per client IP and minute */
+  portalSigninPerMinute: number;
   /** Stripe backs `card` when both keys are set */
   stripe: { secretKey: string; webhookSecret: string; apiUrl: string | null } | null;
   /** NOWPayments backs `crypto` when both keys are set */
@@ -111,6 +117,14 @@ export function loadConfig(env: Env = process.env): Config {
   if (sandboxWebhookUrl && !/^https?:\/\//.test(sandboxWebhookUrl)) throw new ConfigError('SANDBOX_WEBHOOK_URL', 'must be an http(s) URL');
   const smtpUrl = env.SMTP_URL || null;
   if (smtpUrl && !/^smtps?:\/\//.test(smtpUrl)) throw new ConfigError('SMTP_URL', 'must start with smtp:// or smtps://');
+  const operatorName = (env.OPERATOR_NAME ?? '').trim() || 'Coffer';
+  if (operatorName.length > 100 || /[\u0000-\u001f\u007f]/.test(operatorName)) {
+    throw new ConfigError('OPERATOR_NAME', 'must be at most 100 characters, without control characters');
+  }
+  const supportEmail = env.SUPPORT_EMAIL || null;
+  if (supportEmail && (supportEmail.length > 320 || !/^[^\s@<>"]+@[^\s@<>"]+\.[^\s@<>"]+$/.test(supportEmail))) {
+    throw new ConfigError('SUPPORT_EMAIL', `"${supportEmail}" is not an e-mail address`);
+  }
   const stripe = pairOf(env, 'STRIPE_SECRET_KEY', 'STRIPE_WEBHOOK_SECRET', 'STRIPE_API_URL');
   const nowpayments = pairOf(env, 'NOWPAYMENTS_API_KEY', 'NOWPAYMENTS_IPN_SECRET', 'NOWPAYMENTS_API_URL');
   return {
@@ -142,6 +156,9 @@ export function loadConfig(env: Env = process.env): Config {
     smtpUrl,
     mailFrom: env.MAIL_FROM || 'Coffer <no-reply@localhost>',
     jobsConcurrency: intVar(env, 'JOBS_CONCURRENCY', 2, 1, 64),
+    operatorName,
+    supportEmail,
+    portalSigninPerMinute: intVar(env, 'PORTAL_SIGNIN_PER_MINUTE', 10, 1, 100_000),
     stripe: stripe && { secretKey: stripe.a, webhookSecret: stripe.b, apiUrl: stripe.url },
     nowpayments: nowpayments && { apiKey: nowpayments.a, ipnSecret: nowpayments.b, apiUrl: nowpayments.url },
   };

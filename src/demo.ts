@@ -7,6 +7,7 @@ import type { DbHandle } from './db/pool.js';
 import { createGrant } from './ledger/index.js';
 import { currentRates, setRate } from './fx/index.js';
 import { formatDecimal } from './money/index.js';
+import { createSigninLink, LINK_TTL_SECONDS, portalSecret } from './portal/index.js';
 
 /**
  * Seeds a demo customer (external id "demo") with wallet and product money and a demo API key,
@@ -49,10 +50,18 @@ export async function seedDemo(handle: DbHandle, config: Config): Promise<string
     for (const [quote, rate] of [['CNY', '7.20'], ['EUR', '0.92'], ['USDT', '1.00']]) await setRate(db, { base: 'USD', quote, rate, source: 'demo sample' });
   }
   const base = `http://${config.host === '0.0.0.0' ? 'localhost' : config.host}:${config.port}`;
+  // One use like every sign-in link, but valid for a day, so the banner can be read late.
+  const link = await createSigninLink(db, await portalSecret(db, config), config, customer.id, {
+    returnUrl: null,
+    locale: null,
+    createdBy: 'demo',
+    ttlSeconds: LINK_TTL_SECONDS.demo,
+  });
   return [
     `Demo customer ${customer.id} (external id "demo"), wallet ${formatDecimal(100n * scale, currency)} ${currency}` +
       (config.products[0] ? `, ${config.products[0].code} ${formatDecimal(20n * scale, currency)} ${currency}` : ''),
     `Demo API key: ${secret}`,
+    `Customer portal: ${link.url}  (signs the demo customer in once; valid 24 hours)`,
     `Try: curl -s -H "Authorization: Bearer ${secret}" ${base}/v1/customers/${customer.id}/balances`,
     `Sample FX rates: 1 USD = 7.20 CNY = 0.92 EUR = 1.00 USDT (demo only; set real ones with POST /v1/fx-rates)`,
   ].join('\n');

@@ -14,6 +14,7 @@ import { MailOutbox } from './mail/outbox.js';
 import { topupReceipts } from './topups/receipt.js';
 import { SandboxDelivery } from './providers/index.js';
 import { seedDemo } from './demo.js';
+import { portalMailRenderers } from './portal/index.js';
 import { createContext } from './services.js';
 
 export type Logger = pino.Logger;
@@ -69,7 +70,8 @@ export async function serve(config: Config, opts: { demo?: boolean } = {}): Prom
   delivery.start();
   ctx.kickSandbox = () => delivery.kick();
   const mailer = createMailer({ smtpUrl: config.smtpUrl, from: config.mailFrom, log });
-  const outbox = new MailOutbox(handle.db, mailer, { topup_receipt: topupReceipts(handle.db, config) }, log);
+  const renderers = { topup_receipt: topupReceipts(handle.db, config), ...(ctx.portal ? portalMailRenderers(handle.db, config, ctx.portal.secret) : {}) };
+  const outbox = new MailOutbox(handle.db, mailer, renderers, log);
   outbox.start();
   const jobs: JobsRunner = await startJobs(handle.url, taskList({ db: handle.db }), { concurrency: config.jobsConcurrency, log });
   // Printed whatever the log level: scripts and tests read the address from this line.

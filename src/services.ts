@@ -3,6 +3,7 @@ import { ConfigError, type Config } from './config.js';
 import type { DbHandle } from './db/pool.js';
 import type { AppContext } from './http/context.js';
 import { ChargeBatcher } from './ledger/index.js';
+import { createPortalService } from './portal/index.js';
 import { ManualBankProvider, NowPaymentsProvider, ProviderRegistry, SandboxProvider, StripeProvider, type PaymentProvider } from './providers/index.js';
 import { sharedSecret } from './settings/index.js';
 import { listMethods, seedMethods, WebhookIngest } from './topups/index.js';
@@ -39,6 +40,7 @@ export async function createContext(handle: DbHandle, config: Config, isShutting
     ingest: new WebhookIngest(handle.db, handle.pool),
     apiKeys: new ApiKeyAuthenticator(handle.db, config.apiKeyCacheMs),
     providers,
+    portal: await createPortalService(handle.db, config),
     kickSandbox: () => undefined,
     isShuttingDown,
   };

@@ -16,6 +16,8 @@ export interface CustomersTable {
   name: string | null;
   currency: string;
   status: Generated<'active' | 'frozen'>;
+  /** the portal language the customer chose; null = not chosen */
+  locale: Generated<PortalLocale | null>;
   created_at: Timestamp;
 }
 
@@ -191,7 +193,7 @@ export interface PaymentProofsTable {
 
 export interface MailOutboxTable {
   id: Generated<bigint>;
-  kind: 'topup_receipt';
+  kind: 'topup_receipt' | 'portal_signin' | 'portal_pin_reset';
   object_id: string;
   customer_id: string;
   attempts: Generated<number>;
@@ -257,6 +259,44 @@ export interface SandboxDeliveriesTable {
   created_at: Timestamp;
 }
 
+export type PortalLocale = 'en' | 'zh-CN';
+
+export interface PortalLinksTable {
+  id: string;
+  customer_id: string;
+  purpose: 'signin' | 'pin_reset';
+  return_url: string | null;
+  locale: PortalLocale | null;
+  /** the address an e-mailed link went to (lower case), for the per-address limit */
+  sent_to: string | null;
+  created_by: string;
+  expires_at: Date;
+  used_at: Date | null;
+  created_at: Timestamp;
+}
+
+export interface PortalSessionsTable {
+  id: string;
+  token_hash: string;
+  customer_id: string;
+  csrf_token: string;
+  return_url: string | null;
+  ip: string | null;
+  user_agent: string | null;
+  created_at: Timestamp;
+  last_seen_at: Timestamp;
+  expires_at: Date;
+  revoked_at: Date | null;
+}
+
+export interface PortalPaymentPasswordsTable {
+  customer_id: string;
+  password_hash: string;
+  failed_attempts: Generated<number>;
+  locked_until: Date | null;
+  updated_at: Timestamp;
+}
+
 export interface Database {
   products: ProductsTable;
   customers: CustomersTable;
@@ -278,4 +318,7 @@ export interface Database {
   payment_proofs: PaymentProofsTable;
   mail_outbox: MailOutboxTable;
   events: EventsTable;
+  portal_links: PortalLinksTable;
+  portal_sessions: PortalSessionsTable;
+  portal_payment_passwords: PortalPaymentPasswordsTable;
 }

@@ -1,4 +1,5 @@
 import Fastify, { LogController, type FastifyInstance } from 'fastify';
+import cookie from '@fastify/cookie';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import { sql } from 'kysely';
@@ -7,9 +8,11 @@ import { httpDuration, registry } from '../metrics.js';
 import type { AppContext } from './context.js';
 import { registerErrorHandling } from './errors.js';
 import { apiHeaders, isApiPath, securityHeaders } from './security-headers.js';
+import { portalRoutes } from './portal/index.js';
 import { v1Routes } from './v1/index.js';
 import { sandboxRoutes } from './sandbox.js';
 import { webhookRoutes } from './webhooks.js';
+import { webRoutes } from './web.js';
 
 export interface BuildOptions {
   logger?: boolean | { level: string };
@@ -80,7 +83,19 @@ export async function buildApp(ctx: AppContext, opts: BuildOptions = {}): Promis
   });
 
   await app.register(async (scope) => v1Routes(scope, ctx), { prefix: '/v1' });
+  const portal = ctx.portal;
+  if (portal) {
+    // Cookies are parsed for the portal only: the platform API's hot path never pays for it.
+    await app.register(
+      async (scope) => {
+        await scope.register(cookie);
+        await portalRoutes(scope, ctx, portal);
+      },
+      { prefix: '/portal/api' },
+    );
+  }
   await app.register(async (scope) => webhookRoutes(scope, ctx));
   await sandboxRoutes(app, { db: ctx.db, kick: () => ctx.kickSandbox() });
+  await webRoutes(app);
   return app;
 }

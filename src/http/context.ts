@@ -6,6 +6,7 @@ import type { Db } from '../db/pool.js';
 import { invalidRequest } from '../errors.js';
 import { requestHash, type IdempotencyContext, type Outcome } from '../idempotency/index.js';
 import type { ChargeBatcher } from '../ledger/index.js';
+import type { PortalService } from '../portal/index.js';
 import type { ProviderRegistry } from '../providers/index.js';
 import type { WebhookIngest } from '../topups/index.js';
 import { toJson } from '../lib/json.js';
@@ -19,6 +20,8 @@ export interface AppContext {
   ingest: WebhookIngest;
   apiKeys: ApiKeyAuthenticator;
   providers: ProviderRegistry;
+  /** the customer portal's secret, idempotency scope and order watcher (a bare context built by a test may leave it out: no portal then) */
+  portal?: PortalService;
   /** asks the sandbox to deliver its queued webhooks now */
   kickSandbox(): void;
   isShuttingDown(): boolean;

@@ -1,4 +1,5 @@
 import { Type, type TSchema } from '@sinclair/typebox';
+import type { TopupFilters } from '../topups/index.js';
 
 /** A positive safe integer in minor units. */
 export const Amount = Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER, description: 'Positive integer in minor units of the currency' });
@@ -40,3 +41,30 @@ export function responses(ok: Record<number, TSchema>, errors: number[]): Record
 }
 
 export const limitOf = (q: { limit?: string }): number => (q.limit ? Number(q.limit) : 20);
+
+export const OrderId = Type.String({ pattern: '^ord_[0-9a-z]{26}$' });
+export const TopupMethod = Type.Union([Type.Literal('card'), Type.Literal('crypto'), Type.Literal('bank_transfer'), Type.Literal('balance')]);
+export const OrderStatus = Type.Union(['pending', 'processing', 'succeeded', 'failed', 'expired', 'cancelled'].map((s) => Type.Literal(s)));
+
+/** The recharge history's filters (both audiences; the platform adds `customer`). */
+export const HistoryFilters = {
+  status: Type.Optional(OrderStatus),
+  method: Type.Optional(TopupMethod),
+  balance: Type.Optional(BalanceName),
+  created_gte: Type.Optional(Type.String({ format: 'date-time' })),
+  created_lt: Type.Optional(Type.String({ format: 'date-time' })),
+};
+
+/** Proofs of payment arrive as the raw body in one of these types (what they are is checked from their bytes). */
+export const PROOF_TYPES = ['image/png', 'image/jpeg', 'application/pdf', 'application/octet-stream'];
+
+export function historyFiltersOf(q: Partial<Record<keyof typeof HistoryFilters | 'customer', string>>): TopupFilters {
+  return {
+    customer: q.customer,
+    status: q.status,
+    method: q.method,
+    balance: q.balance,
+    createdGte: q.created_gte ? new Date(q.created_gte) : undefined,
+    createdLt: q.created_lt ? new Date(q.created_lt) : undefined,
+  };
+}

@@ -14,6 +14,29 @@ const ENTRY_ID = /^ent_([0-9a-z]+)_([0-9a-z]+)$/;
 /** Statement entries are identified by account and sequence number: `ent_<account>_<seq>` in base 36. */
 export const entryId = (accountId: bigint, seq: bigint): string => `ent_${accountId.toString(36)}_${seq.toString(36)}`;
 
+export interface EntryRow {
+  seq: bigint;
+  transfer_id: string;
+  kind: string;
+  amount: bigint;
+  balance_after: bigint;
+  reference: string;
+  created_at: Date;
+}
+
+/** A statement entry as the API shows it. */
+export function presentEntry(accountId: bigint, e: EntryRow) {
+  return {
+    id: entryId(accountId, e.seq),
+    transfer_id: e.transfer_id,
+    kind: e.kind,
+    amount: e.amount,
+    balance_after: e.balance_after,
+    reference: e.reference,
+    created_at: isoTime(e.created_at),
+  };
+}
+
 /** One balance's entries, newest first, each with the posted balance after it. */
 export async function statement(
   db: Db,
@@ -41,22 +64,14 @@ export async function statement(
     if (!m || BigInt(parseInt(m[1], 36)) !== account.id) throw invalidRequest('starting_after', 'is not an entry of this statement');
     beforeSeq = BigInt(parseInt(m[2], 36));
   }
-  const { rows } = await sql<{ seq: bigint; transfer_id: string; kind: string; amount: bigint; balance_after: bigint; reference: string; created_at: Date }>`
+  const { rows } = await sql<EntryRow>`
     SELECT seq, transfer_id, kind, amount, balance_after, reference, created_at
     FROM entries
     WHERE account_id = ${account.id.toString()} ${beforeSeq === null ? sql`` : sql`AND seq < ${beforeSeq.toString()}`}
     ORDER BY seq DESC
     LIMIT ${limit + 1}`.execute(db);
   return {
-    data: rows.slice(0, limit).map((e) => ({
-      id: entryId(account.id, e.seq),
-      transfer_id: e.transfer_id,
-      kind: e.kind,
-      amount: e.amount,
-      balance_after: e.balance_after,
-      reference: e.reference,
-      created_at: isoTime(e.created_at),
-    })),
+    data: rows.slice(0, limit).map((e) => presentEntry(account.id, e)),
     has_more: rows.length > limit,
   };
 }

@@ -1,4 +1,4 @@
-export { createTopup, getTopup, listTopups, filteredOrders, cancelTopup, confirmTopup, expireTopup, presentById, type TopupDeps, type TopupInput, type TopupFilters } from './orders.js';
+export { createTopup, checkMethod, getTopup, listTopups, filteredOrders, cancelTopup, confirmTopup, expireTopup, presentById, type TopupDeps, type TopupInput, type TopupFilters, type MethodUse } from './orders.js';
 export { ingestProviderEvent, WebhookIngest, type IngestResult } from './ingest.js';
 export { listMethods, getMethod, seedMethods, defaultMethods, servesBalance, payingCurrencies, METHOD_NAMES, type PaymentMethod, type MethodName } from './methods.js';
 export { quoteTopup, creditFor, convertWith, type Quote } from './quote.js';

@@ -30,12 +30,27 @@ export interface TopupInput {
   method: string;
   network: string | null;
   returnUrl: string | null;
+  /** who asks, for the timeline: `api` (the platform) unless said otherwise, e.g. `customer` in the portal */
+  actor?: string;
 }
 
 const methodNotAvailable = (message: string, details: Record<string, unknown>): CofferError =>
   new CofferError('method_not_available', message, details);
 
-function checkMethod(m: PaymentMethod | null, input: TopupInput, customerCurrency: string, deps: TopupDeps): PaymentMethod {
+/** What a method is checked against: the top-up asked for, or only quoted (no network chosen yet). */
+export interface MethodUse {
+  method: string;
+  balance: string;
+  currency: string;
+  /** undefined: not chosen yet (a quote), so not checked */
+  network?: string | null;
+}
+
+/**
+ * The refusals of a method for a top-up, in the order POST /v1/topups states them: not available
+ * for this balance, currency not accepted, crypto network missing or unknown, no bank account.
+ */
+export function checkMethod(m: PaymentMethod | null, input: MethodUse, customerCurrency: string, providers: ProviderRegistry): PaymentMethod {
   if (!m || !m.enabled || !servesBalance(m, input.balance)) {
     throw methodNotAvailable(`The ${input.method} method cannot top up the ${input.balance} balance.`, { method: input.method, balance: input.balance });
   }
@@ -46,16 +61,20 @@ function checkMethod(m: PaymentMethod | null, input: TopupInput, customerCurrenc
       currencies,
     });
   }
-  if (m.networks.length > 0) {
-    if (!input.network) throw invalidRequest('network', `is required for ${m.method} (one of ${m.networks.join(', ')})`);
-    if (!m.networks.includes(input.network)) throw invalidRequest('network', `must be one of ${m.networks.join(', ')}`);
-  } else if (input.network) {
-    throw invalidRequest('network', `applies only to crypto, not ${m.method}`);
-  }
-  if (m.provider === 'manual' && !(deps.providers.get('manual') as ManualBankProvider).hasAccount(input.currency)) {
+  if (input.network !== undefined) checkNetwork(m, input.network);
+  if (m.provider === 'manual' && !(providers.get('manual') as ManualBankProvider).hasAccount(input.currency)) {
     throw new CofferError('currency_not_supported', `There is no receiving bank account for ${input.currency}.`, { method: input.method });
   }
   return m;
+}
+
+function checkNetwork(m: PaymentMethod, network: string | null): void {
+  if (m.networks.length > 0) {
+    if (!network) throw invalidRequest('network', `is required for ${m.method} (one of ${m.networks.join(', ')})`);
+    if (!m.networks.includes(network)) throw invalidRequest('network', `must be one of ${m.networks.join(', ')}`);
+  } else if (network) {
+    throw invalidRequest('network', `applies only to crypto, not ${m.method}`);
+  }
 }
 
 async function insertOrder(tx: Tx, input: TopupInput, m: PaymentMethod, q: Quote, apiKeyId: bigint | null): Promise<OrderRow> {
@@ -92,7 +111,7 @@ async function insertOrder(tx: Tx, input: TopupInput, m: PaymentMethod, q: Quote
     })
     .returningAll()
     .executeTakeFirstOrThrow();
-  await addTimeline(tx, row, 'pending', `Order created: ${m.method}`, 'api');
+  await addTimeline(tx, row, 'pending', `Order created: ${m.method}`, input.actor ?? 'api');
   return { ...row, due: false };
 }
 
@@ -120,7 +139,7 @@ export async function createTopup(deps: TopupDeps, idem: IdempotencyContext, inp
     const customer = await tx.selectFrom('customers').select(['id', 'currency', 'status']).where('id', '=', input.customer).executeTakeFirst();
     if (!customer) throw notFound('customer', input.customer);
     await ensureAccounts(tx, customer.id, input.balance === 'wallet' ? ['wallet'] : ['wallet', input.balance]);
-    const m = checkMethod(await getMethod(tx, input.method), input, customer.currency, deps);
+    const m = checkMethod(await getMethod(tx, input.method), input, customer.currency, deps.providers);
     const rates = await rateTable(tx);
     const q = quoteTopup({ amountMinor: input.amountMinor, payCurrency: input.currency, creditCurrency: customer.currency, method: m, minTopup: deps.config.minTopup }, rates);
     if (m.method === 'balance') return { status: 201, body: await payFromWallet(tx, input, m, q, idem.apiKeyId) };
@@ -144,7 +163,7 @@ async function payFromWallet(tx: Tx, input: TopupInput, m: PaymentMethod, q: Quo
   assertCanSpend(wallet);
   if (available(wallet) < q.payMinor) throw insufficientFunds(wallet);
   const order = await insertOrder(tx, input, m, q, apiKeyId);
-  await creditOrder(tx, order, q.payMinor, 'Paid from the wallet', 'api', false);
+  await creditOrder(tx, order, q.payMinor, 'Paid from the wallet', input.actor ?? 'api', false);
   return presentById(tx, order.id);
 }
 

@@ -2,6 +2,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { createCustomer, customerBalances, findCustomerByExternalId, getCustomer, listProducts } from '../../customers/index.js';
 import { statement } from '../../ledger/index.js';
+import { createSigninLink } from '../../portal/index.js';
 import { idempotencyOf, sendJson, sendOutcome, type AppContext } from '../context.js';
 import { BalanceName, BalanceSchema, Currency, CustomerId, ListQuery, limitOf, responses } from '../schemas.js';
 
@@ -28,6 +29,15 @@ const Customer = Type.Object({
 });
 
 const IdParams = Type.Object({ id: CustomerId }, { additionalProperties: false });
+
+const PortalSessionBody = Type.Object(
+  {
+    return_url: Type.Optional(Type.String({ pattern: '^https?://', format: 'uri', maxLength: 2000, description: 'shown in the portal as "Back to <host>"' })),
+    locale: Type.Optional(Type.Union([Type.Literal('en'), Type.Literal('zh-CN')])),
+  },
+  { additionalProperties: false },
+);
+const PortalSession = Type.Object({ object: Type.Literal('portal_session'), url: Type.String(), expires_at: Type.String({ format: 'date-time' }) });
 
 export async function customerRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
   app.post<{ Body: Static<typeof CreateCustomerBody> }>(
@@ -111,6 +121,38 @@ export async function customerRoutes(app: FastifyInstance, ctx: AppContext): Pro
       return sendJson(reply, 200, page);
     },
   );
+
+  // The portal's sign-in links (docs/portal.md), when the portal is served.
+  const portal = ctx.portal;
+  if (portal) {
+    app.post<{ Params: Static<typeof IdParams>; Body: Static<typeof PortalSessionBody> }>(
+      '/customers/:id/portal_sessions',
+      {
+        // Every field is optional, and so is the body.
+        preValidation: (request, _reply, done) => {
+          request.body ??= {};
+          done();
+        },
+        schema: {
+          tags: ['Customers'],
+          summary: 'A one-time portal sign-in link for a customer (one use, within 5 minutes)',
+          description: 'Redirect the customer, already signed in on your platform, to `url`.',
+          params: IdParams,
+          body: PortalSessionBody,
+          response: responses({ 201: PortalSession }, [400, 401, 404]),
+        },
+      },
+      async (request, reply) => {
+        const b = request.body;
+        const link = await createSigninLink(ctx.db, portal.secret, ctx.config, request.params.id, {
+          returnUrl: b.return_url ?? null,
+          locale: b.locale ?? null,
+          createdBy: `api:${request.apiKey!.id}`,
+        });
+        return sendJson(reply, 201, link);
+      },
+    );
+  }
 
   app.get(
     '/products',

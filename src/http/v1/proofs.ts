@@ -2,11 +2,10 @@ import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { listProofs, markBankTransferPaid, PROOF_MAX_BYTES, readProof } from '../../topups/proofs.js';
 import { sendJson, type AppContext } from '../context.js';
-import { responses } from '../schemas.js';
+import { PROOF_TYPES, responses } from '../schemas.js';
 
 const Params = Type.Object({ id: Type.String({ pattern: '^ord_[0-9a-z]{26}$' }) }, { additionalProperties: false });
 const ProofParams = Type.Object({ id: Type.String({ pattern: '^ord_[0-9a-z]{26}$' }), proof: Type.String({ pattern: '^prf_[0-9a-z]{26}$' }) }, { additionalProperties: false });
-const PROOF_TYPES = ['image/png', 'image/jpeg', 'application/pdf', 'application/octet-stream'];
 
 /**
  * Bank-transfer proof of payment. The file is the raw request body (any of the content types

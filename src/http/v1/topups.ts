@@ -4,13 +4,10 @@ import type { FastifyInstance } from 'fastify';
 import { notFound } from '../../errors.js';
 import { currentRates, presentRate, setRate } from '../../fx/index.js';
 import { runIdempotent } from '../../idempotency/index.js';
-import { cancelTopup, confirmTopup, createTopup, getTopup, listTopups, ordersCsv, paymentMethodCatalog, type TopupFilters } from '../../topups/index.js';
+import { cancelTopup, confirmTopup, createTopup, getTopup, listTopups, ordersCsv, paymentMethodCatalog } from '../../topups/index.js';
 import { idempotencyOf, sendJson, sendJsonText, sendOutcome, type AppContext } from '../context.js';
-import { Amount, BalanceName, Currency, CustomerId, ListQuery, limitOf, responses } from '../schemas.js';
+import { Amount, BalanceName, Currency, CustomerId, HistoryFilters, historyFiltersOf, ListQuery, limitOf, OrderId, OrderStatus, responses, TopupMethod } from '../schemas.js';
 
-const Method = Type.Union([Type.Literal('card'), Type.Literal('crypto'), Type.Literal('bank_transfer'), Type.Literal('balance')]);
-const Status = Type.Union(['pending', 'processing', 'succeeded', 'failed', 'expired', 'cancelled'].map((s) => Type.Literal(s)));
-const OrderId = Type.String({ pattern: '^ord_[0-9a-z]{26}$' });
 const MoneyObj = Type.Object({ amount: Type.Integer(), currency: Type.String() });
 const Order = Type.Object(
   {
@@ -19,7 +16,7 @@ const Order = Type.Object(
     customer: Type.String(),
     balance: Type.String(),
     method: Type.String(),
-    status: Status,
+    status: OrderStatus,
     pay: MoneyObj,
     fee: MoneyObj,
     credit: MoneyObj,
@@ -42,7 +39,7 @@ const TopupBody = Type.Object(
     balance: BalanceName,
     amount: Amount,
     currency: Currency,
-    method: Method,
+    method: TopupMethod,
     network: Type.Optional(Type.String({ pattern: '^[A-Z0-9]{2,12}$', description: 'crypto network, e.g. TRC20' })),
     return_url: Type.Optional(Type.String({ pattern: '^https?://', maxLength: 2000 })),
   },
@@ -53,14 +50,7 @@ const ConfirmBody = Type.Object(
   { additionalProperties: false },
 );
 const IdParams = Type.Object({ id: OrderId }, { additionalProperties: false });
-const Filters = {
-  customer: Type.Optional(CustomerId),
-  status: Type.Optional(Status),
-  method: Type.Optional(Method),
-  balance: Type.Optional(BalanceName),
-  created_gte: Type.Optional(Type.String({ format: 'date-time' })),
-  created_lt: Type.Optional(Type.String({ format: 'date-time' })),
-};
+const Filters = { customer: Type.Optional(CustomerId), ...HistoryFilters };
 const ListTopupsQuery = Type.Object({ ...Filters, ...ListQuery, starting_after: Type.Optional(OrderId) }, { additionalProperties: false });
 const CsvQuery = Type.Object(Filters, { additionalProperties: false });
 const MethodsQuery = Type.Object(
@@ -72,17 +62,6 @@ const RateBody = Type.Object(
   { additionalProperties: false },
 );
 const Rate = Type.Object({ object: Type.Literal('fx_rate'), base: Type.String(), quote: Type.String(), rate: Type.String(), source: Type.String(), created_at: Type.String() });
-
-function filtersOf(q: Partial<Record<keyof typeof Filters, string>>): TopupFilters {
-  return {
-    customer: q.customer,
-    status: q.status,
-    method: q.method,
-    balance: q.balance,
-    createdGte: q.created_gte ? new Date(q.created_gte) : undefined,
-    createdLt: q.created_lt ? new Date(q.created_lt) : undefined,
-  };
-}
 
 export async function topupRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
   const deps = { db: ctx.db, config: ctx.config, providers: ctx.providers };
@@ -132,7 +111,7 @@ export async function topupRoutes(app: FastifyInstance, ctx: AppContext): Promis
     },
     async (request, reply) => {
       const q = request.query;
-      return sendJsonText(reply, 200, await listTopups(ctx.db, filtersOf(q), { limit: limitOf(q), startingAfter: q.starting_after }, ctx.pool));
+      return sendJsonText(reply, 200, await listTopups(ctx.db, historyFiltersOf(q), { limit: limitOf(q), startingAfter: q.starting_after }, ctx.pool));
     },
   );
 
@@ -141,7 +120,7 @@ export async function topupRoutes(app: FastifyInstance, ctx: AppContext): Promis
     { schema: { tags: ['Top-ups'], summary: 'Recharge history as CSV (streamed; same filters as the list)', querystring: CsvQuery } },
     async (request, reply) => {
       reply.header('content-type', 'text/csv; charset=utf-8').header('content-disposition', 'attachment; filename="topups.csv"');
-      return reply.send(Readable.from(ordersCsv(ctx.db, filtersOf(request.query))));
+      return reply.send(Readable.from(ordersCsv(ctx.db, historyFiltersOf(request.query))));
     },
   );
 

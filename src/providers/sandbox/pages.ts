@@ -99,7 +99,10 @@ function postButton(action: string, label: string, cls = ''): string {
 
 function returnLink(p: SandboxPayment): string {
   const url = safeReturnUrl(p.return_url);
-  return url ? `<p><a href="${escapeHtml(url)}">Return to the merchant</a></p>` : '';
+  // Without a return address the customer goes back to the order's page in the portal, as from Stripe.
+  return url
+    ? `<p><a href="${escapeHtml(url)}">Return to the merchant</a></p>`
+    : `<p><a href="/orders/${encodeURIComponent(p.order_id)}">Back to your order</a></p>`;
 }
 
 const WEBHOOK_NOTE = '<p class="note">The sandbox tells Coffer about each step with a signed webhook, delivered in the background: the order updates a moment later.</p>';
