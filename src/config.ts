@@ -28,6 +28,8 @@ export interface Config {
   /** where the sandbox delivers its webhooks; null = PUBLIC_URL if set, else the listening address */
   sandboxWebhookUrl: string | null;
   publicUrlSet: boolean;
+  /** which proxies' X-Forwarded-For to believe for the client's IP (rate limits, session records) */
+  trustProxy: boolean | number | string[];
   sandboxAllowProduction: boolean;
   sandboxRetryBaseMs: number;
   bankAccounts: Record<string, BankAccount>;
@@ -80,6 +82,21 @@ function parseProducts(raw: string): { code: string; name: string }[] {
     products.push({ code, name });
   }
   return products;
+}
+
+/**
+ * TRUST_PROXY: unset or `false` (clients connect directly), `true` (believe every hop), a number
+ * of hops, or a comma-separated list of proxy addresses or CIDR ranges (`10.0.0.0/8,127.0.0.1`).
+ */
+function parseTrustProxy(raw: string | undefined): boolean | number | string[] {
+  const value = (raw ?? '').trim();
+  if (value === '' || value === 'false') return false;
+  if (value === 'true') return true;
+  if (/^\d{1,2}$/.test(value)) return Number(value);
+  const list = value.split(',').map((v) => v.trim()).filter(Boolean);
+  const bad = list.find((v) => !/^[0-9a-fA-F.:]+(\/\d{1,3})?$/.test(v));
+  if (bad) throw new ConfigError('TRUST_PROXY', `"${bad}" is not an IP address or CIDR range (or use true, false or a number of hops)`);
+  return list;
 }
 
 export function loadConfig(env: Env = process.env): Config {
@@ -150,6 +167,7 @@ export function loadConfig(env: Env = process.env): Config {
     sandboxWebhookSecret: env.SANDBOX_WEBHOOK_SECRET || null,
     sandboxWebhookUrl,
     publicUrlSet: Boolean(env.PUBLIC_URL),
+    trustProxy: parseTrustProxy(env.TRUST_PROXY),
     sandboxAllowProduction,
     sandboxRetryBaseMs: intVar(env, 'SANDBOX_RETRY_BASE_MS', 1000, 10, 600_000),
     bankAccounts: parseBankAccounts(env.BANK_ACCOUNTS),

@@ -1,6 +1,6 @@
 import crypto from 'node:crypto';
 import pg from 'pg';
-import { Kysely, PostgresDialect, type CompiledQuery } from 'kysely';
+import { Kysely, PostgresDialect, type CompiledQuery, type RawBuilder } from 'kysely';
 import type { Database } from './schema.js';
 
 // int8 columns carry money in minor units: parse them as bigint, never as a float-prone number.
@@ -66,4 +66,10 @@ export async function queryNamed<R>(pool: pg.Pool, q: CompiledQuery<R>): Promise
   }
   const res = await pool.query({ name, text: q.sql, values: q.parameters as unknown[] });
   return res.rows as R[];
+}
+
+/** A raw query as a named prepared statement when the pool is at hand (the server), else as a plain query (scripts, transactions). */
+export async function readNamed<R>(db: Db, pool: pg.Pool | undefined, query: RawBuilder<R>): Promise<R[]> {
+  if (pool) return queryNamed(pool, query.compile(db));
+  return (await query.execute(db)).rows;
 }

@@ -14,6 +14,12 @@ import { sandboxRoutes } from './sandbox.js';
 import { webhookRoutes } from './webhooks.js';
 import { webRoutes } from './web.js';
 
+/** Trust the first `hops` proxies in front of Coffer (the nearest first). */
+const trustHops =
+  (hops: number) =>
+  (_address: string, hop: number): boolean =>
+    hop < hops;
+
 export interface BuildOptions {
   logger?: boolean | { level: string };
 }
@@ -25,7 +31,8 @@ export async function buildApp(ctx: AppContext, opts: BuildOptions = {}): Promis
     // One log line per request costs more than a charge on the hot path; errors are still logged.
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: ctx.config.bodyLimitBytes,
-    trustProxy: false,
+    // Behind a reverse proxy, TRUST_PROXY makes request.ip the client's (rate limits are per client).
+    trustProxy: typeof ctx.config.trustProxy === 'number' ? trustHops(ctx.config.trustProxy) : ctx.config.trustProxy,
     ajv: {
       // Wrong types are errors, never coerced; unknown fields are errors, never dropped.
       customOptions: { coerceTypes: false, removeAdditional: false, allErrors: true, useDefaults: true },

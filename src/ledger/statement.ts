@@ -22,6 +22,8 @@ export interface EntryRow {
   balance_after: bigint;
   reference: string;
   created_at: Date;
+  /** the transfer's description (a charge's, a grant's reason), when it has one */
+  description?: string | null;
 }
 
 /** A statement entry as the API shows it. */
@@ -33,6 +35,7 @@ export function presentEntry(accountId: bigint, e: EntryRow) {
     amount: e.amount,
     balance_after: e.balance_after,
     reference: e.reference,
+    description: e.description ?? null,
     created_at: isoTime(e.created_at),
   };
 }
@@ -65,11 +68,13 @@ export async function statement(
     beforeSeq = BigInt(parseInt(m[2], 36));
   }
   const { rows } = await sql<EntryRow>`
-    SELECT seq, transfer_id, kind, amount, balance_after, reference, created_at
-    FROM entries
-    WHERE account_id = ${account.id.toString()} ${beforeSeq === null ? sql`` : sql`AND seq < ${beforeSeq.toString()}`}
-    ORDER BY seq DESC
-    LIMIT ${limit + 1}`.execute(db);
+    SELECT e.seq, e.transfer_id, e.kind, e.amount, e.balance_after, e.reference, e.created_at, t.description
+    FROM (SELECT * FROM entries
+          WHERE account_id = ${account.id.toString()} ${beforeSeq === null ? sql`` : sql`AND seq < ${beforeSeq.toString()}`}
+          ORDER BY seq DESC
+          LIMIT ${limit + 1}) e
+    LEFT JOIN transfers t ON t.id = e.transfer_id
+    ORDER BY e.seq DESC`.execute(db);
   return {
     data: rows.slice(0, limit).map((e) => presentEntry(account.id, e)),
     has_more: rows.length > limit,

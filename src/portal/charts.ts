@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
-import type { Db } from '../db/pool.js';
+import type pg from 'pg';
+import { readNamed, type Db } from '../db/pool.js';
 import { isoTime } from '../lib/json.js';
 import { presentEntry } from '../ledger/index.js';
 
@@ -31,8 +32,8 @@ interface Point {
  * per (account, moment), all probes by primary key. A moment after the account's last entry is
  * answered at once (the usual case for quiet accounts and for today).
  */
-async function pointsAt(db: Db, customerId: string, moments: Date[]): Promise<Point[]> {
-  const { rows } = await sql<{ code: string; at: Date; seq: bigint; posted: bigint | null }>`
+async function pointsAt(db: Db, customerId: string, moments: Date[], pool?: pg.Pool): Promise<Point[]> {
+  const rows = await readNamed(db, pool, sql<{ code: string; at: Date; seq: bigint; posted: bigint | null }>`
     WITH RECURSIVE m AS (
       SELECT a.id, a.code, t.at,
              CASE WHEN last.created_at < t.at THEN a.entry_seq ELSE 0 END AS lo,
@@ -52,7 +53,7 @@ async function pointsAt(db: Db, customerId: string, moments: Date[]): Promise<Po
     )
     SELECT s.code, s.at, s.lo AS seq, e.balance_after AS posted
     FROM search s LEFT JOIN entries e ON e.account_id = s.id AND e.seq = s.lo
-    WHERE s.lo >= s.hi`.execute(db);
+    WHERE s.lo >= s.hi`);
   return rows.map((r) => ({ code: r.code, at: isoTime(r.at), seq: r.seq, posted: r.posted ?? 0n }));
 }
 
@@ -61,10 +62,10 @@ async function pointsAt(db: Db, customerId: string, moments: Date[]): Promise<Po
  * `[{ date: "YYYY-MM-DD", wallet: 1200, sms: 300 }, …]`, oldest first. `balances` lists the
  * balances to report (a balance without an account is 0 throughout).
  */
-export async function balanceOverTime(db: Db, customerId: string, balances: string[], days: number) {
+export async function balanceOverTime(db: Db, customerId: string, balances: string[], days: number, pool?: pg.Pool) {
   const dates = lastDays(days);
   const ends = dates.map((d) => new Date(Date.parse(d) + DAY_MS));
-  const points = await pointsAt(db, customerId, ends);
+  const points = await pointsAt(db, customerId, ends, pool);
   const byKey = new Map(points.map((p) => [`${p.code}|${p.at}`, p.posted]));
   return dates.map((date, i) => {
     const row: Record<string, string | bigint> = { date };
@@ -93,9 +94,10 @@ export async function spendSince(db: Db, customerId: string, since: Date): Promi
 const RECENT_WINDOW = 500;
 
 /** The customer's latest usage charges across balances (among each balance's last 500 entries). */
-export async function recentCharges(db: Db, customerId: string, limit: number) {
-  const { rows } = await sql<{ account_id: bigint; code: string; seq: bigint; transfer_id: string; kind: string; amount: bigint; balance_after: bigint; reference: string; created_at: Date }>`
-    SELECT a.id AS account_id, a.code, e.seq, e.transfer_id, e.kind, e.amount, e.balance_after, e.reference, e.created_at
+export async function recentCharges(db: Db, customerId: string, limit: number, pool?: pg.Pool) {
+  const rows = await readNamed(db, pool, sql<{ account_id: bigint; code: string; seq: bigint; transfer_id: string; kind: string; amount: bigint; balance_after: bigint; reference: string; created_at: Date; description: string | null }>`
+    SELECT a.id AS account_id, a.code, e.seq, e.transfer_id, e.kind, e.amount, e.balance_after, e.reference, e.created_at,
+           (SELECT t.description FROM transfers t WHERE t.id = e.transfer_id) AS description
     FROM accounts a
     CROSS JOIN LATERAL (
       SELECT * FROM entries e
@@ -104,7 +106,7 @@ export async function recentCharges(db: Db, customerId: string, limit: number) {
     ) e
     WHERE a.customer_id = ${customerId}
     ORDER BY e.created_at DESC, a.id
-    LIMIT ${limit}`.execute(db);
+    LIMIT ${limit}`);
   return rows.map((e) => ({ ...presentEntry(e.account_id, e), balance: e.code }));
 }
 
@@ -113,16 +115,16 @@ export async function recentCharges(db: Db, customerId: string, limit: number) {
  * transaction that set succeeded_at (same timestamp), so it is found next to the last entry at
  * that moment; null if it is not there (never expected).
  */
-export async function creditChange(db: Db, customerId: string, order: { id: string; balance: string; succeededAt: Date }) {
-  const [at] = (await pointsAt(db, customerId, [new Date(order.succeededAt.getTime() + 1)])).filter((p) => p.code === order.balance);
+export async function creditChange(db: Db, customerId: string, order: { id: string; balance: string; succeededAt: Date }, pool?: pg.Pool) {
+  const [at] = (await pointsAt(db, customerId, [new Date(order.succeededAt.getTime() + 1)], pool)).filter((p) => p.code === order.balance);
   if (!at) return null;
-  const { rows } = await sql<{ amount: bigint; balance_after: bigint; currency: string }>`
+  const rows = await readNamed(db, pool, sql<{ amount: bigint; balance_after: bigint; currency: string }>`
     SELECT e.amount, e.balance_after, a.currency
     FROM accounts a JOIN entries e ON e.account_id = a.id
     WHERE a.customer_id = ${customerId} AND a.code = ${order.balance}
       AND e.seq BETWEEN ${(at.seq - 50n).toString()} AND ${(at.seq + 50n).toString()}
       AND e.reference = ${order.id} AND e.kind = 'topup' AND e.amount > 0
-    ORDER BY e.seq LIMIT 1`.execute(db);
+    ORDER BY e.seq LIMIT 1`);
   const e = rows[0];
   return e ? { before: e.balance_after - e.amount, after: e.balance_after, currency: e.currency } : null;
 }

@@ -1,3 +1,4 @@
+import type pg from 'pg';
 import type { Config } from '../config.js';
 import type { Db } from '../db/pool.js';
 import { notFound } from '../errors.js';
@@ -5,7 +6,7 @@ import type { IdempotencyContext, Outcome } from '../idempotency/index.js';
 import { createWalletTransfer } from '../ledger/index.js';
 import type { ProviderRegistry } from '../providers/index.js';
 import { listProofs, markBankTransferPaid, readProof } from '../topups/proofs.js';
-import { cancelTopup, createTopup, getTopup } from '../topups/index.js';
+import { cancelTopup, createTopup, getTopup, presentById } from '../topups/index.js';
 import { creditChange } from './charts.js';
 import { checkPaymentPassword } from './payment-password.js';
 import type { PortalCustomer } from './sessions.js';
@@ -23,11 +24,14 @@ export async function ownOrder(db: Db, customerId: string, orderId: string): Pro
 }
 
 /** The Order, with `balance_change` (posted before and after the credit) once it succeeded. */
-export async function customerOrder(db: Db, customerId: string, orderId: string) {
-  await ownOrder(db, customerId, orderId);
-  const order = await getTopup(db, orderId);
+export async function customerOrder(db: Db, customerId: string, orderId: string, pool?: pg.Pool) {
+  const own = await db.selectFrom('orders').select(['status', 'expires_at']).where('id', '=', orderId).where('customer_id', '=', customerId).executeTakeFirst();
+  if (!own) throw notFound('top-up', orderId);
+  // A pending order past its time is expired on read (getTopup does it); any other is read as it is.
+  const due = own.status === 'pending' && own.expires_at.getTime() <= Date.now();
+  const order = due ? await getTopup(db, orderId) : await presentById(db, orderId);
   if (order.status !== 'succeeded' || !order.succeeded_at) return order;
-  const change = await creditChange(db, customerId, { id: order.id, balance: order.balance, succeededAt: new Date(order.succeeded_at) });
+  const change = await creditChange(db, customerId, { id: order.id, balance: order.balance, succeededAt: new Date(order.succeeded_at) }, pool);
   return { ...order, balance_change: change };
 }
 

@@ -1,6 +1,7 @@
 import crypto from 'node:crypto';
 import { sql } from 'kysely';
-import type { Db } from '../db/pool.js';
+import type pg from 'pg';
+import { readNamed, type Db } from '../db/pool.js';
 import type { PortalLocale } from '../db/schema.js';
 import { CofferError, notFound } from '../errors.js';
 import { newId } from '../lib/ids.js';
@@ -86,9 +87,10 @@ interface SessionRow {
  * too long). One statement: the read, and the refresh of last_seen_at when it is older than a
  * minute, so most requests write nothing.
  */
-export async function authenticate(db: Db, token: string): Promise<PortalSession | null> {
+export async function authenticate(db: Db, token: string, pool?: pg.Pool): Promise<PortalSession | null> {
   if (token.length < 20 || token.length > 100) return null;
-  const { rows } = await sql<SessionRow>`
+  // Every portal request runs this: a prepared statement, parsed once per connection.
+  const rows = await readNamed(db, pool, sql<SessionRow>`
     WITH s AS (
       SELECT id, customer_id, csrf_token, return_url, expires_at, last_seen_at
       FROM portal_sessions
@@ -99,7 +101,7 @@ export async function authenticate(db: Db, token: string): Promise<PortalSession
       FROM s WHERE p.id = s.id AND s.last_seen_at < now() - make_interval(secs => ${SEEN_EVERY_SECONDS})
     )
     SELECT s.id, s.csrf_token, s.return_url, s.expires_at, c.id AS customer_id, c.name, c.email, c.currency, c.status, c.locale
-    FROM s JOIN customers c ON c.id = s.customer_id`.execute(db);
+    FROM s JOIN customers c ON c.id = s.customer_id`);
   const r = rows[0];
   if (!r) return null;
   return {

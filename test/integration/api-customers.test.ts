@@ -318,7 +318,7 @@ describe('GET /v1/customers/{id}/statement', () => {
       ['grant', 10_000, 10_000],
     ]);
     for (const e of data) {
-      expect(Object.keys(e).sort()).toEqual(['amount', 'balance_after', 'created_at', 'id', 'kind', 'reference', 'transfer_id']);
+      expect(Object.keys(e).sort()).toEqual(['amount', 'balance_after', 'created_at', 'description', 'id', 'kind', 'reference', 'transfer_id']);
       expect(e.id).toMatch(ENT_ID);
       expect(e.created_at).toMatch(ISO);
     }

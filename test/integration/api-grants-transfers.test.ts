@@ -61,6 +61,7 @@ describe('POST /v1/grants', () => {
           amount: 2_000,
           balance_after: 2_000,
           reference: 'grant-shape',
+          description: 'welcome bonus',
           created_at: expect.stringMatching(ISO),
         },
       ],

@@ -102,4 +102,12 @@ describe('NOWPayments configuration', () => {
     expect(err.message).not.toContain('np_x');
     expect(err.message).not.toContain('ipn_x');
   });
+
+  it('TRUST_PROXY: off by default; true, a hop count or a list of addresses; anything else is refused', () => {
+    expect(loadConfig({}).trustProxy).toBe(false);
+    expect(loadConfig({ TRUST_PROXY: 'true' }).trustProxy).toBe(true);
+    expect(loadConfig({ TRUST_PROXY: '1' }).trustProxy).toBe(1);
+    expect(loadConfig({ TRUST_PROXY: '10.0.0.0/8, 127.0.0.1,::1' }).trustProxy).toEqual(['10.0.0.0/8', '127.0.0.1', '::1']);
+    expect(refusal({ TRUST_PROXY: 'proxy.example' }).variable).toBe('TRUST_PROXY');
+  });
 });

@@ -17,7 +17,7 @@ export async function eventRoutes(app: FastifyInstance, ctx: AppContext, portal:
   app.get<{ Params: { id: string } }>('/topups/:id/events', { exposeHeadRoute: false, schema: { params: OrderParams } }, async (request, reply) => {
     const session = sessionOf(request);
     const orderId = request.params.id;
-    const read = () => customerOrder(ctx.db, session.customer.id, orderId);
+    const read = () => customerOrder(ctx.db, session.customer.id, orderId, ctx.pool);
     const first = await read(); // not_found before anything is streamed
 
     let lastSent = '';

@@ -38,7 +38,7 @@ export async function portalRoutes(app: FastifyInstance, ctx: AppContext, portal
     reply.header('cache-control', 'no-store');
     if (request.routeOptions.config?.portalPublic) return;
     const token = request.cookies[COOKIE];
-    const session = token ? await authenticate(ctx.db, token) : null;
+    const session = token ? await authenticate(ctx.db, token, ctx.pool) : null;
     if (!session) throw unauthenticated();
     if (STATE_CHANGING.has(request.method)) {
       const given = request.headers['x-csrf-token'];

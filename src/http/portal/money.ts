@@ -54,6 +54,6 @@ export async function moneyRoutes(app: FastifyInstance, ctx: AppContext, portal:
   app.get<{ Querystring: Static<typeof ChartsQuery> }>('/statement/charts', { schema: { querystring: ChartsQuery } }, async (request, reply) => {
     const days = Number(request.query.days ?? 30);
     if (days > 366) throw invalidRequest('days', 'must be between 1 and 366');
-    return sendJson(reply, 200, await statementCharts(ctx.db, sessionOf(request).customer.id, days));
+    return sendJson(reply, 200, await statementCharts(ctx.db, sessionOf(request).customer.id, days, ctx.pool));
   });
 }

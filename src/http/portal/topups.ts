@@ -68,7 +68,7 @@ export async function topupRoutes(app: FastifyInstance, ctx: AppContext, portal:
   });
 
   app.get<IdReq>('/topups/:id', { schema: { params: OrderParams } }, async (request, reply) =>
-    sendJson(reply, 200, await customerOrder(ctx.db, sessionOf(request).customer.id, request.params.id)),
+    sendJson(reply, 200, await customerOrder(ctx.db, sessionOf(request).customer.id, request.params.id, ctx.pool)),
   );
 
   app.post<IdReq>('/topups/:id/cancel', { schema: { params: OrderParams } }, async (request, reply) =>

@@ -10,6 +10,26 @@ import { LanguageSwitch } from '../../app/LanguageSwitch';
 import { errorMessage } from '../../components/errors';
 
 /** Only a path inside the portal (never another site) may be the place to go after signing in. */
+// Where a customer was going when they asked for an e-mail link: the link itself opens /signin, so
+// the page remembers it in this browser for the link's lifetime (15 minutes).
+const NEXT_KEY = 'coffer.signin.next';
+const NEXT_TTL_MS = 15 * 60_000;
+
+function rememberNext(next: string): void {
+  if (next !== '/') window.localStorage.setItem(NEXT_KEY, JSON.stringify({ next, at: Date.now() }));
+}
+
+function takeRememberedNext(): string | null {
+  const raw = window.localStorage.getItem(NEXT_KEY);
+  window.localStorage.removeItem(NEXT_KEY);
+  try {
+    const v = raw ? (JSON.parse(raw) as { next: string; at: number }) : null;
+    return v && Date.now() - v.at < NEXT_TTL_MS ? safeNext(v.next) : null;
+  } catch {
+    return null;
+  }
+}
+
 function safeNext(next: string | null): string {
   return next && next.startsWith('/') && !next.startsWith('//') && !next.startsWith('/signin') ? next : '/';
 }
@@ -64,7 +84,7 @@ function TokenSignIn({ token, next }: { token: string; next: string }) {
     signIn.mutate(token, {
       onSuccess: async (res) => {
         if (res.locale && res.locale !== i18n.language) await i18n.changeLanguage(res.locale);
-        navigate(next, { replace: true });
+        navigate(next === '/' ? (takeRememberedNext() ?? next) : next, { replace: true });
       },
     });
   }, [token, next, signIn, navigate, i18n]);
@@ -126,6 +146,7 @@ function EmailForm({ next, compact = false }: { next: string; compact?: boolean 
       return;
     }
     setInvalid(false);
+    rememberNext(next);
     emailLink.mutate({ email: value, locale: i18n.language });
   };
   return (
