@@ -41,7 +41,7 @@ export function PortalLayout() {
       <AppShell.Header>
         <TopBar me={me} config={config} phone={phone} />
       </AppShell.Header>
-      <AppShell.Navbar p="sm" component="nav" aria-label={t('nav.label')}>
+      <AppShell.Navbar p="sm" component="nav" aria-label={t('nav.label')} visibleFrom="sm">
         <SideNav />
       </AppShell.Navbar>
       <AppShell.Main id="main" tabIndex={-1} className={classes.main}>
