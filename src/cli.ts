@@ -1,4 +1,4 @@
-import { createApiKey } from './apikeys/index.js';
+import { createApiKey, listApiKeys, revokeApiKey } from './apikeys/index.js';
 import { loadConfig, type Config } from './config.js';
 import { seedDemo } from './demo.js';
 import { migrateAll } from './db/migrate.js';
@@ -13,6 +13,8 @@ const USAGE = `usage: coffer <command>
   serve [--demo]             start the HTTP server (runs migrations first; --demo seeds and prints a demo login)
   migrate                    apply pending database migrations
   api-keys create --name N   create a platform API key; the secret is the last line printed
+  api-keys list              list API keys: id, name, prefix, created, last write, revoked
+  api-keys revoke <id>       revoke an API key; every server refuses it within API_KEY_CACHE_MS
   ledger verify              recompute every balance from the ledger; exit 1 on any mismatch
   fx import <file.csv>       add FX rates from lines "base,quote,rate[,source]" (all or nothing)
   fx list                    print the current rate of every pair
@@ -54,15 +56,23 @@ async function run(args: string[]): Promise<number> {
   switch (command) {
     case 'serve': {
       const running = await serve(config, { demo: args.includes('--demo') });
+      // process.on, not once: a terminal's Ctrl-C and `npm start` may both deliver SIGINT, and a
+      // second one without a listener would kill the process halfway through its shutdown.
+      let stopping = false;
       const shutdown = (signal: string) => {
+        if (stopping) return;
+        stopping = true;
         running.app.log.info(`${signal} received, shutting down`);
         running.stop().then(
           () => process.exit(0),
-          () => process.exit(1),
+          (err: unknown) => {
+            running.app.log.error({ err }, 'shutdown failed');
+            process.exit(1);
+          },
         );
       };
-      process.once('SIGINT', () => shutdown('SIGINT'));
-      process.once('SIGTERM', () => shutdown('SIGTERM'));
+      process.on('SIGINT', () => shutdown('SIGINT'));
+      process.on('SIGTERM', () => shutdown('SIGTERM'));
       return -1; // keep running
     }
     case 'migrate': {
@@ -78,7 +88,29 @@ async function run(args: string[]): Promise<number> {
       return 0;
     }
     case 'api-keys': {
-      if (sub !== 'create') throw new UsageError('usage: coffer api-keys create --name <name>');
+      if (sub === 'list') {
+        const keys = await withDatabase(config, (h) => listApiKeys(h.db));
+        const when = (d: Date | null) => (d ? d.toISOString().replace(/\.\d+Z$/, 'Z') : '-');
+        const rows = [['ID', 'NAME', 'PREFIX', 'CREATED', 'LAST WRITE', 'REVOKED']].concat(
+          keys.map((k) => [String(k.id), k.name, k.prefix, when(k.createdAt), when(k.lastWriteAt), when(k.revokedAt)]),
+        );
+        const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
+        for (const r of rows) console.log(r.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd());
+        return 0;
+      }
+      if (sub === 'revoke') {
+        const raw = args[2];
+        if (!raw || !/^\d{1,18}$/.test(raw)) throw new UsageError('usage: coffer api-keys revoke <id> (the id from `coffer api-keys list`)');
+        const outcome = await withDatabase(config, (h) => revokeApiKey(h.db, BigInt(raw)));
+        if (outcome === 'not_found') throw new Error(`no API key with id ${raw}`);
+        console.log(
+          outcome === 'revoked'
+            ? `API key ${raw} revoked; servers refuse it within API_KEY_CACHE_MS (${config.apiKeyCacheMs} ms)`
+            : `API key ${raw} was already revoked`,
+        );
+        return 0;
+      }
+      if (sub !== 'create') throw new UsageError('usage: coffer api-keys create --name <name> | list | revoke <id>');
       const name = flag(args, '--name');
       if (!name) throw new UsageError('coffer api-keys create needs --name <name>');
       const key = await withDatabase(config, (h) => createApiKey(h.db, name));

@@ -57,12 +57,23 @@ export async function seedDemo(handle: DbHandle, config: Config): Promise<string
     createdBy: 'demo',
     ttlSeconds: LINK_TTL_SECONDS.demo,
   });
+  // What is true now, not what was seeded: the demo money is spent and rates change between starts.
+  const accounts = await db.selectFrom('accounts').select(['code', 'currency', 'posted', 'held']).where('customer_id', '=', customer.id).execute();
+  const shown = ['wallet', ...config.products.slice(0, 1).map((p) => p.code)];
+  const balances = shown
+    .map((code) => accounts.find((a) => a.code === code))
+    .filter((a) => a !== undefined)
+    .map((a) => `${a.code} ${formatDecimal(a.posted - a.held, a.currency)} ${a.currency}` + (a.held > 0n ? ` (${formatDecimal(a.held, a.currency)} held)` : ''));
+  const rates = await currentRates(db);
+  const sample = rates.length > 0 && rates.every((r) => r.source === 'demo sample');
   return [
-    `Demo customer ${customer.id} (external id "demo"), wallet ${formatDecimal(100n * scale, currency)} ${currency}` +
-      (config.products[0] ? `, ${config.products[0].code} ${formatDecimal(20n * scale, currency)} ${currency}` : ''),
+    `Demo customer ${customer.id} (external id "demo"), available: ${balances.join(', ')}`,
     `Demo API key: ${secret}`,
     `Customer portal: ${link.url}  (signs the demo customer in once; valid 24 hours)`,
     `Try: curl -s -H "Authorization: Bearer ${secret}" ${base}/v1/customers/${customer.id}/balances`,
-    `Sample FX rates: 1 USD = 7.20 CNY = 0.92 EUR = 1.00 USDT (demo only; set real ones with POST /v1/fx-rates)`,
+    rates.length === 0
+      ? 'FX rates: none (set them with POST /v1/fx-rates or `coffer fx import`)'
+      : `FX rates now: ${rates.map((r) => `1 ${r.base} = ${r.rate} ${r.quote}`).join(', ')}` +
+        (sample ? ' (demo samples; set real ones with POST /v1/fx-rates)' : ''),
   ].join('\n');
 }

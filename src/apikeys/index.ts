@@ -1,4 +1,5 @@
 import crypto from 'node:crypto';
+import { sql } from 'kysely';
 import type { Db } from '../db/pool.js';
 
 export interface ApiKey {
@@ -49,4 +50,49 @@ export class ApiKeyAuthenticator {
     this.cache.set(secret, { key, until: now + this.ttlMs });
     return key;
   }
+}
+
+export interface ApiKeyListing {
+  id: bigint;
+  name: string;
+  prefix: string;
+  createdAt: Date;
+  revokedAt: Date | null;
+  /** the newest request with an Idempotency-Key made with the key; reads are not recorded */
+  lastWriteAt: Date | null;
+}
+
+/** Every API key, oldest first, with no secret (only the first characters everyone sees in logs). */
+export async function listApiKeys(db: Db): Promise<ApiKeyListing[]> {
+  const rows = await db
+    .selectFrom('api_keys as k')
+    .select((eb) => [
+      'k.id',
+      'k.name',
+      'k.prefix',
+      'k.created_at',
+      'k.revoked_at',
+      eb.selectFrom('idempotency_keys as i').whereRef('i.api_key_id', '=', 'k.id').select((e) => e.fn.max('i.created_at').as('t')).as('last_write_at'),
+    ])
+    .orderBy('k.id')
+    .execute();
+  return rows.map((r) => ({
+    id: r.id,
+    name: r.name,
+    prefix: r.prefix,
+    createdAt: r.created_at,
+    revokedAt: r.revoked_at,
+    lastWriteAt: r.last_write_at ? new Date(r.last_write_at) : null,
+  }));
+}
+
+/**
+ * Revokes a key. Every process stops accepting it within its cache time (API_KEY_CACHE_MS), since
+ * each authenticator re-reads the key at least that often. Returns what was found.
+ */
+export async function revokeApiKey(db: Db, id: bigint): Promise<'revoked' | 'already_revoked' | 'not_found'> {
+  const updated = await db.updateTable('api_keys').set({ revoked_at: sql<Date>`now()` }).where('id', '=', id).where('revoked_at', 'is', null).returning('id').executeTakeFirst();
+  if (updated) return 'revoked';
+  const exists = await db.selectFrom('api_keys').select('id').where('id', '=', id).executeTakeFirst();
+  return exists ? 'already_revoked' : 'not_found';
 }

