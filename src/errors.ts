@@ -12,10 +12,13 @@ export const ERROR_STATUS = {
   payment_password_wrong: 403,
   payment_password_locked: 403,
   not_found: 404,
+  request_timeout: 408,
   idempotency_key_reused: 409,
   idempotency_key_in_use: 409,
   hold_not_active: 409,
   invalid_state: 409,
+  payload_too_large: 413,
+  uri_too_long: 414,
   amount_below_minimum: 422,
   amount_above_maximum: 422,
   currency_not_supported: 422,
@@ -24,6 +27,7 @@ export const ERROR_STATUS = {
   unknown_balance: 422,
   refund_exceeds_refundable: 422,
   rate_limited: 429,
+  headers_too_large: 431,
   unavailable: 503,
 } as const;
 

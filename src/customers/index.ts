@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
 import type { Db } from '../db/pool.js';
-import { CofferError, notFound } from '../errors.js';
+import { CofferError, invalidRequest, notFound } from '../errors.js';
 import { runIdempotent, type IdempotencyContext, type Outcome } from '../idempotency/index.js';
 import { newId } from '../lib/ids.js';
 import { isoTime } from '../lib/json.js';
@@ -67,9 +67,22 @@ export async function getCustomer(db: Db, id: string) {
   return present(db, c as CustomerRow);
 }
 
-export async function findCustomerByExternalId(db: Db, externalId: string) {
-  const c = await db.selectFrom('customers').selectAll().where('external_id', '=', externalId).executeTakeFirst();
-  return { data: c ? [await present(db, c as CustomerRow)] : [], has_more: false };
+/**
+ * `GET /v1/customers`: newest first, keyset-paged by id, optionally only the one with an
+ * `external_id`. A cursor that is not a customer's id is a `400` (as on every list).
+ */
+export async function listCustomers(db: Db, filter: { externalId?: string }, page: { limit: number; startingAfter?: string }) {
+  if (page.startingAfter) {
+    const cursor = await db.selectFrom('customers').select('id').where('id', '=', page.startingAfter).executeTakeFirst();
+    if (!cursor) throw invalidRequest('starting_after', 'is not the id of a customer in this list');
+  }
+  let q = db.selectFrom('customers').selectAll();
+  if (filter.externalId !== undefined) q = q.where('external_id', '=', filter.externalId);
+  if (page.startingAfter) q = q.where('id', '<', page.startingAfter);
+  const rows = await q.orderBy('id', 'desc').limit(page.limit + 1).execute();
+  const data = [];
+  for (const c of rows.slice(0, page.limit)) data.push(await present(db, c as CustomerRow));
+  return { data, has_more: rows.length > page.limit };
 }
 
 export async function customerBalances(db: Db, id: string) {

@@ -12,6 +12,7 @@ import * as m0008 from './migrations/0008_credit_calls.js';
 import * as m0009 from './migrations/0009_open_status_index.js';
 import * as m0010 from './migrations/0010_charge_writes.js';
 import * as m0011 from './migrations/0011_portal.js';
+import * as m0012 from './migrations/0012_customer_status_events.js';
 
 // Migrations are listed here (not discovered on disk) so the compiled package needs no file scan.
 const MIGRATIONS: Record<string, Migration> = {
@@ -26,6 +27,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0009_open_status_index': m0009,
   '0010_charge_writes': m0010,
   '0011_portal': m0011,
+  '0012_customer_status_events': m0012,
 };
 
 class StaticProvider implements MigrationProvider {

@@ -6,11 +6,12 @@ import { sql } from 'kysely';
 import { CofferError } from '../errors.js';
 import { httpDuration, registry } from '../metrics.js';
 import type { AppContext } from './context.js';
-import { registerErrorHandling } from './errors.js';
+import { clientErrorHandler, frameworkErrors, MAX_PARAM_LENGTH, registerErrorHandling } from './errors.js';
 import { apiHeaders, isApiPath, securityHeaders } from './security-headers.js';
 import { portalRoutes } from './portal/index.js';
 import { v1Routes } from './v1/index.js';
 import { sandboxRoutes } from './sandbox.js';
+import { refuseUnstorableStrings } from './storable.js';
 import { webhookRoutes } from './webhooks.js';
 import { webRoutes } from './web.js';
 
@@ -26,6 +27,8 @@ export interface BuildOptions {
 
 /** Builds the HTTP application around already-open dependencies (tests call this and use inject()). */
 export async function buildApp(ctx: AppContext, opts: BuildOptions = {}): Promise<FastifyInstance> {
+  const pageHeaders = securityHeaders(ctx.config.publicUrl.startsWith('https://'));
+  const jsonHeaders = apiHeaders(pageHeaders);
   const app = Fastify({
     logger: opts.logger ?? { level: ctx.config.logLevel },
     // One log line per request costs more than a charge on the hot path; errors are still logged.
@@ -33,12 +36,17 @@ export async function buildApp(ctx: AppContext, opts: BuildOptions = {}): Promis
     bodyLimit: ctx.config.bodyLimitBytes,
     // Behind a reverse proxy, TRUST_PROXY makes request.ip the client's (rate limits are per client).
     trustProxy: typeof ctx.config.trustProxy === 'number' ? trustHops(ctx.config.trustProxy) : ctx.config.trustProxy,
+    // Router and socket-level refusals are answered in the error envelope too (src/http/errors.ts).
+    routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
+    frameworkErrors: (err, request, reply) => frameworkErrors(err, request, reply.headers(jsonHeaders)),
+    clientErrorHandler,
     ajv: {
       // Wrong types are errors, never coerced; unknown fields are errors, never dropped.
       customOptions: { coerceTypes: false, removeAdditional: false, allErrors: true, useDefaults: true },
     },
   });
   registerErrorHandling(app);
+  app.addHook('preValidation', refuseUnstorableStrings);
   // Many clients send `content-type: application/json` on body-less POSTs (void, capture):
   // an empty body is no body, not malformed JSON.
   const parseJson = app.getDefaultJsonParser('error', 'error');
@@ -48,8 +56,6 @@ export async function buildApp(ctx: AppContext, opts: BuildOptions = {}): Promis
     parseJson(request, body as string, done);
   });
 
-  const pageHeaders = securityHeaders(ctx.config.publicUrl.startsWith('https://'));
-  const jsonHeaders = apiHeaders(pageHeaders);
   app.addHook('onRequest', (request, reply, done) => {
     reply.headers(isApiPath(request.url) ? jsonHeaders : pageHeaders);
     done();
@@ -58,7 +64,8 @@ export async function buildApp(ctx: AppContext, opts: BuildOptions = {}): Promis
     openapi: {
       openapi: '3.1.0',
       info: { title: 'Coffer platform API', version: '1', description: 'Prepaid balances, usage charges and holds. Amounts are integers in minor units.' },
-      servers: [{ url: ctx.config.publicUrl }],
+      // Relative: "Try it out" calls the origin the page was loaded from (the page's CSP allows no other).
+      servers: [{ url: '/' }],
       components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
       security: [{ bearer: [] }],
     },

@@ -33,10 +33,13 @@ declare module 'fastify' {
   }
 }
 
-/** The request's Idempotency-Key, validated; null when absent and not required. */
-export function idempotencyOf(request: FastifyRequest, required: true): IdempotencyContext;
-export function idempotencyOf(request: FastifyRequest, required: false): IdempotencyContext | null;
-export function idempotencyOf(request: FastifyRequest, required: boolean): IdempotencyContext | null {
+/**
+ * The request's Idempotency-Key, validated; null when absent and not required. `hashed` is what
+ * the request hash covers: the body, unless the route gives a stand-in (a file's digest).
+ */
+export function idempotencyOf(request: FastifyRequest, required: true, hashed?: unknown): IdempotencyContext;
+export function idempotencyOf(request: FastifyRequest, required: false, hashed?: unknown): IdempotencyContext | null;
+export function idempotencyOf(request: FastifyRequest, required: boolean, hashed: unknown = request.body): IdempotencyContext | null {
   const raw = request.headers['idempotency-key'];
   if (raw === undefined) {
     if (required) throw invalidRequest('Idempotency-Key', 'header is required on this endpoint');
@@ -45,7 +48,9 @@ export function idempotencyOf(request: FastifyRequest, required: boolean): Idemp
   if (typeof raw !== 'string' || raw.length < 1 || raw.length > 255) {
     throw invalidRequest('Idempotency-Key', 'header must be 1–255 characters');
   }
-  return { apiKeyId: request.apiKey!.id, key: raw, requestHash: requestHash(request.method, request.url.split('?')[0], request.body) };
+  // Stored as text: a control character (NUL above all) is refused here, not by PostgreSQL.
+  if (/[\u0000-\u001f\u007f]/.test(raw)) throw invalidRequest('Idempotency-Key', 'header must not contain control characters');
+  return { apiKeyId: request.apiKey!.id, key: raw, requestHash: requestHash(request.method, request.url.split('?')[0], hashed) };
 }
 
 export function sendOutcome(reply: FastifyReply, outcome: Outcome): FastifyReply {

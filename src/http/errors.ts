@@ -1,6 +1,8 @@
-import type { FastifyError, FastifyInstance } from 'fastify';
+import http from 'node:http';
+import type { Socket } from 'node:net';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { isDatabaseUnavailable } from '../db/pool.js';
-import { CofferError } from '../errors.js';
+import { CofferError, notFound, type ErrorCode } from '../errors.js';
 
 interface AjvError {
   instancePath?: string;
@@ -43,11 +45,85 @@ function fieldsOf(validation: AjvError[], context: string | undefined): { field:
   return fields;
 }
 
-/** One error handler: catalogue errors as documented, validation as 400, database outages as 503, the rest as a bare 500. */
+/** What a path segment names, for "No <thing> with id <id>." (the segment before the parameter). */
+const THINGS: Record<string, string> = {
+  customers: 'customer',
+  topups: 'top-up',
+  holds: 'hold',
+  proofs: 'payment proof',
+  sessions: 'session',
+  checkout: 'sandbox payment',
+  crypto: 'sandbox payment',
+  orders: 'top-up',
+  webhooks: 'webhook endpoint',
+};
+
+/**
+ * A path parameter that fails its pattern names something that cannot exist: 404 like any
+ * unknown id (a malformed body field stays 400).
+ */
+function paramNotFound(request: FastifyRequest, validation: AjvError[]): CofferError {
+  const params = (request.params ?? {}) as Record<string, string>;
+  const name = (validation[0]?.instancePath ?? '').replace(/^\//, '').split('/')[0] || Object.keys(params)[0] || 'id';
+  const id = String(params[name] ?? '');
+  const segments = (request.routeOptions.url ?? '').split('/');
+  const before = segments[segments.indexOf(`:${name}`) - 1] ?? '';
+  return notFound(THINGS[before] ?? before.replace(/s$/, ''), id);
+}
+
+/** The body of an error answered outside the error handler (framework refusals, the raw socket). */
+const envelope = (code: ErrorCode, message: string, details?: Record<string, unknown>): string =>
+  JSON.stringify(new CofferError(code, message, details).toBody());
+
+/** Fastify's router default: the longest path parameter it matches (longer → 414 uri_too_long). */
+export const MAX_PARAM_LENGTH = 100;
+
+/** Fastify's `frameworkErrors`: router refusals (malformed percent-encoding, over-long parameters) in the envelope too. */
+export function frameworkErrors(err: FastifyError, _request: FastifyRequest, reply: FastifyReply): void {
+  let error: CofferError;
+  if (err.code === 'FST_ERR_BAD_URL') {
+    error = new CofferError('invalid_request', 'The URL is not validly percent-encoded.', { fields: [{ field: 'url', problem: 'is not validly percent-encoded' }] });
+  } else if (err.code === 'FST_ERR_MAX_PARAM_LENGTH') {
+    error = new CofferError('uri_too_long', `A path segment is longer than ${MAX_PARAM_LENGTH} characters.`);
+  } else {
+    error = new CofferError('invalid_request', 'The request could not be routed.');
+  }
+  reply.code(error.status).header('content-type', 'application/json; charset=utf-8').send(envelope(error.code, error.message, error.details));
+}
+
+/**
+ * Fastify's `clientErrorHandler`: what Node's HTTP parser refuses before Fastify sees a request
+ * (invalid header characters, oversized headers, timeouts) is answered on the socket in the envelope.
+ */
+export function clientErrorHandler(err: Error & { code?: string }, socket: Socket): void {
+  if (err.code === 'ECONNRESET' || socket.destroyed) return;
+  const [status, code, message]: [number, ErrorCode, string] =
+    err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+      ? [408, 'request_timeout', 'The request took too long to arrive.']
+      : err.code === 'HPE_HEADER_OVERFLOW'
+        ? [431, 'headers_too_large', 'The request line and headers are too large.']
+        : [400, 'invalid_request', 'The request is not valid HTTP (a malformed request line or header).'];
+  const body = envelope(code, message);
+  if (!socket.writable) return void socket.destroy();
+  socket.end(
+    `HTTP/1.1 ${status} ${http.STATUS_CODES[status]}\r\nContent-Type: application/json; charset=utf-8\r\n` +
+      `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+  );
+}
+
+/**
+ * One error handler: catalogue errors as documented, body and query validation as 400, path
+ * parameters as 404, other framework refusals in the envelope with their status, database outages
+ * as 503, the rest as a bare 500.
+ */
 export function registerErrorHandling(app: FastifyInstance): void {
   app.setErrorHandler((err: FastifyError & { validation?: AjvError[]; validationContext?: string }, request, reply) => {
     if (err instanceof CofferError) return reply.code(err.status).send(err.toBody());
     if (err.validation) {
+      if (err.validationContext === 'params') {
+        const missing = paramNotFound(request, err.validation);
+        return reply.code(missing.status).send(missing.toBody());
+      }
       const fields = fieldsOf(err.validation, err.validationContext);
       const first = fields[0];
       return reply.code(400).send({
@@ -55,8 +131,13 @@ export function registerErrorHandling(app: FastifyInstance): void {
       });
     }
     if (err.statusCode === 413 || err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
-      return reply.code(400).send({
-        error: { code: 'invalid_request', message: 'The request body is too large.', details: { fields: [{ field: 'body', problem: 'is too large' }] } },
+      const limit = request.routeOptions.bodyLimit;
+      return reply.code(413).send({
+        error: {
+          code: 'payload_too_large',
+          message: `The request body is larger than ${limit} bytes.`,
+          details: { limit_bytes: limit, fields: [{ field: 'body', problem: `is larger than ${limit} bytes` }] },
+        },
       });
     }
     if (err.statusCode && err.statusCode >= 400 && err.statusCode < 500) {

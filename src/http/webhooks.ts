@@ -1,13 +1,20 @@
 import type { FastifyInstance } from 'fastify';
 import { Type, type Static } from '@sinclair/typebox';
-import { WebhookRejected } from '../providers/index.js';
+import { WebhookRejected, type ProviderEvent } from '../providers/index.js';
 import { ingestProviderEvent } from '../topups/index.js';
 import type { AppContext } from './context.js';
+import { unstorableFields } from './storable.js';
 
 const Params = Type.Object({ provider: Type.String({ pattern: '^[a-z][a-z0-9_]{1,30}$' }) });
 
 /** Providers that send webhooks (the manual bank provider and the wallet have none). */
 const WEBHOOK_PROVIDERS = new Set(['sandbox', 'stripe', 'nowpayments']);
+
+/** The strings of a normalised event that Coffer stores, under the names providers send them by. */
+function eventFields(e: ProviderEvent): Record<string, unknown> {
+  const news = e.news as Record<string, unknown> | null;
+  return { id: e.eventId, type: e.type, payment_id: e.paymentId, order_id: e.orderId, ...(news ?? {}) };
+}
 
 /**
  * `POST /webhooks/<provider>`: the body is kept raw (signatures are over the exact bytes), then
@@ -36,6 +43,14 @@ export async function webhookRoutes(app: FastifyInstance, ctx: AppContext): Prom
         if (!(err instanceof WebhookRejected)) throw err;
         request.log.warn({ provider: name, reason: err.message }, 'webhook rejected');
         return reply.code(400).send({ error: { code: 'invalid_request', message: `Webhook rejected: ${err.message}.` } });
+      }
+      // Verified but unstorable (a NUL in payment_id…): refused like any bad body, never a 500 in ingest.
+      const fields = unstorableFields(eventFields(event));
+      if (fields.length > 0) {
+        request.log.warn({ provider: name, fields }, 'webhook rejected');
+        return reply.code(400).send({
+          error: { code: 'invalid_request', message: `Webhook rejected: ${fields[0].field} ${fields[0].problem}.`, details: { fields } },
+        });
       }
       const result = await ingestProviderEvent(ctx.ingest, provider, event);
       return reply.code(200).send({ received: true, result });

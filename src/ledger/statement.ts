@@ -52,13 +52,16 @@ export async function statement(
   if (!customer) throw notFound('customer', customerId);
   const account = await db
     .selectFrom('accounts')
-    .select('id')
+    .select(['id', 'entry_seq'])
     .where('customer_id', '=', customerId)
     .where('code', '=', balance)
     .executeTakeFirst();
   if (!account) {
     const product = await db.selectFrom('products').select('code').where('code', '=', balance).where('enabled', '=', true).executeTakeFirst();
-    if (balance === 'wallet' || product) return { data: [], has_more: false };
+    if (balance === 'wallet' || product) {
+      if (startingAfter) throw invalidRequest('starting_after', 'is not an entry of this statement');
+      return { data: [], has_more: false };
+    }
     throw unknownBalance(balance);
   }
   let beforeSeq: bigint | null = null;
@@ -66,6 +69,8 @@ export async function statement(
     const m = ENTRY_ID.exec(startingAfter);
     if (!m || BigInt(parseInt(m[1], 36)) !== account.id) throw invalidRequest('starting_after', 'is not an entry of this statement');
     beforeSeq = BigInt(parseInt(m[2], 36));
+    // Entries are numbered 1…entry_seq per account: any other number is no entry of this statement.
+    if (beforeSeq < 1n || beforeSeq > BigInt(account.entry_seq)) throw invalidRequest('starting_after', 'is not an entry of this statement');
   }
   const { rows } = await sql<EntryRow>`
     SELECT e.seq, e.transfer_id, e.kind, e.amount, e.balance_after, e.reference, e.created_at, t.description

@@ -301,13 +301,25 @@ export async function listTopups(db: Db, f: TopupFilters, page: { limit: number;
   const read = () => (pool ? queryNamed(pool, query.compile()) : query.execute());
   // The expiry check on read and the page go to the database together (two pooled connections);
   // in the rare case that orders were due, they are expired and the page is read again.
-  let [due, rows] = await Promise.all([dueOrders(db, f.customer), read()]);
+  let [due, rows] = await Promise.all([dueOrders(db, f.customer), read(), page.startingAfter ? checkCursor(db, page.startingAfter, f.customer) : null]);
   if (due.length > 0) {
     await expireAll(db, due);
     rows = await read();
   }
   const more = rows.length > page.limit;
   return `{"data":[${rows.slice(0, page.limit).map((r) => r.body).join(',')}],"has_more":${more}}`;
+}
+
+/**
+ * A `starting_after` must be a top-up of this list's owner (the customer filter, or the portal's
+ * customer): anything else is a `400`, as on every list, rather than a page that silently starts
+ * wherever the id would sort. (Checked beside the page read, so it costs no extra round trip.)
+ */
+async function checkCursor(db: Db, id: string, customer?: string): Promise<void> {
+  const cursor = await db.selectFrom('orders').select('customer_id').where('id', '=', id).executeTakeFirst();
+  if (!cursor || (customer !== undefined && cursor.customer_id !== customer)) {
+    throw invalidRequest('starting_after', 'is not the id of a top-up in this list');
+  }
 }
 
 /** The orders (as `o`) matching the history's filters, newest first; the caller selects what it needs. */

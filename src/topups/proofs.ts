@@ -3,7 +3,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Db } from '../db/pool.js';
 import { CofferError, invalidRequest, notFound } from '../errors.js';
+import { runIdempotent, type IdempotencyContext, type Outcome } from '../idempotency/index.js';
 import { newId } from '../lib/ids.js';
+import type { Tx } from '../ledger/index.js';
 import { isoTime } from '../lib/json.js';
 import { presentById } from './orders.js';
 import { expireIfDue, lockOrder, moveOrder } from './settle.js';
@@ -32,6 +34,46 @@ const presentProof = (p: { id: string; order_id: string; content_type: string; s
   created_at: isoTime(p.created_at),
 });
 
+type StoredProof = { path: string; type: ProofType; sha256: string; size: number };
+
+/** Checks the proof's bytes and writes them under the data directory (before the transaction). */
+function storeProof(dataDir: string, id: string, file: Buffer): StoredProof {
+  if (file.length === 0) throw invalidRequest('body', 'is empty: send the proof file as the request body');
+  if (file.length > PROOF_MAX_BYTES) throw invalidRequest('body', `is larger than ${PROOF_MAX_BYTES} bytes`);
+  const type = sniffProofType(file);
+  if (!type) throw invalidRequest('body', 'must be a PNG, JPEG or PDF file');
+  const dir = path.join(dataDir, 'uploads', 'proofs', id.replace(/[^a-z0-9_]/g, ''));
+  fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const filePath = path.join(dir, `${crypto.randomUUID()}.${EXTENSION[type]}`);
+  fs.writeFileSync(filePath, file, { mode: 0o600 });
+  return { path: filePath, type, sha256: crypto.createHash('sha256').update(file).digest('hex'), size: file.length };
+}
+
+/** The order moves `pending → processing` (or, already processing, notes it) with the proof's row. */
+async function markPaidIn(tx: Tx, id: string, stored: StoredProof | null, actor: string) {
+  const locked = await lockOrder(tx, { id });
+  if (!locked) throw notFound('top-up', id);
+  if (locked.method !== 'bank_transfer') {
+    throw new CofferError('invalid_state', `Only bank-transfer top-ups are marked as paid by the customer; this one is paid by ${locked.method}.`, { method: locked.method });
+  }
+  const order = await expireIfDue(tx, locked, 'system');
+  if (order.status !== 'pending' && order.status !== 'processing') {
+    throw new CofferError('invalid_state', `This top-up is ${order.status}; it cannot be marked as paid.`, { status: order.status });
+  }
+  let proof = null;
+  if (stored) {
+    proof = await tx
+      .insertInto('payment_proofs')
+      .values({ id: newId('prf'), order_id: order.id, customer_id: order.customer_id, content_type: stored.type, size_bytes: stored.size, sha256: stored.sha256, storage_path: stored.path })
+      .returningAll()
+      .executeTakeFirstOrThrow();
+  }
+  const note = proof ? `The customer reports the transfer as paid, with proof ${proof.id} (${proof.content_type}, ${proof.size_bytes} bytes)` : 'The customer reports the transfer as paid';
+  if (order.status === 'pending') await moveOrder(tx, order, 'processing', {}, note, actor);
+  else await tx.insertInto('order_timeline').values({ order_id: order.id, customer_id: order.customer_id, status: order.status, note, actor }).execute();
+  return { order: await presentById(tx, order.id), proof: proof && presentProof(proof) };
+}
+
 /**
  * The customer says a bank transfer is paid, optionally with proof (PNG, JPEG or PDF ≤ 5 MB,
  * checked by content). The file is written under the data directory first, then the order moves
@@ -39,47 +81,46 @@ const presentProof = (p: { id: string; order_id: string; content_type: string; s
  * transaction failed is removed. Staff then confirm what arrived (`confirm`).
  */
 export async function markBankTransferPaid(db: Db, dataDir: string, id: string, file: Buffer | null, actor: string) {
-  let stored: { path: string; type: ProofType; sha256: string } | null = null;
-  if (file) {
-    if (file.length === 0) throw invalidRequest('body', 'is empty: send the proof file as the request body');
-    if (file.length > PROOF_MAX_BYTES) throw invalidRequest('body', `is larger than ${PROOF_MAX_BYTES} bytes`);
-    const type = sniffProofType(file);
-    if (!type) throw invalidRequest('body', 'must be a PNG, JPEG or PDF file');
-    const dir = path.join(dataDir, 'uploads', 'proofs', id.replace(/[^a-z0-9_]/g, ''));
-    fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
-    const filePath = path.join(dir, `${crypto.randomUUID()}.${EXTENSION[type]}`);
-    fs.writeFileSync(filePath, file, { mode: 0o600 });
-    stored = { path: filePath, type, sha256: crypto.createHash('sha256').update(file).digest('hex') };
-  }
+  const stored = file ? storeProof(dataDir, id, file) : null;
   try {
-    return await db.transaction().execute(async (tx) => {
-      const locked = await lockOrder(tx, { id });
-      if (!locked) throw notFound('top-up', id);
-      if (locked.method !== 'bank_transfer') {
-        throw new CofferError('invalid_state', `Only bank-transfer top-ups are marked as paid by the customer; this one is paid by ${locked.method}.`, { method: locked.method });
-      }
-      const order = await expireIfDue(tx, locked, 'system');
-      if (order.status !== 'pending' && order.status !== 'processing') {
-        throw new CofferError('invalid_state', `This top-up is ${order.status}; it cannot be marked as paid.`, { status: order.status });
-      }
-      let proof = null;
-      if (stored) {
-        proof = await tx
-          .insertInto('payment_proofs')
-          .values({ id: newId('prf'), order_id: order.id, customer_id: order.customer_id, content_type: stored.type, size_bytes: file!.length, sha256: stored.sha256, storage_path: stored.path })
-          .returningAll()
-          .executeTakeFirstOrThrow();
-      }
-      const note = proof ? `The customer reports the transfer as paid, with proof ${proof.id} (${proof.content_type}, ${proof.size_bytes} bytes)` : 'The customer reports the transfer as paid';
-      if (order.status === 'pending') await moveOrder(tx, order, 'processing', {}, note, actor);
-      else await tx.insertInto('order_timeline').values({ order_id: order.id, customer_id: order.customer_id, status: order.status, note, actor }).execute();
-      return { order: await presentById(tx, order.id), proof: proof && presentProof(proof) };
-    });
+    return await db.transaction().execute((tx) => markPaidIn(tx, id, stored, actor));
   } catch (err) {
     if (stored) fs.rmSync(stored.path, { force: true });
     throw err;
   }
 }
+
+/**
+ * The same under the platform's Idempotency-Key (the API's `proof` and `mark_paid`): the answer is
+ * stored with the change and a repeat gets it back (the repeat's copy of the file is not kept); a
+ * refusal is recorded like any other. Without a key it is safe as before: one transaction.
+ */
+export async function markBankTransferPaidOnce(
+  db: Db,
+  dataDir: string,
+  idem: IdempotencyContext | null,
+  id: string,
+  file: Buffer | null,
+  actor: string,
+): Promise<Outcome> {
+  const stored = file ? storeProof(dataDir, id, file) : null;
+  let outcome: Outcome;
+  try {
+    outcome = await runIdempotent(db, idem, async (tx) => ({ status: file ? 201 : 200, body: await markPaidIn(tx, id, stored, actor) }));
+  } catch (err) {
+    if (stored) fs.rmSync(stored.path, { force: true });
+    throw err;
+  }
+  // Only a fresh success committed the proof's row; otherwise the file has no row and goes.
+  if (stored && (outcome.replayed || outcome.status >= 300)) fs.rmSync(stored.path, { force: true });
+  return outcome;
+}
+
+/** The body an Idempotency-Key's request hash covers for a proof: its digest, not its megabytes. */
+export const proofFingerprint = (file: Buffer): { sha256: string; size: number } => ({
+  sha256: crypto.createHash('sha256').update(file).digest('hex'),
+  size: file.length,
+});
 
 export async function listProofs(db: Db, orderId: string) {
   const order = await db.selectFrom('orders').select('id').where('id', '=', orderId).executeTakeFirst();

@@ -219,10 +219,10 @@ describe('GET /v1/holds/{id}', () => {
     expect(res.body).toEqual(rest);
   });
 
-  it('unknown hold → 404 not_found; malformed id → 400', async () => {
+  it('unknown hold → 404 not_found; malformed id → 404 too', async () => {
     expectError(await h.call('GET', `/v1/holds/${MISSING_HOLD}`), 404, 'not_found');
-    expectInvalid(await h.call('GET', '/v1/holds/hold_123'), 'id');
-    expectInvalid(await h.call('GET', '/v1/holds/cus_00000000000000000000000000'), 'id');
+    expectError(await h.call('GET', '/v1/holds/hold_123'), 404, 'not_found');
+    expectError(await h.call('GET', '/v1/holds/cus_00000000000000000000000000'), 404, 'not_found');
   });
 });
 
@@ -341,9 +341,9 @@ describe('POST /v1/holds/{id}/capture', () => {
     expect(await h.balance(customer, 'wallet')).toEqual({ posted: 850, held: 0, available: 850 });
   });
 
-  it('unknown hold → 404; malformed hold id → 400', async () => {
+  it('unknown hold → 404; malformed hold id → 404', async () => {
     expectError(await h.post(`/v1/holds/${MISSING_HOLD}/capture`, {}), 404, 'not_found');
-    expectInvalid(await h.post('/v1/holds/hold_x/capture', {}), 'id');
+    expectError(await h.post('/v1/holds/hold_x/capture', {}), 404, 'not_found');
   });
 });
 
@@ -395,9 +395,9 @@ describe('POST /v1/holds/{id}/void', () => {
     expect(second.body).toEqual(first.body);
   });
 
-  it('unknown hold → 404; malformed id → 400', async () => {
+  it('unknown hold → 404; malformed id → 404', async () => {
     expectError(await h.post(`/v1/holds/${MISSING_HOLD}/void`, undefined), 404, 'not_found');
-    expectInvalid(await h.post('/v1/holds/nope/void', undefined), 'id');
+    expectError(await h.post('/v1/holds/nope/void', undefined), 404, 'not_found');
   });
 });
 

@@ -759,11 +759,11 @@ describe('cancel', () => {
 });
 
 describe('GET /v1/topups/{id}', () => {
-  it('404 for an unknown id, 400 for a malformed one', async () => {
+  it('404 for an unknown id, whatever its shape', async () => {
     const res = await get(MISSING_ORDER);
     expectError(res, 404, 'not_found');
     expect(res.body.error.details).toEqual({ id: MISSING_ORDER });
-    expectInvalid(await get('ord_123'), 'id');
+    expectError(await get('ord_123'), 404, 'not_found');
   });
 
   it('a pending order past expires_at is returned as expired', async () => {
@@ -938,8 +938,8 @@ describe('webhook ingestion', () => {
     cases.push(['malformed JSON', malformed, signatureHeader(h.sandboxSecret, malformed), 'body is not JSON']);
     const unknownType = event({ type: 'payment.refunded' });
     cases.push(['unknown type', unknownType, signatureHeader(h.sandboxSecret, unknownType), 'type is not a sandbox event type']);
-    const badId = event({ id: 'evt_UPPER' });
-    cases.push(['bad event id', badId, signatureHeader(h.sandboxSecret, badId), 'id must be an evt_ id']);
+    const badId = event({ id: 'evt_with space' });
+    cases.push(['bad event id', badId, signatureHeader(h.sandboxSecret, badId), 'id must be an evt_ id of at most 255 printable characters']);
     const badAmount = event({ data: { payment_id: pid, amount: 51.75, currency: 'USD' } });
     cases.push(['fractional amount', badAmount, signatureHeader(h.sandboxSecret, badAmount), 'data.amount must be a non-negative integer']);
 

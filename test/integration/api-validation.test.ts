@@ -140,13 +140,14 @@ describe('malformed and oversized requests', () => {
     expect(await world(customer, holdId)).toEqual(before);
   });
 
-  it('a body over 64 KiB → 400 invalid_request on every POST; nothing changes', async () => {
+  it('a body over 64 KiB → 413 payload_too_large on every POST; nothing changes', async () => {
     const before = await world(customer, holdId);
     for (const e of endpoints()) {
       const res = await h.post(e.url, { ...e.body, description: 'x'.repeat(70_000) });
-      expectInvalid(res, 'body');
+      expectError(res, 413, 'payload_too_large');
+      expect(res.body.error.details.limit_bytes).toBe(BODY_LIMIT);
       const huge = await h.post(e.url, { ...e.body, padding: 'y'.repeat(2 * 1024 * 1024) });
-      expectInvalid(huge, 'body');
+      expectError(huge, 413, 'payload_too_large');
     }
     expect(await world(customer, holdId)).toEqual(before);
   });
@@ -160,7 +161,7 @@ describe('malformed and oversized requests', () => {
     const ok = await h.call('POST', '/v1/charges', atLimit, { 'idempotency-key': 'limit-ok' });
     expect(ok.status).toBe(201);
     const over = await h.call('POST', '/v1/charges', pad(BODY_LIMIT + 1), { 'idempotency-key': 'limit-over' });
-    expectInvalid(over, 'body');
+    expectError(over, 413, 'payload_too_large');
     expect(await h.balance(c, 'wallet')).toEqual({ posted: 999, held: 0, available: 999 });
   });
 

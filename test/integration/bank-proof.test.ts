@@ -61,7 +61,7 @@ describe('bank transfer proof of payment', () => {
     expectInvalid(await upload(order.id, Buffer.from('GIF89a....')), 'body');
     expectInvalid(await upload(order.id, Buffer.alloc(0)), 'body');
     const big = Buffer.concat([PNG, Buffer.alloc(5 * 1024 * 1024)]);
-    expect((await upload(order.id, big)).status).toBe(400);
+    expect((await upload(order.id, big)).status).toBe(413);
     expect((await upload(order.id, PNG, 'text/plain')).status).toBe(400);
     expect(await proofRows(order.id)).toEqual([]);
     const after = fs.existsSync(path.join(dataDir, 'uploads', 'proofs', order.id)) ? fs.readdirSync(path.join(dataDir, 'uploads', 'proofs', order.id)).length : 0;

@@ -107,6 +107,16 @@ describe('create: a Checkout Session per order', () => {
     expect(await get(o.id)).toMatchObject({ provider: { name: 'stripe', payment_id: cs }, next_action: o.next_action });
   });
 
+  it('return_url, when given, is where Checkout sends the customer back (success and cancel alike, as the sandbox does)', async () => {
+    const customer = await h.newCustomer();
+    const returnUrl = 'https://platform.example/billing?tab=credits';
+    const res = await h.post('/v1/topups', cardBody(customer, 5000, { return_url: returnUrl }));
+    expect(res.status, JSON.stringify(res.body)).toBe(201);
+    expect(res.body.return_url).toBe(returnUrl);
+    const [req] = stripe.createRequests(res.body.id);
+    expect(req.body).toMatchObject({ success_url: returnUrl, cancel_url: returnUrl });
+  });
+
   it('a retried create never makes a second session (SDK retry after a lost response, a client retry, a direct repeat)', async () => {
     const customer = await h.newCustomer();
     // Stripe created the session but the response was lost, twice: the SDK's own retry (same key) too
@@ -510,13 +520,16 @@ describe('disputes at Stripe', () => {
     ]);
     expect((await db.selectFrom('disputes').select('status').where('provider_dispute_id', '=', dispute.id).executeTakeFirstOrThrow()).status).toBe('won');
     // dispute.created and dispute.closed events, written with the change (the outbox of webhooks out)
-    const events = await db.selectFrom('events').select(['type', 'customer_id', 'data']).where('customer_id', '=', customer).orderBy('id').execute();
+    const events = await db.selectFrom('events').select(['type', 'customer_id', 'data']).where('customer_id', '=', customer).where('type', 'like', 'dispute.%').orderBy('id').execute();
     expect(events.map((e) => e.type)).toEqual(['dispute.created', 'dispute.closed']);
+    // and the freeze and its lifting (written by the customer's status change itself)
+    const statusEvents = await db.selectFrom('events').select(['type', 'data']).where('customer_id', '=', customer).where('type', 'like', 'customer.%').orderBy('created_at').execute();
+    expect(statusEvents.map((e) => [e.type, (e.data as any).object.status])).toEqual([['customer.frozen', 'frozen'], ['customer.unfrozen', 'active']]);
     expect((events[0].data as any).object).toMatchObject({ object: 'dispute', topup: o.id, customer, amount: 5175, currency: 'USD', debited: { amount: 5000, currency: 'USD' }, status: 'open', reason: 'fraudulent' });
     expect((events[1].data as any).object).toMatchObject({ object: 'dispute', topup: o.id, status: 'won' });
     // a replayed dispute event writes no second event
     expect(await accepted(opened)).toBe('duplicate');
-    expect(await db.selectFrom('events').select('id').where('customer_id', '=', customer).execute()).toHaveLength(2);
+    expect(await db.selectFrom('events').select('id').where('customer_id', '=', customer).execute()).toHaveLength(4);
   });
 
   it('dispute lost → stays debited; with nothing owed the customer is unfrozen', async () => {

@@ -1,6 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
-import { createCustomer, customerBalances, findCustomerByExternalId, getCustomer, listProducts } from '../../customers/index.js';
+import { createCustomer, customerBalances, getCustomer, listCustomers, listProducts } from '../../customers/index.js';
 import { statement } from '../../ledger/index.js';
 import { createSigninLink } from '../../portal/index.js';
 import { idempotencyOf, sendJson, sendOutcome, type AppContext } from '../context.js';
@@ -29,6 +29,10 @@ const Customer = Type.Object({
 });
 
 const IdParams = Type.Object({ id: CustomerId }, { additionalProperties: false });
+const ListCustomersQuery = Type.Object(
+  { external_id: Type.Optional(Type.String({ minLength: 1, maxLength: 255 })), ...ListQuery, starting_after: Type.Optional(CustomerId) },
+  { additionalProperties: false },
+);
 
 const PortalSessionBody = Type.Object(
   {
@@ -62,17 +66,20 @@ export async function customerRoutes(app: FastifyInstance, ctx: AppContext): Pro
     },
   );
 
-  app.get<{ Querystring: { external_id?: string } }>(
+  app.get<{ Querystring: Static<typeof ListCustomersQuery> }>(
     '/customers',
     {
       schema: {
         tags: ['Customers'],
-        summary: 'Find a customer by external_id',
-        querystring: Type.Object({ external_id: Type.String({ minLength: 1, maxLength: 255 }) }, { additionalProperties: false }),
+        summary: 'List customers, newest first (or find the one with an external_id)',
+        querystring: ListCustomersQuery,
         response: responses({ 200: Type.Object({ data: Type.Array(Customer), has_more: Type.Boolean() }) }, [400, 401]),
       },
     },
-    async (request, reply) => sendJson(reply, 200, await findCustomerByExternalId(ctx.db, request.query.external_id!)),
+    async (request, reply) => {
+      const q = request.query;
+      return sendJson(reply, 200, await listCustomers(ctx.db, { externalId: q.external_id }, { limit: limitOf(q), startingAfter: q.starting_after }));
+    },
   );
 
   app.get<{ Params: Static<typeof IdParams> }>(

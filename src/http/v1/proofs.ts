@@ -1,7 +1,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
-import { listProofs, markBankTransferPaid, PROOF_MAX_BYTES, readProof } from '../../topups/proofs.js';
-import { sendJson, type AppContext } from '../context.js';
+import { listProofs, markBankTransferPaidOnce, PROOF_MAX_BYTES, proofFingerprint, readProof } from '../../topups/proofs.js';
+import { idempotencyOf, sendJson, sendOutcome, type AppContext } from '../context.js';
 import { PROOF_TYPES, responses } from '../schemas.js';
 
 const Params = Type.Object({ id: Type.String({ pattern: '^ord_[0-9a-z]{26}$' }) }, { additionalProperties: false });
@@ -30,7 +30,8 @@ export async function proofRoutes(app: FastifyInstance, ctx: AppContext): Promis
       },
       async (request, reply) => {
         const body = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
-        return sendJson(reply, 201, await markBankTransferPaid(ctx.db, ctx.config.dataDir, request.params.id, body, 'api'));
+        const idem = idempotencyOf(request, false, proofFingerprint(body));
+        return sendOutcome(reply, await markBankTransferPaidOnce(ctx.db, ctx.config.dataDir, idem, request.params.id, body, 'api'));
       },
     );
   });
@@ -38,7 +39,7 @@ export async function proofRoutes(app: FastifyInstance, ctx: AppContext): Promis
   app.post<{ Params: Static<typeof Params> }>(
     '/topups/:id/mark_paid',
     { schema: { tags: ['Top-ups'], summary: 'The customer says the bank transfer is paid (no proof)', params: Params, response: responses({}, [400, 401, 404, 409]) } },
-    async (request, reply) => sendJson(reply, 200, await markBankTransferPaid(ctx.db, ctx.config.dataDir, request.params.id, null, 'api')),
+    async (request, reply) => sendOutcome(reply, await markBankTransferPaidOnce(ctx.db, ctx.config.dataDir, idempotencyOf(request, false), request.params.id, null, 'api')),
   );
 
   app.get<{ Params: Static<typeof Params> }>(

@@ -94,10 +94,14 @@ export class SandboxProvider implements PaymentProvider {
   }
 }
 
+// Any id a real provider could send (Stripe's are mixed case): `evt_` then printable ASCII, no
+// spaces, ≤ 255 characters in all (the dedupe key is stored as text).
+const EVENT_ID = /^evt_[\x21-\x7e]{1,251}$/;
+
 function parseSandboxEvent(body: unknown): ProviderEvent {
   const b = body as { id?: unknown; type?: unknown; data?: Record<string, unknown> };
   if (typeof b !== 'object' || b === null) throw new WebhookRejected('body must be an object');
-  if (typeof b.id !== 'string' || !/^evt_[0-9a-z]{1,64}$/.test(b.id)) throw new WebhookRejected('id must be an evt_ id');
+  if (typeof b.id !== 'string' || !EVENT_ID.test(b.id)) throw new WebhookRejected('id must be an evt_ id of at most 255 printable characters');
   if (typeof b.type !== 'string' || !EVENT_TYPES.has(b.type)) throw new WebhookRejected('type is not a sandbox event type');
   const d = b.data;
   if (typeof d !== 'object' || d === null) throw new WebhookRejected('data must be an object');

@@ -71,6 +71,18 @@ export function checkoutExpiry(orderId: string, orderExpiresAt: Date, nowMs: num
 }
 
 /**
+ * Where Checkout sends the customer back: the order's `return_url` as given, when the platform
+ * gave one (as the sandbox does); otherwise the order's page in the portal, told what happened by
+ * `?checkout=success|cancelled`. A pure function of the order, so a retried create sends the same
+ * parameters and Stripe's idempotency replays the first session.
+ */
+export function returnUrls(publicUrl: string, orderId: string, returnUrl: string | null): { success: string; cancel: string } {
+  if (returnUrl) return { success: returnUrl, cancel: returnUrl };
+  const page = `${publicUrl}/orders/${encodeURIComponent(orderId)}`;
+  return { success: `${page}?checkout=success`, cancel: `${page}?checkout=cancelled` };
+}
+
+/**
  * Stripe Checkout for `card`: one Checkout Session per order (payment mode), confirmed against the
  * session before any credit, refunds through the Refunds API. The SDK is the official `stripe`
  * package, created once; STRIPE_API_URL points it at another host (a local double in tests).
@@ -117,7 +129,7 @@ export class StripeProvider implements PaymentProvider {
   async createPayment(req: PaymentRequest): Promise<CreatedPayment> {
     const unitAmount = await this.call('start the checkout', async () => toStripeAmount(req.amountMinor, req.currency));
     const metadata = { [META_ORDER]: req.orderId, [META_CUSTOMER]: req.customerId };
-    const page = `${this.opts.publicUrl}/orders/${encodeURIComponent(req.orderId)}`;
+    const back = returnUrls(this.opts.publicUrl, req.orderId, req.returnUrl);
     const params: Stripe.Checkout.SessionCreateParams = {
       mode: 'payment',
       client_reference_id: req.orderId,
@@ -133,8 +145,8 @@ export class StripeProvider implements PaymentProvider {
       // The customer pays exactly the quoted currency and amount (the fee was shown before paying).
       adaptive_pricing: { enabled: false },
       expires_at: checkoutExpiry(req.orderId, req.expiresAt, Date.now()),
-      success_url: `${page}?checkout=success`,
-      cancel_url: `${page}?checkout=cancelled`,
+      success_url: back.success,
+      cancel_url: back.cancel,
     };
     // One order, one session: the key is the order's, so a retried create (by the SDK or by a
     // client retrying POST /v1/topups) gets the first session back, never a second one.
