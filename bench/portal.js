@@ -1,4 +1,4 @@
-// The portal's data calls with 1M orders in the database (DESIGN.md §9: Home data and the order
+// The portal's data calls with 1M orders in the database (docs/design.md §9: Home data and the order
 // page, p99 < 20 ms): a customer signs in through a platform sign-in link, then each call is
 // timed at each concurrency with the session cookie, like the history pages with the API key.
 import * as lib from './lib.js';

@@ -1,5 +1,5 @@
 // `npm run bench`: measures Coffer's charge and top-up paths against pgbench baselines on the same
-// PostgreSQL (DESIGN.md §9) and checks the ledger afterwards. Env: BENCH_SECONDS (default 15),
+// PostgreSQL (docs/design.md §9) and checks the ledger afterwards. Env: BENCH_SECONDS (default 15),
 // BENCH_WARMUP_SECONDS (2), BENCH_CUSTOMERS (10000), BENCH_ORDERS (1000000, orders stored for the
 // history page and the portal's data calls), BENCH_WEBHOOK_ORDERS (5000 per second of webhook load), BENCH_PAGE_SECONDS (5 per
 // history query and concurrency), BENCH_BURST_ORDERS (50000 recent orders for a second history pass;

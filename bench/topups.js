@@ -1,4 +1,4 @@
-// Top-up scenarios of `npm run bench` (DESIGN.md §9, issue 3):
+// Top-up scenarios of `npm run bench` (docs/design.md §9, issue 3):
 //   (c) signed sandbox webhooks → credited orders per second, against pgbench TPC-B-like;
 //   (d) recharge-history page latency (GET /v1/topups?limit=50) with BENCH_ORDERS orders stored.
 // Used by bench/run.js; plain ESM JavaScript on the compiled dist/ (no build step of its own).

@@ -45,7 +45,7 @@ export async function seedDemo(handle: DbHandle, config: Config): Promise<string
   const scale = currency === 'JPY' ? 1n : 100n;
   await seedGrant('wallet', 100n * scale);
   for (const p of config.products.slice(0, 1)) await seedGrant(p.code, 20n * scale);
-  // Sample rates so every method can be tried (there are no built-in rates: API.md, FX rates).
+  // Sample rates so every method can be tried (there are no built-in rates: docs/api.md, FX rates).
   if ((await currentRates(db)).length === 0) {
     for (const [quote, rate] of [['CNY', '7.20'], ['EUR', '0.92'], ['USDT', '1.00']]) await setRate(db, { base: 'USD', quote, rate, source: 'demo sample' });
   }

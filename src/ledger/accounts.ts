@@ -126,7 +126,7 @@ const systemAccounts = new Map<string, bigint>();
 
 /**
  * The id of a system account (revenue, grants, clearing…), created on first use. Its balance is
- * derived from transfers, never stored, so it is never locked (DESIGN.md §6).
+ * derived from transfers, never stored, so it is never locked (docs/design.md §6).
  */
 export async function systemAccount(db: Db | Tx, code: string, currency: string): Promise<bigint> {
   const cacheKey = `${code}/${currency}`;

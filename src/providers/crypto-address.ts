@@ -3,7 +3,7 @@ import { keccak_256 } from '@noble/hashes/sha3';
 
 /**
  * Deposit-address checks, run on every address a provider hands us before a customer sees it
- * (DESIGN.md §1.8): a mistyped or corrupted address loses the customer's funds, so an address that
+ * (docs/design.md §1.8): a mistyped or corrupted address loses the customer's funds, so an address that
  * fails its network's own checksum is refused, never shown.
  *
  * - TRON (TRC20): base58check, 25 bytes = version 0x41 + 20-byte account + 4-byte checksum, the

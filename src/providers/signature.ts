@@ -3,7 +3,7 @@ import { WebhookRejected } from './contract.js';
 
 /**
  * `Coffer-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<raw body>">` — used by the
- * sandbox provider's webhooks and by Coffer's own webhooks out (API.md).
+ * sandbox provider's webhooks and by Coffer's own webhooks out (docs/api.md).
  */
 export function signatureHeader(secret: string, rawBody: string | Buffer, nowMs = Date.now()): string {
   const t = Math.floor(nowMs / 1000);

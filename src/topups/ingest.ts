@@ -27,7 +27,7 @@ async function confirmedNews(provider: PaymentProvider, event: ProviderEvent): P
 }
 
 /**
- * Accepts one verified provider event, exactly once (DESIGN.md §3): in one transaction the event
+ * Accepts one verified provider event, exactly once (docs/design.md §3): in one transaction the event
  * is recorded under its unique (provider, event id), the order is moved with a status-conditional
  * update, and the credit is posted under the order's unique reference. A replay, a retry or the
  * same event arriving at another process meets the primary key and changes nothing.

@@ -28,7 +28,7 @@ export interface PaymentMethod {
 }
 
 /**
- * The product's defaults (DESIGN.md §1): the wallet takes card, crypto and bank transfer; product
+ * The product's defaults (docs/design.md §1): the wallet takes card, crypto and bank transfer; product
  * balances take card, bank transfer and wallet balance. Seeded once; later edits in the database
  * (staff settings) are kept across restarts.
  */

@@ -8,7 +8,7 @@ type TimelineRow = Pick<Selectable<OrderTimelineTable>, 'at' | 'status' | 'note'
 const money = (amount: bigint, currency: string) => ({ amount, currency });
 const time = (d: Date | null) => (d ? isoTime(d) : null);
 
-/** The API's Order object (API.md), plus a few additive fields. */
+/** The API's Order object (docs/api.md), plus a few additive fields. */
 export function presentOrder(o: Order, timeline: TimelineRow[]) {
   return {
     id: o.id,

@@ -19,7 +19,7 @@ export type { RateLookup };
 
 /**
  * Converts `amountMinor` of `from` into `to` with whichever way round the rate is quoted.
- * Rounding is the caller's: credits round down, fees and minimums up (DESIGN.md §5).
+ * Rounding is the caller's: credits round down, fees and minimums up (docs/design.md §5).
  */
 export function convertWith(rate: Pick<FxRate, 'base' | 'quote' | 'rate'>, amountMinor: bigint, from: string, to: string, rounding: Rounding): bigint {
   if (rate.base === from && rate.quote === to) return convert(amountMinor, from, to, rate.rate, rounding);

@@ -1,7 +1,7 @@
 import type { OrderStatus } from '../db/schema.js';
 
 /**
- * Every allowed move of an order (DESIGN.md §7), in one place. `succeeded` is final: a settled
+ * Every allowed move of an order (docs/design.md §7), in one place. `succeeded` is final: a settled
  * top-up is never flipped back (refunds have their own status). Money that arrives after an
  * order expired, was cancelled or failed is still money received, so those states can still
  * move to `processing` (to be reviewed) or `succeeded` (credited, marked paid late).

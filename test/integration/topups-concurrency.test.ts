@@ -7,7 +7,7 @@ import { signatureHeader } from '../../src/providers/index.js';
 import { httpCall, setupHarness, startServer, type Res, waitFor } from './harness.js';
 
 /**
- * Exactly-once credit of top-ups (DESIGN.md §3, §7) under concurrency, across several real
+ * Exactly-once credit of top-ups (docs/design.md §3, §7) under concurrency, across several real
  * `coffer serve` processes on one database: the same provider event delivered many times at
  * once, many orders at once, cancel and expiry racing a payment, the sandbox's own HTTP delivery
  * loop (including retries until Coffer answers 200) and expiry by the job queue.

@@ -6,7 +6,7 @@ import { httpCall, setupHarness, startServer, waitFor } from './harness.js';
 /**
  * A `coffer serve` killed with SIGKILL while the sandbox's webhooks are being delivered to it and
  * processed, then restarted on the same database: the sandbox redelivers what was not
- * acknowledged, and every paid order ends up credited exactly once (DESIGN.md §3).
+ * acknowledged, and every paid order ends up credited exactly once (docs/design.md §3).
  */
 
 const h = await setupHarness();

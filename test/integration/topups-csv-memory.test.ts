@@ -3,7 +3,7 @@ import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { setupHarness, startServer } from './harness.js';
 
-// DESIGN.md §9: the CSV export of 100k rows is streamed in constant memory. 100,000 orders are
+// docs/design.md §9: the CSV export of 100k rows is streamed in constant memory. 100,000 orders are
 // written with SQL and exported through a real `coffer serve`. Streaming shows as back-pressure:
 // while the client stops reading, the server stops producing (it uses no CPU), instead of
 // building the rest of the file in memory; and its memory stays bounded.

@@ -314,7 +314,7 @@ describe('properties', () => {
 const STATUSES: OrderStatus[] = ['pending', 'processing', 'succeeded', 'failed', 'expired', 'cancelled'];
 
 describe('ORDER_TRANSITIONS and canMove', () => {
-  it('is exactly the table of DESIGN.md §7 (plus late payments)', () => {
+  it('is exactly the table of docs/design.md §7 (plus late payments)', () => {
     expect(ORDER_TRANSITIONS).toEqual({
       pending: ['processing', 'succeeded', 'failed', 'expired', 'cancelled'],
       processing: ['succeeded', 'failed'],

@@ -3,10 +3,10 @@ import { sql, type Kysely } from 'kysely';
 // The ledger schema. Notes on choices that are easy to undo by accident:
 // - transfers carry no foreign keys to accounts: an FK check takes a KEY SHARE lock on the
 //   referenced row, and every charge credits the same revenue account, so an FK would
-//   serialise all customers on that one row (DESIGN.md §6). verify checks the references instead.
+//   serialise all customers on that one row (docs/design.md §6). verify checks the references instead.
 // - system accounts never have their posted/held columns updated; their balances are derived
 //   from transfers.
-// - every money table carries customer_id so it can be distributed by customer (DESIGN.md §10).
+// - every money table carries customer_id so it can be distributed by customer (docs/design.md §10).
 export async function up(db: Kysely<unknown>): Promise<void> {
   await sql`
     CREATE TABLE products (
@@ -282,7 +282,7 @@ $fn$;
 `;
 
 // Many balances' charge batches in one round trip, each still its own transaction (one customer per
-// transaction, DESIGN.md §10): the procedure commits after every group. All but the last commit
+// transaction, docs/design.md §10): the procedure commits after every group. All but the last commit
 // are asynchronous; the last one is synchronous and has a transaction id, so its WAL flush covers
 // every earlier commit of the call (WAL is flushed in order) before the call returns — no reply is
 // sent before that, so every success is durable. A group that meets a serialization failure or a

@@ -1,6 +1,6 @@
 import { sql, type Kysely } from 'kysely';
 
-// Events Coffer emits (API.md, Events and webhooks out), written in the same transaction as the
+// Events Coffer emits (docs/api.md, events), written in the same transaction as the
 // change they describe (transactional outbox). Delivery to platform endpoints comes with the
 // webhooks-out feature; the rows are the record it will deliver from.
 export async function up(db: Kysely<unknown>): Promise<void> {

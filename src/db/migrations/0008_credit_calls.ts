@@ -6,7 +6,7 @@ import { sql, type Kysely } from 'kysely';
 // and receipt — but is posted by one function body: the order row is read once (locked), the
 // customer's accounts are locked and found by one statement, the system accounts by one, and the
 // customer leg is inline. coffer_ingest_credits applies many webhooks' credits in one round trip,
-// each in a transaction of its own (one customer per transaction, DESIGN.md §10).
+// each in a transaction of its own (one customer per transaction, docs/design.md §10).
 export async function up(db: Kysely<unknown>): Promise<void> {
   await sql.raw(MAKE_COMMIT_FLUSH_FUNCTION).execute(db);
   await sql.raw(`

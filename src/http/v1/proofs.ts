@@ -9,7 +9,7 @@ const ProofParams = Type.Object({ id: Type.String({ pattern: '^ord_[0-9a-z]{26}$
 
 /**
  * Bank-transfer proof of payment. The file is the raw request body (any of the content types
- * above; what it really is gets checked from its bytes). These are additions to API.md for the
+ * above; what it really is gets checked from its bytes). These are additions to the contract (docs/api.md) for the
  * portal and for platforms that collect the proof themselves.
  */
 export async function proofRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {

@@ -54,7 +54,7 @@ export function decimalText(value: unknown): string | null {
 /**
  * An amount in minor units of `currency`, or null when it is not a readable amount. Digits past the
  * currency's exponent are dropped (rounded down: money is credited in the platform's favour, never
- * by more than one minor unit, DESIGN.md §5).
+ * by more than one minor unit, docs/design.md §5).
  */
 export function amountMinor(value: unknown, currency: string): bigint | null {
   const text = decimalText(value);

@@ -16,7 +16,7 @@ export interface StatusMeaning {
 }
 
 /**
- * The whole translation, in one table (STYLE.md §6). Decisions:
+ * The whole translation, in one table (docs/design.md §11). Decisions:
  * - `waiting` is news of nothing: the payment exists and no funds were seen, which is exactly what a
  *   pending order already says. Moving the order to `processing` would tell the customer their
  *   transfer was seen when it was not.

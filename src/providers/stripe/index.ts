@@ -113,7 +113,7 @@ export class StripeProvider implements PaymentProvider {
     }
   }
 
-  /** Payment redirects go only to the provider's own hosts (DESIGN.md §8). */
+  /** Payment redirects go only to the provider's own hosts (docs/design.md §8). */
   private allowedRedirect(raw: string | null): string {
     let url: URL;
     try {

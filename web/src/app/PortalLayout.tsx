@@ -9,7 +9,7 @@ import { LanguageSwitch } from './LanguageSwitch';
 import { BottomNav, SideNav } from './Nav';
 import classes from './layout.module.css';
 
-/** Phones: the side bar becomes a bottom bar (UX.md: phone first). */
+/** Phones: the side bar becomes a bottom bar (phone first). */
 export const PHONE_QUERY = '(max-width: 48em)';
 
 function hostOf(url: string | null | undefined): string | null {

@@ -1,6 +1,6 @@
 import { createTheme } from '@mantine/core';
 
-// One brand colour; status badges use fixed colours (UX.md: pending gray, processing blue,
+// One brand colour; status badges use fixed colours (docs/portal.md, the design's status colours: pending gray, processing blue,
 // succeeded green, failed red, expired orange, cancelled dark).
 export const theme = createTheme({
   primaryColor: 'teal',
