@@ -31,10 +31,11 @@ function incrementRandom(): void {
 /**
  * A prefixed, time-ordered id (`chg_01j9…`): 48 bits of milliseconds then 80 random bits, like a
  * ULID, so ids sort by creation time (lists page by id). Within one millisecond in one process
- * the random part is incremented, so ids from one process are strictly increasing.
+ * the random part is incremented, so ids from one process are strictly increasing. `at` mints the
+ * id at another moment (an order made and settled in one transaction takes the database's time).
  */
-export function newId(prefix: string): string {
-  const now = Date.now();
+export function newId(prefix: string, at?: Date): string {
+  const now = at?.getTime() ?? Date.now();
   if (now === lastMs) incrementRandom();
   else {
     fillRandom();

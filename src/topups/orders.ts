@@ -77,8 +77,8 @@ function checkNetwork(m: PaymentMethod, network: string | null): void {
   }
 }
 
-async function insertOrder(tx: Tx, input: TopupInput, m: PaymentMethod, q: Quote, apiKeyId: bigint | null): Promise<OrderRow> {
-  const id = newId('ord');
+async function insertOrder(tx: Tx, input: TopupInput, m: PaymentMethod, q: Quote, apiKeyId: bigint | null, at?: Date): Promise<OrderRow> {
+  const id = newId('ord', at);
   const createdAt = idTime(id);
   const row = await tx
     .insertInto('orders')
@@ -162,7 +162,10 @@ async function payFromWallet(tx: Tx, input: TopupInput, m: PaymentMethod, q: Quo
   const wallet = accounts.get('wallet')!;
   assertCanSpend(wallet);
   if (available(wallet) < q.payMinor) throw insufficientFunds(wallet);
-  const order = await insertOrder(tx, input, m, q, apiKeyId);
+  // Made and settled in this transaction: created at the database's time, which is also its
+  // succeeded_at (now()), so it never appears to succeed before it existed.
+  const { rows } = await sql<{ now: Date }>`SELECT now() AS now`.execute(tx);
+  const order = await insertOrder(tx, input, m, q, apiKeyId, rows[0].now);
   await creditOrder(tx, order, q.payMinor, 'Paid from the wallet', input.actor ?? 'api', false);
   return presentById(tx, order.id);
 }

@@ -76,14 +76,7 @@ export async function creditOrder(tx: Tx, order: OrderRow, paidMinor: bigint, no
     SELECT coffer_credit_order(${order.id}, ${order.status}, ${paidMinor.toString()}::bigint, ${creditMinor.toString()}::bigint,
       ${paidLate}, ${note}, ${actor}, ${creditTransferIds()}::text[])`.execute(tx).catch(translateCreditError);
   countCredit(order);
-  let done = await tx.selectFrom('orders').selectAll().where('id', '=', order.id).executeTakeFirstOrThrow();
-  // created_at is the time in the order's id (this process's clock, read after the transaction
-  // began); succeeded_at is the transaction's now(). An order settled in the transaction that
-  // made it (paid from the wallet), or a database clock behind this one, would show it succeeding
-  // before it existed: it succeeded at its creation instead.
-  if (done.succeeded_at !== null && done.succeeded_at < done.created_at) {
-    done = await tx.updateTable('orders').set({ succeeded_at: done.created_at }).where('id', '=', order.id).returningAll().executeTakeFirstOrThrow();
-  }
+  const done = await tx.selectFrom('orders').selectAll().where('id', '=', order.id).executeTakeFirstOrThrow();
   return { ...done, due: order.due };
 }
 
