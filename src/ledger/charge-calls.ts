@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { statementError } from '../db/sqlstate.js';
 import { Coalescer } from '../lib/coalescer.js';
 
 /** One balance's batch of charges, as sent to PostgreSQL. */
@@ -25,7 +26,10 @@ export interface ChargeGroup {
   }[];
 }
 
-/** Per charge: status (0 = no such account, -1 = retry the group), stored body, replayed. */
+/**
+ * Per charge: status (0 = no such account, -1 = retry the group, -2 = the group failed: body is
+ * '<SQLSTATE>:<message>'), stored body, replayed.
+ */
 export interface GroupResult {
   status: number[];
   body: (string | null)[];
@@ -80,6 +84,17 @@ export class ChargeGroupCaller {
   }
 
   private async call(groups: ChargeGroup[]): Promise<GroupResult[]> {
+    try {
+      return await this.callOnce(groups);
+    } catch (err) {
+      // Refused before any group ran (a parameter PostgreSQL cannot take; each group's own errors
+      // are caught inside the procedure, migration 0013): each group is sent again on its own.
+      if (!statementError(err)) throw err;
+      return (await Promise.all(groups.map((g) => this.single(g)))).flat();
+    }
+  }
+
+  private async callOnce(groups: ChargeGroup[]): Promise<GroupResult[]> {
     const charges = groups.flatMap((g) => g.charges);
     const res = await this.pool.query({
       name: 'coffer_charge_groups',
@@ -133,9 +148,11 @@ export class ChargeGroupCaller {
       });
       return [splitResults(res.rows[0])];
     } catch (err) {
-      const code = (err as { code?: string }).code;
-      if (code && RETRYABLE.has(code)) return [{ status: c.map(() => -1), body: c.map(() => null), replayed: c.map(() => false) }];
-      throw err;
+      const failed = statementError(err);
+      if (!failed) throw err;
+      const retry = RETRYABLE.has(failed.code);
+      const body = retry ? null : `${failed.code}:${failed.message}`;
+      return [{ status: c.map(() => (retry ? -1 : -2)), body: c.map(() => body), replayed: c.map(() => false) }];
     }
   }
 }

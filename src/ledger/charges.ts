@@ -114,7 +114,7 @@ export class ChargeBatcher {
     if (q.running === 0 && q.starting === 0 && q.items.length === 0) this.queues.delete(key);
   }
 
-  private async execute(batch: Pending[], contended: boolean, attempt = 0): Promise<(Outcome | CofferError)[]> {
+  private async execute(batch: Pending[], contended: boolean, attempt = 0): Promise<(Outcome | Error)[]> {
     const first = batch[0];
     const { customer, balance } = first.input;
     const result = await this.caller.run({
@@ -139,6 +139,11 @@ export class ChargeBatcher {
       if (attempt >= 3) throw new CofferError('unavailable', 'The charge could not be committed; retry shortly.');
       return this.execute(batch, contended, attempt + 1);
     }
+    if (result.status[0] === -2) {
+      // The group failed as a whole; each charge is tried alone, so only the one at fault fails.
+      if (batch.length > 1) return (await Promise.all(batch.map((p) => this.execute([p], contended, attempt)))).flat();
+      return refusedByDatabase(result.body[0] ?? '');
+    }
     if (result.status[0] === 0) {
       // The balance has no account yet: create it (enabled product) or refuse (unknown), then retry.
       if (attempt > 0) throw new Error(`account for ${customer}/${balance} still missing after creation`);
@@ -158,4 +163,17 @@ export class ChargeBatcher {
     if (outcome === 'succeeded') ledgerTransfers.inc({ kind: 'charge' });
     return { status: r.status, bodyText: r.body ?? toJson(null), replayed: r.replayed };
   }
+}
+
+/**
+ * A charge PostgreSQL refused on its own (its batch without it commits): a refused value or a
+ * violated constraint is this request's 400, anything else its 500; nothing was charged.
+ */
+function refusedByDatabase(failure: string): (Outcome | CofferError | Error)[] {
+  const [code, ...rest] = failure.split(':');
+  const message = rest.join(':');
+  if (/^2[23]/.test(code)) {
+    return [new CofferError('invalid_request', `The database refused this charge (SQLSTATE ${code}: ${message}); nothing was charged.`, { sqlstate: code })];
+  }
+  return [Object.assign(new Error(`charge refused by PostgreSQL: ${message}`), { code })];
 }

@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { statementError } from '../db/sqlstate.js';
 import { Coalescer } from '../lib/coalescer.js';
 import { creditCallSize } from '../metrics.js';
 
@@ -55,6 +56,17 @@ export class CreditCaller {
   }
 
   private async many(calls: CreditCall[]): Promise<CreditCallResult[]> {
+    try {
+      return await this.manyOnce(calls);
+    } catch (err) {
+      // Refused before any item ran (a parameter PostgreSQL cannot take; each item's own errors
+      // are caught inside the procedure): each credit is sent again on its own.
+      if (!statementError(err)) throw err;
+      return (await Promise.all(calls.map((c) => this.single(c)))).flat();
+    }
+  }
+
+  private async manyOnce(calls: CreditCall[]): Promise<CreditCallResult[]> {
     const res = await this.pool.query({
       name: 'coffer_ingest_credits',
       text: CALL_SQL,
@@ -87,8 +99,8 @@ export class CreditCaller {
     } catch (err) {
       // An error PostgreSQL raised for this credit is its result, as in the procedure; anything
       // else (the connection) fails the call.
-      const e = err as { code?: string; message?: string };
-      if (typeof e.code === 'string' && /^[0-9A-Z]{5}$/.test(e.code)) return [`error:${e.code}:${e.message ?? ''}`];
+      const failed = statementError(err);
+      if (failed) return [`error:${failed.code}:${failed.message}`];
       throw err;
     }
   }
