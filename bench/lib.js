@@ -393,3 +393,38 @@ export function autocannonSummary(name, result, statuses) {
     latencyMs: { p50: result.latency.p50, p99: result.latency.p99, avg: result.latency.average, max: result.latency.max },
   };
 }
+
+/** Runs (and removes) the cleanups registered after position `downTo`, newest first; a failing one is reported, not thrown. */
+export async function runCleanups(cleanups, downTo = 0) {
+  while (cleanups.length > downTo) {
+    const fn = cleanups.pop();
+    try {
+      await fn();
+    } catch (err) {
+      console.error(`cleanup failed: ${redact(err?.message ?? err)}`);
+    }
+  }
+}
+
+/**
+ * Runs a bench's `main` as the process: cleans up on SIGINT/SIGTERM (exit 130) and after `main`,
+ * however it ends, then exits with its code (1 if it threw).
+ */
+export async function runMain(name, main, cleanup) {
+  for (const signal of ['SIGINT', 'SIGTERM']) {
+    process.once(signal, () => {
+      console.error(`${signal}: cleaning up`);
+      cleanup().finally(() => process.exit(130));
+    });
+  }
+  let exitCode = 1;
+  try {
+    exitCode = await main();
+  } catch (err) {
+    console.error(`${name} failed: ${redact(err?.stack ?? err)}`);
+    exitCode = 1;
+  } finally {
+    await cleanup();
+  }
+  process.exit(exitCode);
+}

@@ -4,15 +4,17 @@
 // history page and the portal's data calls), BENCH_WEBHOOK_ORDERS (5000 per second of webhook load), BENCH_PAGE_SECONDS (5 per
 // history query and concurrency), BENCH_BURST_ORDERS (50000 recent orders for a second history pass;
 // 0 skips it), BENCH_PAGE_CONCURRENCY ("1,4,16"), BENCH_SKIP_CHARGES=1 (only the
-// top-up scenarios), BENCH_FLOOR=0 (skips the floor of the hot balance, bench/floor-server.js),
+// top-up scenarios), BENCH_STEADY=0 (skips the steady-rate scenario of bench/steady.js, which reads
+// its own BENCH_STEADY_* settings), BENCH_FLOOR=0 (skips the floor of the hot balance, bench/floor-server.js),
 // DATABASE_URL (else an embedded PostgreSQL).
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import autocannon from 'autocannon';
+import { CONNECTIONS, createFundedCustomer, runCharges } from './charges.js';
 import * as lib from './lib.js';
 import { checkLedger, printReport } from './report.js';
 import { portalScenario } from './portal.js';
+import { printSteady, steadyOptionsFromEnv, steadyScenario } from './steady.js';
 import { drainReceiptJobs, historyScenario, prepareWebhookOrders, removeUnusedOrders, webhookScenario } from './topups.js';
 
 const intEnv = (name, fallback) => (process.env[name] ? Number.parseInt(process.env[name], 10) : fallback);
@@ -30,26 +32,13 @@ const BURST_ORDERS = intEnv('BENCH_BURST_ORDERS', 50_000); // recent orders adde
 const PAGE_CONCURRENCY = (process.env.BENCH_PAGE_CONCURRENCY || '1,4,16').split(',').map((n) => Number.parseInt(n, 10));
 const HISTORY_CUSTOMERS = 3_000; // "a few thousand" customers own the stored orders
 const HISTORY_TARGET_MS = 20;
-const CONNECTIONS = 64;
 const SEED_CONCURRENCY = 32;
 const HOT_GRANT = 1_000_000_000_000; // minor units; far more than any run can charge
 const SPREAD_GRANT = 1_000_000;
-// Non-2xx statuses acceptable under load: none. Every charge is covered by its grant, so a 402,
-// a 409 or a 503 (charge queue full) is a finding, not noise.
-const EXPECTED_NON_2XX = new Set();
 const RESULTS_FILE = path.join(lib.ROOT, 'bench', 'results', 'latest.json');
 
 const cleanups = [];
-async function runCleanups() {
-  while (cleanups.length) {
-    const fn = cleanups.pop();
-    try {
-      await fn();
-    } catch (err) {
-      console.error(`cleanup failed: ${lib.redact(err?.message ?? err)}`);
-    }
-  }
-}
+const runCleanups = () => lib.runCleanups(cleanups);
 
 /**
  * Before each Coffer scenario, as pgbench vacuums its tables before each of its runs: VACUUM
@@ -85,16 +74,6 @@ async function measurePgbench(adminUrl, pgbenchDb, initialise, { singleRow: with
   return { binary: bin, singleRow, tpcb };
 }
 
-/** One customer with a wallet grant, created through the HTTP API. */
-async function createFundedCustomer(api, label, grant) {
-  const c = await api.post('/v1/customers', { external_id: `bench-${label}`, email: `${label}@bench.example` }, `seed-c-${label}`);
-  if (c.status !== 201) throw new Error(`POST /v1/customers → ${c.status}: ${JSON.stringify(c.body)}`);
-  const body = { customer: c.body.id, balance: 'wallet', amount: grant, currency: c.body.currency, reason: 'bench funds' };
-  const g = await api.post('/v1/grants', body, `seed-g-${label}`);
-  if (g.status !== 201) throw new Error(`POST /v1/grants → ${g.status}: ${JSON.stringify(g.body)}`);
-  return { id: c.body.id, currency: c.body.currency };
-}
-
 /** A customer without funds (BENCH_SKIP_CHARGES: the top-up scenarios need customers, not grants). */
 async function createCustomer(api, label) {
   const c = await api.post('/v1/customers', { external_id: `bench-${label}`, email: `${label}@bench.example` }, `seed-c-${label}`);
@@ -118,67 +97,6 @@ async function seed(api) {
   const spread = await lib.mapConcurrent(indexes, SEED_CONCURRENCY, (i) => createFundedCustomer(api, `c${i}`, SPREAD_GRANT));
   lib.step(`seeded in ${((Date.now() - started) / 1000).toFixed(1)} s`);
   return { hot, spread };
-}
-
-/**
- * One autocannon run of POST /v1/charges; every request carries its own Idempotency-Key.
- * Requests sent but never answered (cut off when the run stops) are replayed afterwards with the
- * same key and body, so the success count covers every charge the server may have committed.
- */
-async function runCharges(api, name, seconds, nextBody) {
-  const outstanding = new Map(); // key → body, sent and not answered yet
-  const statuses = {};
-  let counter = 0;
-  let successes = 0;
-  const result = await autocannon({
-    url: api.baseUrl,
-    connections: CONNECTIONS,
-    duration: seconds,
-    headers: { authorization: `Bearer ${api.apiKey}`, 'content-type': 'application/json' },
-    requests: [
-      {
-        method: 'POST',
-        path: '/v1/charges',
-        setupRequest(req, context) {
-          const key = `b-${name}-${++counter}`;
-          const body = JSON.stringify(nextBody());
-          outstanding.set(key, body);
-          context.key = key;
-          return { ...req, headers: { ...req.headers, 'idempotency-key': key }, body };
-        },
-        onResponse(status, _body, context) {
-          outstanding.delete(context.key);
-          statuses[status] = (statuses[status] ?? 0) + 1;
-          if (status >= 200 && status < 300) successes++;
-        },
-      },
-    ],
-  });
-  const replayed = await replayOutstanding(api, outstanding);
-  const unexpected = Object.entries(statuses).filter(([s]) => !s.startsWith('2') && !EXPECTED_NON_2XX.has(Number(s)));
-  if (unexpected.length || result.errors > 0) {
-    throw new Error(`${name}: unexpected responses ${JSON.stringify(Object.fromEntries(unexpected))}, ${result.errors} errors, ${result.timeouts} timeouts`);
-  }
-  return {
-    ...lib.autocannonSummary(name, result, statuses),
-    rate: result['2xx'] / result.duration,
-    cutOffReplayed: replayed,
-    successes: successes + replayed,
-  };
-}
-
-/** Re-sends cut-off requests with their original key; waits while the server still has one in flight (409). */
-async function replayOutstanding(api, outstanding) {
-  const results = await lib.mapConcurrent([...outstanding], 8, async ([key, body]) => {
-    for (let attempt = 0; attempt < 100; attempt++) {
-      const res = await api.post('/v1/charges', body, key);
-      if (res.status >= 200 && res.status < 300) return 1;
-      if (res.status !== 409) throw new Error(`replay of ${key} → ${res.status}: ${JSON.stringify(res.body)}`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    throw new Error(`replay of ${key}: still 409 after 10 s`);
-  });
-  return results.reduce((a, b) => a + b, 0);
 }
 
 async function scenario(api, name, nextBody) {
@@ -345,6 +263,13 @@ async function main() {
     .catch((err) => ({ error: lib.redact(err?.stack ?? err) }));
   await coffer2.stop();
   phase('portal', t);
+  // Last, on databases of its own: the hot balance from a freshly migrated database, no ANALYZE.
+  let steady = null;
+  if (!SKIP_CHARGES && process.env.BENCH_STEADY !== '0') {
+    t = Date.now();
+    steady = await steadyScenario(server.adminUrl, steadyOptionsFromEnv()).catch((err) => ({ ok: false, error: lib.redact(err?.stack ?? err) }));
+    phase('steady', t);
+  }
   phases.total = Math.round((Date.now() - started) / 100) / 10;
 
   const { sentOrderIds, allOrderIds, ...webhookSummary } = webhooks;
@@ -361,6 +286,7 @@ async function main() {
     pgbench,
     charges: hotRun ? { hot: hotRun, spread: spreadRun, floor: floorRun } : null,
     topups: { webhooks: webhookSummary, history, portal },
+    steady,
     ratios: {
       ...(hotRun
         ? {
@@ -375,27 +301,13 @@ async function main() {
     phasesSeconds: phases,
   };
   printReport(results);
+  if (steady?.variants) printSteady(steady);
+  else if (steady?.error) console.log(`steady-rate scenario failed: ${steady.error}`);
   fs.mkdirSync(path.dirname(RESULTS_FILE), { recursive: true });
   fs.writeFileSync(RESULTS_FILE, JSON.stringify(results, null, 2) + '\n');
   console.log(`results written to ${path.relative(lib.ROOT, RESULTS_FILE)}`);
   const historyFailed = Boolean(history.error) || Boolean(portal.error) || Boolean(portal.misses?.some((m) => Object.keys(m.statuses).some((st) => st !== '200'))) || [history, history.burst].some((part) => part?.misses?.some((m) => Object.keys(m.statuses).some((st) => st !== '200')));
-  return ledger.ok && !historyFailed ? 0 : 1;
+  return ledger.ok && !historyFailed && (steady === null || steady.ok) ? 0 : 1;
 }
 
-for (const signal of ['SIGINT', 'SIGTERM']) {
-  process.once(signal, () => {
-    console.error(`${signal}: cleaning up`);
-    runCleanups().finally(() => process.exit(130));
-  });
-}
-
-let exitCode = 1;
-try {
-  exitCode = await main();
-} catch (err) {
-  console.error(`bench failed: ${lib.redact(err?.stack ?? err)}`);
-  exitCode = 1;
-} finally {
-  await runCleanups();
-}
-process.exit(exitCode);
+await lib.runMain('bench', main, runCleanups);

@@ -14,6 +14,7 @@ import * as m0010 from './migrations/0010_charge_writes.js';
 import * as m0011 from './migrations/0011_portal.js';
 import * as m0012 from './migrations/0012_customer_status_events.js';
 import * as m0013 from './migrations/0013_isolated_charge_groups.js';
+import * as m0014 from './migrations/0014_steady_charges.js';
 
 // Migrations are listed here (not discovered on disk) so the compiled package needs no file scan.
 const MIGRATIONS: Record<string, Migration> = {
@@ -30,6 +31,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0011_portal': m0011,
   '0012_customer_status_events': m0012,
   '0013_isolated_charge_groups': m0013,
+  '0014_steady_charges': m0014,
 };
 
 class StaticProvider implements MigrationProvider {
