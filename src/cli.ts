@@ -1,12 +1,12 @@
 import { createApiKey, listApiKeys, revokeApiKey } from './apikeys/index.js';
 import { loadConfig, type Config } from './config.js';
 import { seedDemo } from './demo.js';
-import { migrateAll } from './db/migrate.js';
 import { currentRates, importRatesCsv } from './fx/index.js';
 import { verifyLedger } from './ledger/index.js';
 import { seedProducts } from './customers/index.js';
 import { createSigninLink, portalSecret } from './portal/index.js';
 import { createLogger, openConfiguredDatabase, serve } from './server.js';
+import { migrateAll } from './services.js';
 
 const USAGE = `usage: coffer <command>
 

@@ -3,19 +3,18 @@ import pino from 'pino';
 import type { Config } from './config.js';
 import { seedProducts } from './customers/index.js';
 import { startEmbeddedPostgres, type EmbeddedServer } from './db/embedded.js';
-import { migrateAll } from './db/migrate.js';
 import { openDatabase, type DbHandle } from './db/pool.js';
 import { buildApp } from './http/app.js';
 import { startJobs, type JobsRunner } from './jobs/worker.js';
-import { taskList } from './jobs/tasks.js';
 import { sweepExpiredHolds } from './ledger/index.js';
 import { createMailer } from './mail/index.js';
 import { MailOutbox } from './mail/outbox.js';
 import { topupReceipts } from './topups/receipt.js';
+import { taskList } from './topups/tasks.js';
 import { SandboxDelivery } from './providers/index.js';
 import { seedDemo } from './demo.js';
 import { portalMailRenderers } from './portal/index.js';
-import { createContext } from './services.js';
+import { createContext, migrateAll } from './services.js';
 
 export type Logger = pino.Logger;
 

@@ -1,12 +1,21 @@
 import { ApiKeyAuthenticator } from './apikeys/index.js';
 import { ConfigError, type Config } from './config.js';
+import { migrateToLatest } from './db/migrate.js';
 import type { DbHandle } from './db/pool.js';
 import type { AppContext } from './http/context.js';
+import { migrateJobs } from './jobs/worker.js';
 import { ChargeBatcher } from './ledger/index.js';
 import { createPortalService } from './portal/index.js';
 import { ManualBankProvider, NowPaymentsProvider, ProviderRegistry, SandboxProvider, StripeProvider, type PaymentProvider } from './providers/index.js';
 import { sharedSecret } from './settings/index.js';
 import { listMethods, seedMethods, WebhookIngest } from './topups/index.js';
+
+/** Coffer's schema, then the job queue's (graphile-worker keeps its own, versioned the same way). */
+export async function migrateAll(handle: DbHandle): Promise<string[]> {
+  const applied = await migrateToLatest(handle.db);
+  await migrateJobs(handle.url);
+  return applied;
+}
 
 /**
  * Everything the HTTP layer needs, built the same way by `coffer serve` and by the tests:

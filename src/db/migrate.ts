@@ -1,6 +1,5 @@
 import { Migrator, sql, type Migration, type MigrationProvider } from 'kysely';
-import { migrateJobs } from '../jobs/worker.js';
-import type { Db, DbHandle } from './pool.js';
+import type { Db } from './pool.js';
 import * as m0001 from './migrations/0001_ledger.js';
 import * as m0002 from './migrations/0002_topups.js';
 import * as m0003 from './migrations/0003_reversals.js';
@@ -56,13 +55,6 @@ export async function migrateToLatest(db: Db): Promise<string[]> {
       await sql`SELECT pg_advisory_unlock(${MIGRATION_LOCK_ID})`.execute(conn);
     }
   });
-}
-
-/** Coffer's schema, then the job queue's (graphile-worker keeps its own, versioned the same way). */
-export async function migrateAll(handle: DbHandle): Promise<string[]> {
-  const applied = await migrateToLatest(handle.db);
-  await migrateJobs(handle.url);
-  return applied;
 }
 
 const MIGRATION_LOCK_ID = 4_242_001;

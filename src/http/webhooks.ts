@@ -7,9 +7,6 @@ import { unstorableFields } from './storable.js';
 
 const Params = Type.Object({ provider: Type.String({ pattern: '^[a-z][a-z0-9_]{1,30}$' }) });
 
-/** Providers that send webhooks (the manual bank provider and the wallet have none). */
-const WEBHOOK_PROVIDERS = new Set(['sandbox', 'stripe', 'nowpayments']);
-
 /** The strings of a normalised event that Coffer stores, under the names providers send them by. */
 function eventFields(e: ProviderEvent): Record<string, unknown> {
   const news = e.news as Record<string, unknown> | null;
@@ -31,7 +28,8 @@ export async function webhookRoutes(app: FastifyInstance, ctx: AppContext): Prom
     { schema: { hide: true, params: Params } },
     async (request, reply) => {
       const name = request.params.provider;
-      if (!WEBHOOK_PROVIDERS.has(name) || !ctx.providers.has(name)) {
+      // Only configured providers that report by webhook have an endpoint (not the manual bank provider).
+      if (!ctx.providers.has(name) || !ctx.providers.get(name).acceptsWebhooks) {
         return reply.code(404).send({ error: { code: 'not_found', message: `No webhook endpoint for provider "${name}".` } });
       }
       const provider = ctx.providers.get(name);

@@ -1,5 +1,3 @@
-import type { PaymentNews } from '../topups/states.js';
-
 /**
  * The one contract every payment provider implements (sandbox, manual bank transfer, and later
  * Stripe and NOWPayments). A provider translates between its own API and these shapes; it never
@@ -7,6 +5,8 @@ import type { PaymentNews } from '../topups/states.js';
  */
 export interface PaymentProvider {
   readonly name: string;
+  /** Whether the provider reports payments by webhook (`POST /webhooks/<name>`). */
+  readonly acceptsWebhooks: boolean;
   /** Starts a payment for an order; repeating it for the same order returns the same payment. */
   createPayment(request: PaymentRequest): Promise<CreatedPayment>;
   /** Verifies a webhook on its raw body and headers and normalises it; throws WebhookRejected. */
@@ -76,3 +76,18 @@ export interface PaymentState {
 
 /** A webhook that failed verification or parsing: answered 400, nothing recorded. */
 export class WebhookRejected extends Error {}
+
+/** A provider's news about a payment, normalised (providers translate their own statuses). */
+export type PaymentNews =
+  | { kind: 'processing' }
+  | { kind: 'failed'; reason: string }
+  | { kind: 'expired' }
+  | { kind: 'succeeded'; amountMinor: bigint; currency: string; network: string | null }
+  | ReversalNews;
+
+/** Money going back after success: handled by reversals.ts, not by the status table. */
+export type ReversalNews =
+  /** the provider's cumulative refunded total for this payment, in the paying currency */
+  | { kind: 'refunded'; totalRefundedMinor: bigint; currency: string }
+  | { kind: 'dispute_opened'; disputeId: string; amountMinor: bigint; currency: string; reason: string }
+  | { kind: 'dispute_closed'; disputeId: string; won: boolean };

@@ -1,6 +1,6 @@
 import type { PaymentProvider } from './contract.js';
 
-export type { PaymentProvider, PaymentRequest, CreatedPayment, NextAction, ProviderEvent, PaymentState } from './contract.js';
+export type { PaymentProvider, PaymentRequest, CreatedPayment, NextAction, ProviderEvent, PaymentState, PaymentNews, ReversalNews } from './contract.js';
 export { WebhookRejected } from './contract.js';
 export { signatureHeader, verifySignature } from './signature.js';
 export { SandboxProvider, recordSandboxEvent, SANDBOX_TOLERANCE_SECONDS } from './sandbox/index.js';

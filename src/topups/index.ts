@@ -2,7 +2,7 @@ export { createTopup, checkMethod, getTopup, listTopups, filteredOrders, cancelT
 export { ingestProviderEvent, WebhookIngest, type IngestResult } from './ingest.js';
 export { listMethods, getMethod, seedMethods, defaultMethods, servesBalance, payingCurrencies, METHOD_NAMES, type PaymentMethod, type MethodName } from './methods.js';
 export { quoteTopup, creditFor, convertWith, type Quote } from './quote.js';
-export { ORDER_TRANSITIONS, decide, canMove, type PaymentNews } from './states.js';
+export { ORDER_TRANSITIONS, decide, canMove } from './states.js';
 export { presentOrder, type PresentedOrder } from './present.js';
 export { paymentMethodCatalog, type CatalogQuery } from './catalog.js';
 export { ordersCsv } from './csv.js';

@@ -7,7 +7,8 @@ import { CreditCaller } from './credit-calls.js';
 import { applyNews, countCredit, creditOf, creditTransferIds, lockOrder, translateCreditError } from './settle.js';
 import type { OrderRow } from './store.js';
 import { CofferError } from '../errors.js';
-import { decide, isReversal, type PaymentNews } from './states.js';
+import type { PaymentNews } from '../providers/contract.js';
+import { decide, isReversal } from './states.js';
 
 export type IngestResult = 'processed' | 'duplicate' | 'ignored' | 'unknown_payment';
 

@@ -4,7 +4,7 @@ import { newId } from '../lib/ids.js';
 import { isoTime } from '../lib/json.js';
 import { lockBalance, postTransfer, systemAccount, type LockedAccount, type Tx } from '../ledger/index.js';
 import { addTimeline, type OrderRow } from './store.js';
-import type { ReversalNews } from './states.js';
+import type { ReversalNews } from '../providers/contract.js';
 
 /**
  * The part of a credited order that `payMinor` of the paying currency stands for, in the balance

@@ -8,7 +8,8 @@ import type { Tx } from '../ledger/index.js';
 import { creditFor } from './quote.js';
 import { applyReversal } from './reversals.js';
 import { addTimeline, type OrderRow } from './store.js';
-import { canMove, decide, isReversal, type PaymentNews } from './states.js';
+import type { PaymentNews } from '../providers/contract.js';
+import { canMove, decide, isReversal } from './states.js';
 
 export { addTimeline, lockOrder, type OrderRow } from './store.js';
 

@@ -1,4 +1,5 @@
 import type { OrderStatus } from '../db/schema.js';
+import type { PaymentNews, ReversalNews } from '../providers/contract.js';
 
 /**
  * Every allowed move of an order (docs/design.md §7), in one place. `succeeded` is final: a settled
@@ -16,21 +17,6 @@ export const ORDER_TRANSITIONS: Readonly<Record<OrderStatus, readonly OrderStatu
 };
 
 export const canMove = (from: OrderStatus, to: OrderStatus): boolean => ORDER_TRANSITIONS[from].includes(to);
-
-/** A provider's news about a payment, normalised (providers translate their own statuses). */
-export type PaymentNews =
-  | { kind: 'processing' }
-  | { kind: 'failed'; reason: string }
-  | { kind: 'expired' }
-  | { kind: 'succeeded'; amountMinor: bigint; currency: string; network: string | null }
-  | ReversalNews;
-
-/** Money going back after success: handled by reversals.ts, not by the status table. */
-export type ReversalNews =
-  /** the provider's cumulative refunded total for this payment, in the paying currency */
-  | { kind: 'refunded'; totalRefundedMinor: bigint; currency: string }
-  | { kind: 'dispute_opened'; disputeId: string; amountMinor: bigint; currency: string; reason: string }
-  | { kind: 'dispute_closed'; disputeId: string; won: boolean };
 
 export const isReversal = (n: PaymentNews): n is ReversalNews => n.kind === 'refunded' || n.kind === 'dispute_opened' || n.kind === 'dispute_closed';
 

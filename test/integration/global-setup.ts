@@ -4,7 +4,7 @@ import path from 'node:path';
 import pg from 'pg';
 import type { TestProject } from 'vitest/node';
 import { startEmbeddedPostgres, type EmbeddedServer } from '../../src/db/embedded.js';
-import { migrateAll } from '../../src/db/migrate.js';
+import { migrateAll } from '../../src/services.js';
 import { openDatabase } from '../../src/db/pool.js';
 
 declare module 'vitest' {

@@ -5,7 +5,8 @@ import type { FxRate } from '../../src/fx/index.js';
 import { currencyExponent, type Money } from '../../src/money/index.js';
 import type { PaymentMethod } from '../../src/topups/methods.js';
 import { convertWith, creditFor, quoteTopup, type Quote, type QuoteInput, type RateLookup } from '../../src/topups/quote.js';
-import { ORDER_TRANSITIONS, canMove, decide, type Decision, type OrderFacts, type PaymentNews } from '../../src/topups/states.js';
+import type { PaymentNews } from '../../src/providers/contract.js';
+import { ORDER_TRANSITIONS, canMove, decide, type Decision, type OrderFacts } from '../../src/topups/states.js';
 import type { OrderStatus } from '../../src/db/schema.js';
 
 const USD = (amountMinor: bigint): Money => ({ amountMinor, currency: 'USD' });

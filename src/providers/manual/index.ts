@@ -41,6 +41,7 @@ export function normaliseBankReference(typed: string): string | null {
  */
 export class ManualBankProvider implements PaymentProvider {
   readonly name = 'manual';
+  readonly acceptsWebhooks = false;
 
   constructor(private readonly accounts: Record<string, BankAccount>) {}
 

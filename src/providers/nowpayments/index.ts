@@ -3,7 +3,7 @@ import { isoTime } from '../../lib/json.js';
 import { formatDecimal } from '../../money/index.js';
 import { WebhookRejected, type CreatedPayment, type PaymentProvider, type PaymentRequest, type PaymentState, type ProviderEvent } from '../contract.js';
 import { depositAddressProblem } from '../crypto-address.js';
-import type { PaymentNews } from '../../topups/states.js';
+import type { PaymentNews } from '../contract.js';
 import { amountMinor, amountNumber, assetOfPayCurrency, decimalText, payCurrencyFor } from './amounts.js';
 import { NowPaymentsClient, NowPaymentsError } from './client.js';
 import { verifyIpn } from './ipn.js';
@@ -57,6 +57,7 @@ function memoOf(value: unknown): string | null {
  */
 export class NowPaymentsProvider implements PaymentProvider {
   readonly name = 'nowpayments';
+  readonly acceptsWebhooks = true;
   private readonly client: NowPaymentsClient;
 
   constructor(private readonly opts: NowPaymentsOptions) {

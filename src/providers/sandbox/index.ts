@@ -20,6 +20,7 @@ export type SandboxEventType = 'payment.succeeded' | 'payment.failed' | 'payment
  */
 export class SandboxProvider implements PaymentProvider {
   readonly name = 'sandbox';
+  readonly acceptsWebhooks = true;
 
   // Re-fetches of payments (one per webhook) that arrive together are answered by one query.
   private readonly payments: BatchLoader<string, Selectable<SandboxPaymentsTable>>;

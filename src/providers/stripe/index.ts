@@ -89,6 +89,7 @@ export function returnUrls(publicUrl: string, orderId: string, returnUrl: string
  */
 export class StripeProvider implements PaymentProvider {
   readonly name = 'stripe';
+  readonly acceptsWebhooks = true;
   private readonly stripe: Stripe;
   /** origins a checkout redirect may go to: Stripe's hosted checkout, and the configured API host */
   private readonly apiOrigin: string | null;

@@ -1,7 +1,7 @@
 import type Stripe from 'stripe';
 import type { PaymentState } from '../contract.js';
 import { WebhookRejected } from '../contract.js';
-import type { PaymentNews } from '../../topups/states.js';
+import type { PaymentNews } from '../contract.js';
 import { fromStripeAmount, UnsupportedAmount } from './units.js';
 
 /** Metadata keys Coffer sets on the Checkout Session and its PaymentIntent (namespaced: the Stripe account may be shared). */
