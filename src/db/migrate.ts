@@ -1,5 +1,6 @@
 import { Migrator, sql, type Migration, type MigrationProvider } from 'kysely';
 import type { Db } from './pool.js';
+import { installRoutines } from './routines.js';
 import * as m0001 from './migrations/0001_ledger.js';
 import * as m0002 from './migrations/0002_topups.js';
 import * as m0003 from './migrations/0003_reversals.js';
@@ -14,6 +15,7 @@ import * as m0011 from './migrations/0011_portal.js';
 import * as m0012 from './migrations/0012_customer_status_events.js';
 import * as m0013 from './migrations/0013_isolated_charge_groups.js';
 import * as m0014 from './migrations/0014_steady_charges.js';
+import * as m0015 from './migrations/0015_routines.js';
 
 // Migrations are listed here (not discovered on disk) so the compiled package needs no file scan.
 const MIGRATIONS: Record<string, Migration> = {
@@ -31,6 +33,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0012_customer_status_events': m0012,
   '0013_isolated_charge_groups': m0013,
   '0014_steady_charges': m0014,
+  '0015_routines': m0015,
 };
 
 class StaticProvider implements MigrationProvider {
@@ -40,9 +43,9 @@ class StaticProvider implements MigrationProvider {
 }
 
 /**
- * Applies every pending migration. Kysely's migrator serialises concurrent runs with an
- * advisory lock inside one transaction, so two processes starting at once are safe, and a
- * second run finds nothing to do.
+ * Applies every pending migration, then the database routines (src/db/routines.ts). Kysely's
+ * migrator serialises concurrent runs with an advisory lock inside one transaction, so two
+ * processes starting at once are safe, and a second run finds nothing to do.
  */
 export async function migrateToLatest(db: Db): Promise<string[]> {
   // The migrator's own lock cannot cover the creation of its bookkeeping tables; a session
@@ -50,7 +53,9 @@ export async function migrateToLatest(db: Db): Promise<string[]> {
   return db.connection().execute(async (conn) => {
     await sql`SELECT pg_advisory_lock(${MIGRATION_LOCK_ID})`.execute(conn);
     try {
-      return await runMigrator(conn);
+      const applied = await runMigrator(conn);
+      await installRoutines(conn);
+      return applied;
     } finally {
       await sql`SELECT pg_advisory_unlock(${MIGRATION_LOCK_ID})`.execute(conn);
     }
@@ -59,14 +64,21 @@ export async function migrateToLatest(db: Db): Promise<string[]> {
 
 const MIGRATION_LOCK_ID = 4_242_001;
 
+const migratorFor = (db: Db): Migrator =>
+  new Migrator({ db, provider: new StaticProvider(), migrationTableName: 'coffer_migrations', migrationLockTableName: 'coffer_migrations_lock' });
+
+/**
+ * Applies the migrations up to `target` only, without the routines (whose tables may not exist
+ * yet): for tests that upgrade a database step by step, as an install that lived through the
+ * versions did.
+ */
+export async function migrateSchemaTo(db: Db, target: string): Promise<void> {
+  const { error } = await migratorFor(db).migrateTo(target);
+  if (error) throw error;
+}
+
 async function runMigrator(db: Db): Promise<string[]> {
-  const migrator = new Migrator({
-    db,
-    provider: new StaticProvider(),
-    migrationTableName: 'coffer_migrations',
-    migrationLockTableName: 'coffer_migrations_lock',
-  });
-  const { error, results } = await migrator.migrateToLatest();
+  const { error, results } = await migratorFor(db).migrateToLatest();
   if (error) {
     const failed = results?.find((r) => r.status === 'Error');
     const reason = error instanceof Error ? error.message : String(error);

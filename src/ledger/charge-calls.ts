@@ -45,7 +45,7 @@ const SINGLE_SQL = `SELECT array_to_string(r_status, ',') AS r_status, array_to_
   FROM coffer_charge_batch(
   $1, $2, $3, $4::text[], $5::text[], $6::bigint[], $7::text[], $8::text[], $9::jsonb[], $10::text[], $11::text[], $12)`;
 
-/** The procedure's and the single statement's results: three strings (see migration 0008). */
+/** The procedure's and the single statement's results: three strings (see sql/charge_groups.sql). */
 function splitResults(row: { r_status: string; r_body: string; r_replayed: string }): GroupResult {
   return {
     status: row.r_status.split(',').map(Number),
@@ -56,7 +56,7 @@ function splitResults(row: { r_status: string; r_body: string; r_replayed: strin
 
 // A serialization failure, a deadlock, or a unique violation: the batch met another transaction
 // storing one of its idempotency keys (the same key used on another balance at the same moment,
-// migration 0010). The batch rolled back; retried, it finds the key.
+// sql/charge_batch.sql). The batch rolled back; retried, it finds the key.
 const RETRYABLE = new Set(['40001', '40P01', '23505']);
 
 const CALL_SQL = `CALL coffer_charge_groups($1::bigint[], $2::text[], $3::text[], $4::text[], $5::integer[],
@@ -88,7 +88,7 @@ export class ChargeGroupCaller {
       return await this.callOnce(groups);
     } catch (err) {
       // Refused before any group ran (a parameter PostgreSQL cannot take; each group's own errors
-      // are caught inside the procedure, migration 0013): each group is sent again on its own.
+      // are caught inside the procedure, sql/charge_groups.sql): each group is sent again on its own.
       if (!statementError(err)) throw err;
       return (await Promise.all(groups.map((g) => this.single(g)))).flat();
     }

@@ -126,7 +126,7 @@ describe('coffer CLI', () => {
       const url = withDatabase(inject('adminUrl'), name);
       const [a, b] = await Promise.all([coffer(['migrate'], { DATABASE_URL: url }), coffer(['migrate'], { DATABASE_URL: url })]);
       expect([a.code, b.code]).toEqual([0, 0]);
-      expect([a.stdout, b.stdout].sort()).toEqual(['applied: 0001_ledger, 0002_topups, 0003_reversals, 0004_payment_proofs, 0005_history_indexes, 0006_fast_credit, 0007_events, 0008_credit_calls, 0009_open_status_index, 0010_charge_writes, 0011_portal, 0012_customer_status_events, 0013_isolated_charge_groups, 0014_steady_charges\n', 'database is up to date\n']);
+      expect([a.stdout, b.stdout].sort()).toEqual(['applied: 0001_ledger, 0002_topups, 0003_reversals, 0004_payment_proofs, 0005_history_indexes, 0006_fast_credit, 0007_events, 0008_credit_calls, 0009_open_status_index, 0010_charge_writes, 0011_portal, 0012_customer_status_events, 0013_isolated_charge_groups, 0014_steady_charges, 0015_routines\n', 'database is up to date\n']);
       const again = await coffer(['migrate'], { DATABASE_URL: url });
       expect(again.stdout).toBe('database is up to date\n');
     } finally {
