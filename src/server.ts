@@ -9,6 +9,7 @@ import { startJobs, type JobsRunner } from './jobs/worker.js';
 import { sweepExpiredHolds } from './ledger/index.js';
 import { createMailer } from './mail/index.js';
 import { MailOutbox } from './mail/outbox.js';
+import { OutboxPoller } from './db/outbox.js';
 import { topupReceipts } from './topups/receipt.js';
 import { taskList } from './topups/tasks.js';
 import { SandboxDelivery } from './providers/index.js';
@@ -61,17 +62,15 @@ export async function serve(config: Config, opts: { demo?: boolean } = {}): Prom
   const delivery = new SandboxDelivery(handle.db, {
     url: config.sandboxWebhookUrl ?? `${config.publicUrlSet ? config.publicUrl : address}/webhooks/sandbox`,
     secret: sandboxSecret,
-    pollMs: 500,
     retryBaseMs: config.sandboxRetryBaseMs,
     timeoutMs: 10_000,
-    log,
   });
-  delivery.start();
-  ctx.kickSandbox = () => delivery.kick();
   const mailer = createMailer({ smtpUrl: config.smtpUrl, from: config.mailFrom, log });
   const renderers = { topup_receipt: topupReceipts(handle.db, config), ...(ctx.portal ? portalMailRenderers(handle.db, config, ctx.portal.secret) : {}) };
-  const outbox = new MailOutbox(handle.db, mailer, renderers, log);
-  outbox.start();
+  // One poller drains both outboxes: mail, and the sandbox's webhook deliveries.
+  const outboxes = new OutboxPoller([delivery, new MailOutbox(handle.db, mailer, renderers, log)], 500, log);
+  outboxes.start();
+  ctx.kickSandbox = () => outboxes.kick();
   const jobs: JobsRunner = await startJobs(handle.url, taskList({ db: handle.db }), { concurrency: config.jobsConcurrency, log });
   // Printed whatever the log level: scripts and tests read the address from this line.
   process.stdout.write(`Coffer listening on ${address} (public URL ${config.publicUrl}); API docs at ${address}/docs\n`);
@@ -91,9 +90,8 @@ export async function serve(config: Config, opts: { demo?: boolean } = {}): Prom
       shuttingDown = true;
       if (sweeper) clearInterval(sweeper);
       await app.close();
-      await delivery.stop();
+      await outboxes.stop();
       await jobs.stop();
-      await outbox.stop();
       mailer.close();
       await handle.close();
       if (embedded?.owned) await embedded.stop();

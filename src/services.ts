@@ -4,7 +4,7 @@ import { migrateToLatest } from './db/migrate.js';
 import type { DbHandle } from './db/pool.js';
 import type { AppContext } from './http/context.js';
 import { migrateJobs } from './jobs/worker.js';
-import { ChargeBatcher } from './ledger/index.js';
+import { ChargeBatcher } from './charges/index.js';
 import { createPortalService } from './portal/index.js';
 import { ManualBankProvider, NowPaymentsProvider, ProviderRegistry, SandboxProvider, StripeProvider, type PaymentProvider } from './providers/index.js';
 import { sharedSecret } from './settings/index.js';

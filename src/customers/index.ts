@@ -61,6 +61,13 @@ export function createCustomer(db: Db, idem: IdempotencyContext | null, input: C
   });
 }
 
+/** The currency of a customer's balances; 404 if there is no such customer. */
+export async function customerCurrency(db: Db, id: string): Promise<string> {
+  const c = await db.selectFrom('customers').select('currency').where('id', '=', id).executeTakeFirst();
+  if (!c) throw notFound('customer', id);
+  return c.currency;
+}
+
 export async function getCustomer(db: Db, id: string) {
   const c = await db.selectFrom('customers').selectAll().where('id', '=', id).executeTakeFirst();
   if (!c) throw notFound('customer', id);

@@ -1,12 +1,14 @@
 import crypto from 'node:crypto';
 import pg from 'pg';
-import { Kysely, PostgresDialect, type CompiledQuery, type RawBuilder } from 'kysely';
+import { Kysely, PostgresDialect, type CompiledQuery, type RawBuilder, type Transaction } from 'kysely';
 import type { Database } from './schema.js';
 
 // int8 columns carry money in minor units: parse them as bigint, never as a float-prone number.
 pg.types.setTypeParser(pg.types.builtins.INT8, (value: string) => BigInt(value));
 
 export type Db = Kysely<Database>;
+/** A transaction on Coffer's database: a use case's one money action. */
+export type Tx = Transaction<Database>;
 
 export interface DbHandle {
   url: string;

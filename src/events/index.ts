@@ -1,6 +1,6 @@
 import { newId } from '../lib/ids.js';
 import { toJson } from '../lib/json.js';
-import type { Tx } from '../ledger/index.js';
+import type { Tx } from '../db/pool.js';
 
 export type EventType = 'dispute.created' | 'dispute.closed' | 'customer.frozen' | 'customer.unfrozen';
 

@@ -5,7 +5,7 @@ import type { Config } from '../config.js';
 import type { Db } from '../db/pool.js';
 import { invalidRequest } from '../errors.js';
 import { requestHash, type IdempotencyContext, type Outcome } from '../idempotency/index.js';
-import type { ChargeBatcher } from '../ledger/index.js';
+import type { ChargeBatcher } from '../charges/index.js';
 import type { PortalService } from '../portal/index.js';
 import type { ProviderRegistry } from '../providers/index.js';
 import type { WebhookIngest } from '../topups/index.js';

@@ -1,9 +1,6 @@
-import { sql, type Transaction } from 'kysely';
-import type { Db } from '../db/pool.js';
-import type { Database } from '../db/schema.js';
+import { sql } from 'kysely';
+import type { Db, Tx } from '../db/pool.js';
 import { CofferError, notFound } from '../errors.js';
-
-export type Tx = Transaction<Database>;
 
 /** A customer balance account read under its row lock, with expired holds already released. */
 export interface LockedAccount {

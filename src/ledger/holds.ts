@@ -1,9 +1,9 @@
 import { sql } from 'kysely';
-import type { Db } from '../db/pool.js';
+import type { Db, Tx } from '../db/pool.js';
 import { CofferError, invalidRequest, notFound } from '../errors.js';
 import { ledgerReference, runIdempotent, type IdempotencyContext, type Outcome } from '../idempotency/index.js';
 import { newId } from '../lib/ids.js';
-import { available, balanceView, lockAccountById, lockBalance, systemAccount, type LockedAccount, type Tx } from './accounts.js';
+import { available, balanceView, lockAccountById, lockBalance, systemAccount, type LockedAccount } from './accounts.js';
 import { postTransfer } from './post.js';
 import { assertCanSpend, assertCurrency, insufficientFunds, revenueAccountCode } from './rules.js';
 import { presentHold, type HoldRow } from './presenters.js';

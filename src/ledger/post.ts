@@ -3,7 +3,8 @@ import { sql } from 'kysely';
 import { CofferError } from '../errors.js';
 import { newId } from '../lib/ids.js';
 import { ledgerTransfers } from '../metrics.js';
-import type { LockedAccount, Tx } from './accounts.js';
+import type { Tx } from '../db/pool.js';
+import type { LockedAccount } from './accounts.js';
 
 export type TransferKind = 'topup' | 'charge' | 'capture' | 'transfer' | 'grant' | 'refund' | 'chargeback' | 'adjustment';
 

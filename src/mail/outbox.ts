@@ -1,4 +1,5 @@
 import { sql, type Kysely } from 'kysely';
+import type { OutboxQueue } from '../db/outbox.js';
 import type { Database } from '../db/schema.js';
 import type { Mailer, MailMessage } from './index.js';
 
@@ -8,46 +9,24 @@ const BATCH = 100;
 const MAX_BACKOFF_SECONDS = 3600;
 
 /**
- * Sends the mail queued in `mail_outbox` (rows written in the same transaction as the change they
- * announce, e.g. a credited top-up). Any process may send a row: it is claimed by pushing its next
- * attempt into the future, so a process killed mid-send only delays it by one back-off, and a
- * failed send is retried with exponential back-off. At least once, like every outbox.
+ * The mail queued in `mail_outbox` (rows written in the same transaction as the change they
+ * announce, e.g. a credited top-up), drained by the process's outbox poller (src/db/outbox.ts).
+ * A failed send is retried with exponential back-off.
  */
-export class MailOutbox {
-  private timer: NodeJS.Timeout | null = null;
-  private running: Promise<void> | null = null;
-  private stopped = false;
+export class MailOutbox implements OutboxQueue {
+  readonly name = 'mail';
 
   constructor(
     private readonly db: Kysely<Database>,
     private readonly mailer: Mailer,
     private readonly renderers: MailRenderers,
     private readonly log: { warn(obj: object, msg: string): void },
-    private readonly pollMs = 1000,
   ) {}
 
-  start(): void {
-    this.timer = setInterval(() => {
-      if (!this.running && !this.stopped) {
-        this.running = this.round()
-          .then(() => undefined)
-          .catch((err) => this.log.warn({ err }, 'mail outbox round failed'))
-          .finally(() => (this.running = null));
-      }
-    }, this.pollMs);
-    this.timer.unref();
-  }
-
-  async stop(): Promise<void> {
-    this.stopped = true;
-    if (this.timer) clearInterval(this.timer);
-    await this.running;
-  }
-
   /** Sends everything due now, a batch at a time; returns how many rows it handled. */
-  async round(): Promise<number> {
+  async round(stopping: () => boolean = () => false): Promise<number> {
     let handled = 0;
-    while (!this.stopped) {
+    while (!stopping()) {
       const due = await sql<{ id: bigint; kind: string; object_id: string }>`
         UPDATE mail_outbox
         SET attempts = attempts + 1,

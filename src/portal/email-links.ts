@@ -1,7 +1,6 @@
 import { sql } from 'kysely';
-import type { Db } from '../db/pool.js';
+import type { Db, Tx } from '../db/pool.js';
 import type { PortalLocale } from '../db/schema.js';
-import type { Tx } from '../ledger/index.js';
 import { createLink, LINK_TTL_SECONDS, type LinkPurpose } from './links.js';
 
 /** E-mailed links per address (sign-in) or per customer (PIN reset) per hour; more are dropped silently. */

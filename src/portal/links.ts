@@ -1,12 +1,11 @@
 import crypto from 'node:crypto';
 import { sql } from 'kysely';
 import type { Config } from '../config.js';
-import type { Db } from '../db/pool.js';
+import type { Db, Tx } from '../db/pool.js';
 import type { PortalLocale } from '../db/schema.js';
 import { notFound } from '../errors.js';
 import { newId } from '../lib/ids.js';
 import { isoTime } from '../lib/json.js';
-import type { Tx } from '../ledger/index.js';
 
 /** How long each kind of one-time link lives. */
 export const LINK_TTL_SECONDS = {

@@ -1,10 +1,9 @@
 import assert from 'node:assert/strict';
 import { hash, verify } from '@node-rs/argon2';
 import { sql } from 'kysely';
-import type { Db } from '../db/pool.js';
+import type { Db, Tx } from '../db/pool.js';
 import { CofferError, invalidRequest } from '../errors.js';
 import { isoTime } from '../lib/json.js';
-import type { Tx } from '../ledger/index.js';
 import { spendLink } from './links.js';
 
 /** Wrong payment passwords in a row before wallet payments are locked… */

@@ -1,14 +1,14 @@
 import { sql } from 'kysely';
 import type pg from 'pg';
 import type { Config } from '../config.js';
-import { queryNamed, type Db } from '../db/pool.js';
+import { queryNamed, type Db, type Tx } from '../db/pool.js';
 import { CofferError, invalidRequest, notFound } from '../errors.js';
 import { rateTable } from '../fx/index.js';
 import { rewriteStoredResponse, runIdempotent, type IdempotencyContext, type Outcome } from '../idempotency/index.js';
 import { addJob } from '../jobs/queue.js';
 import { idLowerBound, idTime, newId } from '../lib/ids.js';
 import { toJson } from '../lib/json.js';
-import { assertCanSpend, available, ensureAccounts, insufficientFunds, lockBalances, type Tx } from '../ledger/index.js';
+import { assertCanSpend, available, ensureAccounts, insufficientFunds, lockBalances } from '../ledger/index.js';
 import type { ManualBankProvider, ProviderRegistry } from '../providers/index.js';
 import { getMethod, payingCurrencies, servesBalance, type PaymentMethod } from './methods.js';
 import { orderJson } from './order-json.js';

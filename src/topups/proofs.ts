@@ -1,11 +1,10 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import type { Db } from '../db/pool.js';
+import type { Db, Tx } from '../db/pool.js';
 import { CofferError, invalidRequest, notFound } from '../errors.js';
 import { runIdempotent, type IdempotencyContext, type Outcome } from '../idempotency/index.js';
 import { newId } from '../lib/ids.js';
-import type { Tx } from '../ledger/index.js';
 import { isoTime } from '../lib/json.js';
 import { presentById } from './orders.js';
 import { expireIfDue, lockOrder, moveOrder } from './settle.js';

@@ -2,7 +2,8 @@ import { sql } from 'kysely';
 import { recordEvent } from '../events/index.js';
 import { newId } from '../lib/ids.js';
 import { isoTime } from '../lib/json.js';
-import { lockBalance, postTransfer, systemAccount, type LockedAccount, type Tx } from '../ledger/index.js';
+import type { Tx } from '../db/pool.js';
+import { lockBalance, postTransfer, systemAccount, type LockedAccount } from '../ledger/index.js';
 import { addTimeline, type OrderRow } from './store.js';
 import type { ReversalNews } from '../providers/contract.js';
 

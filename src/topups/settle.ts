@@ -4,7 +4,7 @@ import type { OrderStatus } from '../db/schema.js';
 import { CofferError } from '../errors.js';
 import { newId } from '../lib/ids.js';
 import { ledgerTransfers } from '../metrics.js';
-import type { Tx } from '../ledger/index.js';
+import type { Tx } from '../db/pool.js';
 import { creditFor } from './quote.js';
 import { applyReversal } from './reversals.js';
 import { addTimeline, type OrderRow } from './store.js';

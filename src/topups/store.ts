@@ -1,6 +1,6 @@
 import { sql, type Selectable } from 'kysely';
 import type { OrdersTable } from '../db/schema.js';
-import type { Tx } from '../ledger/index.js';
+import type { Tx } from '../db/pool.js';
 
 export type OrderRow = Selectable<OrdersTable> & { due: boolean };
 

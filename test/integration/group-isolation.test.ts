@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ChargeBatcher } from '../../src/ledger/charges.js';
+import { ChargeBatcher } from '../../src/charges/index.js';
 import { newId } from '../../src/lib/ids.js';
 import { signatureHeader } from '../../src/providers/index.js';
 import { CreditCaller } from '../../src/topups/credit-calls.js';

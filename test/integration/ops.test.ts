@@ -4,7 +4,7 @@ import { loadConfig } from '../../src/config.js';
 import { openDatabase } from '../../src/db/pool.js';
 import { ProviderRegistry, SandboxProvider, signatureHeader } from '../../src/providers/index.js';
 import { buildApp } from '../../src/http/app.js';
-import { ChargeBatcher } from '../../src/ledger/index.js';
+import { ChargeBatcher } from '../../src/charges/index.js';
 import { WebhookIngest } from '../../src/topups/index.js';
 import { setupHarness } from './harness.js';
 

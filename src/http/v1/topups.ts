@@ -1,7 +1,7 @@
 import { Readable } from 'node:stream';
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
-import { notFound } from '../../errors.js';
+import { customerCurrency } from '../../customers/index.js';
 import { currentRates, presentRate, setRate } from '../../fx/index.js';
 import { runIdempotent } from '../../idempotency/index.js';
 import { cancelTopup, confirmTopup, createTopup, getTopup, listTopups, ordersCsv, paymentMethodCatalog } from '../../topups/index.js';
@@ -71,13 +71,8 @@ export async function topupRoutes(app: FastifyInstance, ctx: AppContext): Promis
     { schema: { tags: ['Top-ups'], summary: 'Payment methods for a balance and currency', querystring: MethodsQuery, response: responses({}, [400, 401, 404, 422]) } },
     async (request, reply) => {
       const q = request.query;
-      let customerCurrency: string | null = null;
-      if (q.customer) {
-        const c = await ctx.db.selectFrom('customers').select('currency').where('id', '=', q.customer).executeTakeFirst();
-        if (!c) throw notFound('customer', q.customer);
-        customerCurrency = c.currency;
-      }
-      const data = await paymentMethodCatalog(ctx.db, ctx.config, { balance: q.balance, currency: q.currency ?? null, customerCurrency });
+      const currency = q.customer ? await customerCurrency(ctx.db, q.customer) : null;
+      const data = await paymentMethodCatalog(ctx.db, ctx.config, { balance: q.balance, currency: q.currency ?? null, customerCurrency: currency });
       return sendJson(reply, 200, { data });
     },
   );

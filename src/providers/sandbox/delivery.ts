@@ -1,14 +1,13 @@
 import { sql, type Kysely } from 'kysely';
+import type { OutboxQueue } from '../../db/outbox.js';
 import type { Database } from '../../db/schema.js';
 import { signatureHeader } from '../signature.js';
 
 export interface DeliveryOptions {
   url: string;
   secret: string;
-  pollMs: number;
   retryBaseMs: number;
   timeoutMs: number;
-  log: { warn(obj: object, msg: string): void };
 }
 
 const BATCH = 20;
@@ -16,51 +15,19 @@ const MAX_BACKOFF_SECONDS = 60;
 
 /**
  * Delivers the sandbox's queued events to `POST /webhooks/sandbox`, like a real provider: signed
- * at send time, retried with exponential back-off until Coffer answers 2xx. A row is claimed by
- * pushing its next attempt into the future before sending, so any process may deliver it and a
- * process killed mid-send only delays it by one back-off (delivery is at least once).
+ * at send time, retried with exponential back-off until Coffer answers 2xx. Drained by the
+ * process's outbox poller (src/db/outbox.ts), which the checkout page kicks after a payment.
  */
-export class SandboxDelivery {
-  private timer: NodeJS.Timeout | null = null;
-  private running: Promise<void> | null = null;
-  private again = false;
-  private stopped = false;
+export class SandboxDelivery implements OutboxQueue {
+  readonly name = 'sandbox deliveries';
 
   constructor(
     private readonly db: Kysely<Database>,
     private readonly opts: DeliveryOptions,
   ) {}
 
-  start(): void {
-    this.timer = setInterval(() => this.kick(), this.opts.pollMs);
-    this.timer.unref();
-  }
-
-  /** Runs a delivery round now (or right after the current one). */
-  kick(): void {
-    if (this.stopped) return;
-    if (this.running) {
-      this.again = true;
-      return;
-    }
-    this.running = this.round()
-      .catch((err) => this.opts.log.warn({ err }, 'sandbox delivery round failed'))
-      .finally(() => {
-        this.running = null;
-        if (this.again) {
-          this.again = false;
-          this.kick();
-        }
-      });
-  }
-
-  async stop(): Promise<void> {
-    this.stopped = true;
-    if (this.timer) clearInterval(this.timer);
-    await this.running;
-  }
-
-  private async round(): Promise<void> {
+  async round(stopping: () => boolean): Promise<number> {
+    let handled = 0;
     for (;;) {
       const due = await sql<{ id: string; body: string }>`
         UPDATE sandbox_deliveries
@@ -70,9 +37,10 @@ export class SandboxDelivery {
                      WHERE delivered_at IS NULL AND next_attempt_at <= now()
                      ORDER BY next_attempt_at, id LIMIT ${BATCH} FOR UPDATE SKIP LOCKED)
         RETURNING id, body`.execute(this.db);
-      if (due.rows.length === 0 || this.stopped) return;
+      if (due.rows.length === 0) return handled;
       await Promise.all(due.rows.map((row) => this.deliver(row.id, row.body)));
-      if (due.rows.length < BATCH) return;
+      handled += due.rows.length;
+      if (due.rows.length < BATCH || stopping()) return handled;
     }
   }
 

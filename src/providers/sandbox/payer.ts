@@ -1,7 +1,6 @@
 import { sql, type Selectable } from 'kysely';
-import type { Db } from '../../db/pool.js';
+import type { Db, Tx } from '../../db/pool.js';
 import type { OrderStatus, SandboxPaymentsTable } from '../../db/schema.js';
-import type { Tx } from '../../ledger/index.js';
 import { isSafeMinor } from '../../money/index.js';
 import { recordSandboxEvent } from './index.js';
 

@@ -5,9 +5,8 @@ import { claimInFlight, keyInUse, keyReused, type IdempotencyContext, type Outco
 import { newId } from '../lib/ids.js';
 import { toJson } from '../lib/json.js';
 import { chargeBatchSize, charges as chargeCounter, ledgerTransfers } from '../metrics.js';
-import { ensureAccounts } from './accounts.js';
-import { ChargeGroupCaller } from './charge-calls.js';
-import { revenueAccountCode } from './rules.js';
+import { ensureAccounts, revenueAccountCode } from '../ledger/index.js';
+import { ChargeGroupCaller } from './group-calls.js';
 
 export interface ChargeInput {
   customer: string;

@@ -1,0 +1,1 @@
+export { ChargeBatcher, type ChargeInput } from './batcher.js';
