@@ -12,7 +12,7 @@ import { MailOutbox } from './mail/outbox.js';
 import { OutboxPoller } from './db/outbox.js';
 import { topupReceipts } from './topups/receipt.js';
 import { taskList } from './topups/tasks.js';
-import { SandboxDelivery } from './providers/index.js';
+import { SandboxDelivery } from './sandbox/index.js';
 import { seedDemo } from './demo.js';
 import { portalMailRenderers } from './portal/index.js';
 import { createContext, migrateAll } from './services.js';

@@ -6,7 +6,8 @@ import type { AppContext } from './http/context.js';
 import { migrateJobs } from './jobs/worker.js';
 import { ChargeBatcher } from './charges/index.js';
 import { createPortalService } from './portal/index.js';
-import { ManualBankProvider, NowPaymentsProvider, ProviderRegistry, SandboxProvider, StripeProvider, type PaymentProvider } from './providers/index.js';
+import { ManualBankProvider, NowPaymentsProvider, ProviderRegistry, StripeProvider, type PaymentProvider } from './providers/index.js';
+import { SandboxProvider } from './sandbox/index.js';
 import { sharedSecret } from './settings/index.js';
 import { listMethods, seedMethods, WebhookIngest } from './topups/index.js';
 

@@ -10,7 +10,7 @@ import { clientErrorHandler, frameworkErrors, MAX_PARAM_LENGTH, registerErrorHan
 import { apiHeaders, isApiPath, securityHeaders } from './security-headers.js';
 import { portalRoutes } from './portal/index.js';
 import { v1Routes } from './v1/index.js';
-import { sandboxRoutes } from './sandbox.js';
+import { sandboxRoutes } from '../sandbox/index.js';
 import { refuseUnstorableStrings } from './storable.js';
 import { webhookRoutes } from './webhooks.js';
 import { webRoutes } from './web.js';

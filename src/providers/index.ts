@@ -3,8 +3,6 @@ import type { PaymentProvider } from './contract.js';
 export type { PaymentProvider, PaymentRequest, CreatedPayment, NextAction, ProviderEvent, PaymentState, PaymentNews, ReversalNews } from './contract.js';
 export { WebhookRejected } from './contract.js';
 export { signatureHeader, verifySignature } from './signature.js';
-export { SandboxProvider, recordSandboxEvent, SANDBOX_TOLERANCE_SECONDS } from './sandbox/index.js';
-export { SandboxDelivery } from './sandbox/delivery.js';
 export { StripeProvider, type StripeOptions } from './stripe/index.js';
 export { NowPaymentsProvider, type NowPaymentsOptions } from './nowpayments/index.js';
 export { ManualBankProvider, newBankReference, normaliseBankReference, type BankAccount } from './manual/index.js';

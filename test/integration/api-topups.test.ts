@@ -2,7 +2,7 @@ import { sql } from 'kysely';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { idTime, newId } from '../../src/lib/ids.js';
 import { signatureHeader } from '../../src/providers/index.js';
-import { sandboxAddress } from '../../src/providers/sandbox/addresses.js';
+import { sandboxAddress } from '../../src/sandbox/index.js';
 import { BAD_AMOUNTS, ISO, MISSING_CUSTOMER, expectError, expectInvalid } from './assertions.js';
 import { setupHarness } from './harness.js';
 

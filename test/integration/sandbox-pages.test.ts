@@ -1,9 +1,8 @@
 import Fastify from 'fastify';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { registerErrorHandling } from '../../src/http/errors.js';
-import { sandboxRoutes } from '../../src/http/sandbox.js';
+import { sandboxAddress, sandboxRoutes } from '../../src/sandbox/index.js';
 import { newId } from '../../src/lib/ids.js';
-import { sandboxAddress } from '../../src/providers/sandbox/addresses.js';
 import { setupHarness } from './harness.js';
 
 const h = await setupHarness();

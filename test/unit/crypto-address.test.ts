@@ -1,7 +1,7 @@
 import crypto from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { base58Decode, depositAddressProblem, eip55Checksum, evmAddressProblem, tronAddressProblem } from '../../src/providers/crypto-address.js';
-import { sandboxAddress } from '../../src/providers/sandbox/addresses.js';
+import { sandboxAddress } from '../../src/sandbox/index.js';
 
 const B58 = '123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz';
 const sha256 = (b: Buffer) => crypto.createHash('sha256').update(b).digest();

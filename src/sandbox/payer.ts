@@ -1,8 +1,8 @@
 import { sql, type Selectable } from 'kysely';
-import type { Db, Tx } from '../../db/pool.js';
-import type { OrderStatus, SandboxPaymentsTable } from '../../db/schema.js';
-import { isSafeMinor } from '../../money/index.js';
-import { recordSandboxEvent } from './index.js';
+import type { Db, Tx } from '../db/pool.js';
+import type { OrderStatus, SandboxPaymentsTable } from '../db/schema.js';
+import { isSafeMinor } from '../money/index.js';
+import { recordSandboxEvent } from './provider.js';
 
 /**
  * The simulated payer: what a customer does on the sandbox's hosted pages (pay or decline a card,

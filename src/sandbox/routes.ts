@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { Db } from '../db/pool.js';
 import { MoneyFormatError, parseDecimal } from '../money/index.js';
-import { checkoutPage, checkoutPath, cryptoPage, cryptoPath, errorPage, notFoundPage, safeReturnUrl } from '../providers/sandbox/pages.js';
+import { checkoutPage, checkoutPath, cryptoPage, cryptoPath, errorPage, notFoundPage, safeReturnUrl } from './pages.js';
 import {
   SandboxActionError,
   SandboxInputError,
@@ -14,7 +14,7 @@ import {
   type SandboxMethod,
   type SandboxOrderInfo,
   type SandboxPayment,
-} from '../providers/sandbox/payer.js';
+} from './payer.js';
 
 export interface SandboxRouteDeps {
   db: Db;

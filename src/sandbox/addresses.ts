@@ -1,5 +1,5 @@
 import crypto from 'node:crypto';
-import { eip55Checksum, tronAddressOf } from '../crypto-address.js';
+import { eip55Checksum, tronAddressOf } from '../providers/crypto-address.js';
 
 /**
  * A deposit address for the sandbox, derived from the payment id so it is stable: a well-formed

@@ -1,4 +1,4 @@
-import { formatDecimal } from '../../money/index.js';
+import { formatDecimal } from '../money/index.js';
 import { SANDBOX_NETWORKS, type SandboxOrderInfo, type SandboxPayment } from './payer.js';
 
 /**

@@ -1,11 +1,11 @@
 import { sql, type Kysely, type Selectable, type Transaction } from 'kysely';
-import type { Database, SandboxPaymentsTable } from '../../db/schema.js';
-import { BatchLoader } from '../../lib/batch-loader.js';
-import { newId } from '../../lib/ids.js';
-import { isoTime } from '../../lib/json.js';
-import { formatDecimal } from '../../money/index.js';
-import { WebhookRejected, type CreatedPayment, type PaymentProvider, type PaymentRequest, type PaymentState, type ProviderEvent } from '../contract.js';
-import { verifySignature } from '../signature.js';
+import type { Database, SandboxPaymentsTable } from '../db/schema.js';
+import { BatchLoader } from '../lib/batch-loader.js';
+import { newId } from '../lib/ids.js';
+import { isoTime } from '../lib/json.js';
+import { formatDecimal } from '../money/index.js';
+import { WebhookRejected, type CreatedPayment, type PaymentProvider, type PaymentRequest, type PaymentState, type ProviderEvent } from '../providers/contract.js';
+import { verifySignature } from '../providers/signature.js';
 import { sandboxAddress } from './addresses.js';
 
 export const SANDBOX_TOLERANCE_SECONDS = 300;

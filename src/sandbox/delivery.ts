@@ -1,7 +1,7 @@
 import { sql, type Kysely } from 'kysely';
-import type { OutboxQueue } from '../../db/outbox.js';
-import type { Database } from '../../db/schema.js';
-import { signatureHeader } from '../signature.js';
+import type { OutboxQueue } from '../db/outbox.js';
+import type { Database } from '../db/schema.js';
+import { signatureHeader } from '../providers/signature.js';
 
 export interface DeliveryOptions {
   url: string;
