@@ -7,9 +7,19 @@ export const CONNECTIONS = 64;
 
 /** One customer with a wallet grant, created through the HTTP API. */
 export async function createFundedCustomer(api, label, grant) {
-  const c = await api.post('/v1/customers', { external_id: `bench-${label}`, email: `${label}@bench.example` }, `seed-c-${label}`);
+  const c = await api.post(
+    '/v1/customers',
+    { external_id: `bench-${label}`, email: `${label}@bench.example` },
+    `seed-c-${label}`,
+  );
   if (c.status !== 201) throw new Error(`POST /v1/customers → ${c.status}: ${JSON.stringify(c.body)}`);
-  const body = { customer: c.body.id, balance: 'wallet', amount: grant, currency: c.body.currency, reason: 'bench funds' };
+  const body = {
+    customer: c.body.id,
+    balance: 'wallet',
+    amount: grant,
+    currency: c.body.currency,
+    reason: 'bench funds',
+  };
   const g = await api.post('/v1/grants', body, `seed-g-${label}`);
   if (g.status !== 201) throw new Error(`POST /v1/grants → ${g.status}: ${JSON.stringify(g.body)}`);
   return { id: c.body.id, currency: c.body.currency };
@@ -54,7 +64,9 @@ export async function runCharges(api, name, seconds, nextBody, keyPrefix = 'b') 
   // full) is a finding, not noise.
   const unexpected = Object.entries(statuses).filter(([s]) => !s.startsWith('2'));
   if (unexpected.length || result.errors > 0) {
-    throw new Error(`${name}: unexpected responses ${JSON.stringify(Object.fromEntries(unexpected))}, ${result.errors} errors, ${result.timeouts} timeouts`);
+    throw new Error(
+      `${name}: unexpected responses ${JSON.stringify(Object.fromEntries(unexpected))}, ${result.errors} errors, ${result.timeouts} timeouts`,
+    );
   }
   return {
     ...lib.autocannonSummary(name, result, statuses),

@@ -37,7 +37,14 @@ function send() {
     .query({ name: 'charge', text: CHARGE_SQL, values: [batch.map((c) => c.key), batch.map((c) => c.amount)] })
     .then(
       ({ rows }) => {
-        for (const c of batch) reply(c.res, 201, { id: c.key, object: 'charge', amount: c.amount, status: 'succeeded', balance_after: { posted: Number(rows[0].posted) } });
+        for (const c of batch)
+          reply(c.res, 201, {
+            id: c.key,
+            object: 'charge',
+            amount: c.amount,
+            status: 'succeeded',
+            balance_after: { posted: Number(rows[0].posted) },
+          });
       },
       (err) => {
         for (const c of batch) reply(c.res, 500, { error: { code: 'internal', message: err.message } });
@@ -68,7 +75,8 @@ const server = http.createServer((req, res) => {
     } catch {
       amount = undefined;
     }
-    if (typeof key !== 'string' || !Number.isSafeInteger(amount) || amount <= 0) return reply(res, 400, { error: { code: 'invalid_request' } });
+    if (typeof key !== 'string' || !Number.isSafeInteger(amount) || amount <= 0)
+      return reply(res, 400, { error: { code: 'invalid_request' } });
     waiting.push({ key, amount, res });
     setImmediate(send);
   });

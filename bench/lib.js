@@ -95,7 +95,8 @@ export async function withClient(url, fn) {
 }
 
 export const createDatabase = (adminUrl, name) => withClient(adminUrl, (c) => c.query(`CREATE DATABASE ${name}`));
-export const dropDatabase = (adminUrl, name) => withClient(adminUrl, (c) => c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`));
+export const dropDatabase = (adminUrl, name) =>
+  withClient(adminUrl, (c) => c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`));
 
 export const randomSuffix = () => crypto.randomBytes(5).toString('hex');
 
@@ -123,7 +124,10 @@ export function runProcess(command, args, { env = {}, allowFailure = false } = {
 /** pgbench from `pg_config --bindir`, else the highest /usr/lib/postgresql/<version>/bin/pgbench. */
 export function findPgbench() {
   try {
-    const bindir = execFileSync('pg_config', ['--bindir'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+    const bindir = execFileSync('pg_config', ['--bindir'], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+    }).trim();
     const candidate = path.join(bindir, 'pgbench');
     if (fs.existsSync(candidate)) return candidate;
   } catch {
@@ -134,7 +138,10 @@ export function findPgbench() {
     ? fs.readdirSync(base).filter((v) => fs.existsSync(path.join(base, v, 'bin', 'pgbench')))
     : [];
   versions.sort((a, b) => Number.parseFloat(b) - Number.parseFloat(a));
-  if (!versions.length) throw new Error('pgbench not found (tried `pg_config --bindir` and /usr/lib/postgresql/*/bin); install postgresql-contrib or the PostgreSQL client');
+  if (!versions.length)
+    throw new Error(
+      'pgbench not found (tried `pg_config --bindir` and /usr/lib/postgresql/*/bin); install postgresql-contrib or the PostgreSQL client',
+    );
   return path.join(base, versions[0], 'bin', 'pgbench');
 }
 
@@ -174,13 +181,20 @@ export function startCoffer(databaseUrl, env = {}) {
   // BENCH_NODE_ARGS: extra Node flags for the server (e.g. --cpu-prof when looking for where the time goes)
   const nodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
   return startServer('coffer serve', [...nodeArgs, COFFER_BIN, 'serve'], {
-    DATABASE_URL: databaseUrl, LOG_LEVEL: 'warn', HOLD_SWEEP_INTERVAL_MS: '0', ...env,
+    DATABASE_URL: databaseUrl,
+    LOG_LEVEL: 'warn',
+    HOLD_SWEEP_INTERVAL_MS: '0',
+    ...env,
   });
 }
 
 /** Starts bench/floor-server.js (the floor of the hot-balance scenario) on a database of its own. */
 export const startFloorServer = (databaseUrl, secret, grant) =>
-  startServer('the floor server', [FLOOR_BIN], { DATABASE_URL: databaseUrl, FLOOR_SECRET: secret, FLOOR_GRANT: String(grant) });
+  startServer('the floor server', [FLOOR_BIN], {
+    DATABASE_URL: databaseUrl,
+    FLOOR_SECRET: secret,
+    FLOOR_GRANT: String(grant),
+  });
 
 /** Spawns a Node server on a free port and waits until its /readyz answers; its CPU counts as the server's. */
 async function startServer(label, args, env) {
@@ -198,8 +212,12 @@ async function startServer(label, args, env) {
   const baseUrl = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + 60_000;
   for (;;) {
-    if (child.exitCode !== null || child.signalCode) throw new Error(`${label} exited with ${child.exitCode ?? child.signalCode}:\n${redact(output)}`);
-    const ready = await fetch(`${baseUrl}/readyz`).then((r) => r.ok, () => false);
+    if (child.exitCode !== null || child.signalCode)
+      throw new Error(`${label} exited with ${child.exitCode ?? child.signalCode}:\n${redact(output)}`);
+    const ready = await fetch(`${baseUrl}/readyz`).then(
+      (r) => r.ok,
+      () => false,
+    );
     if (ready) break;
     if (Date.now() > deadline) {
       child.kill('SIGKILL');
@@ -223,7 +241,10 @@ async function startServer(label, args, env) {
 
 /** Runs a `coffer` CLI command against a database. */
 export const cofferCli = (databaseUrl, args, opts = {}) =>
-  runProcess(process.execPath, [COFFER_BIN, ...args], { env: { DATABASE_URL: databaseUrl, LOG_LEVEL: 'warn' }, ...opts });
+  runProcess(process.execPath, [COFFER_BIN, ...args], {
+    env: { DATABASE_URL: databaseUrl, LOG_LEVEL: 'warn' },
+    ...opts,
+  });
 
 export async function createApiKey(databaseUrl) {
   const { stdout } = await cofferCli(databaseUrl, ['api-keys', 'create', '--name', 'bench']);
@@ -237,7 +258,11 @@ export async function createApiKey(databaseUrl) {
 export async function postJson(baseUrl, apiKey, urlPath, body, idempotencyKey) {
   const res = await fetch(baseUrl + urlPath, {
     method: 'POST',
-    headers: { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json', 'idempotency-key': idempotencyKey },
+    headers: {
+      authorization: `Bearer ${apiKey}`,
+      'content-type': 'application/json',
+      'idempotency-key': idempotencyKey,
+    },
     body: typeof body === 'string' ? body : JSON.stringify(body),
   });
   const text = await res.text();
@@ -311,7 +336,12 @@ export function cpuCores(a, b) {
   out.other = cores(Math.max(0, b.busy - a.busy - ours));
   out.idle = cores(b.idle - a.idle);
   // Processes that exited between the snapshots (pgbench's backends) take their waits with them.
-  out.waiting = Object.fromEntries(Object.keys(a.waits).map((k) => [k, Math.round((Math.max(0, b.waits[k] - a.waits[k]) / 1e9 / seconds) * 100) / 100]));
+  out.waiting = Object.fromEntries(
+    Object.keys(a.waits).map((k) => [
+      k,
+      Math.round((Math.max(0, b.waits[k] - a.waits[k]) / 1e9 / seconds) * 100) / 100,
+    ]),
+  );
   return out;
 }
 
@@ -390,7 +420,12 @@ export function autocannonSummary(name, result, statuses) {
     errors: result.errors,
     timeouts: result.timeouts,
     statuses,
-    latencyMs: { p50: result.latency.p50, p99: result.latency.p99, avg: result.latency.average, max: result.latency.max },
+    latencyMs: {
+      p50: result.latency.p50,
+      p99: result.latency.p99,
+      avg: result.latency.average,
+      max: result.latency.max,
+    },
   };
 }
 

@@ -6,11 +6,19 @@ import { get, measurePage } from './topups.js';
 
 async function signIn(baseUrl, apiKey, customer) {
   const link = await lib.postJson(baseUrl, apiKey, `/v1/customers/${customer}/portal_sessions`, {});
-  if (link.status !== 201) throw new Error(`portal session for ${customer}: ${link.status} ${JSON.stringify(link.body)}`);
+  if (link.status !== 201)
+    throw new Error(`portal session for ${customer}: ${link.status} ${JSON.stringify(link.body)}`);
   const token = new URL(link.body.url).searchParams.get('token');
-  const res = await fetch(`${baseUrl}/portal/api/signin`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ token }) });
+  const res = await fetch(`${baseUrl}/portal/api/signin`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ token }),
+  });
   if (res.status !== 200) throw new Error(`portal sign-in: ${res.status} ${await res.text()}`);
-  const cookie = res.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ');
+  const cookie = res.headers
+    .getSetCookie()
+    .map((c) => c.split(';')[0])
+    .join('; ');
   if (!cookie) throw new Error('portal sign-in set no cookie');
   return { cookie };
 }
@@ -40,13 +48,29 @@ export async function portalScenario({ baseUrl, apiKey, customers, seconds, warm
   const queries = [];
   for (const c of calls) {
     const first = await get(undefined, baseUrl + c.path(), { cookie: s.cookie });
-    if (first.status !== 200) throw new Error(`portal: ${c.name} → ${first.status}: ${first.body.toString().slice(0, 300)}`);
+    if (first.status !== 200)
+      throw new Error(`portal: ${c.name} → ${first.status}: ${first.body.toString().slice(0, 300)}`);
     const levels = [];
     for (const concurrency of concurrencies) {
       lib.step(`portal: ${c.name}, ${concurrency} concurrent, ${seconds} s`);
-      levels.push(await measurePage({ baseUrl, headers: { cookie: s.cookie }, nextPath: c.path, concurrency, seconds, warmupSeconds }));
+      levels.push(
+        await measurePage({
+          baseUrl,
+          headers: { cookie: s.cookie },
+          nextPath: c.path,
+          concurrency,
+          seconds,
+          warmupSeconds,
+        }),
+      );
     }
-    queries.push({ name: c.name, example: c.path(), rows: null, levels, explain: { params: {}, statements: [], executionMs: null } });
+    queries.push({
+      name: c.name,
+      example: c.path(),
+      rows: null,
+      levels,
+      explain: { params: {}, statements: [], executionMs: null },
+    });
   }
   const overall = concurrencies.map((concurrency) => {
     const at = queries.map((q) => ({ name: q.name, level: q.levels.find((l) => l.concurrency === concurrency) }));
@@ -54,7 +78,18 @@ export async function portalScenario({ baseUrl, apiKey, customers, seconds, warm
     return { concurrency, worstP99: worst.level.p99, worstQuery: worst.name, ok: worst.level.p99 < targetMs };
   });
   const misses = queries.flatMap((q) =>
-    q.levels.filter((l) => l.p99 >= targetMs || Object.keys(l.statuses).some((st) => st !== '200')).map((l) => ({ query: q.name, concurrency: l.concurrency, p99: l.p99, statuses: l.statuses })),
+    q.levels
+      .filter((l) => l.p99 >= targetMs || Object.keys(l.statuses).some((st) => st !== '200'))
+      .map((l) => ({ query: q.name, concurrency: l.concurrency, p99: l.p99, statuses: l.statuses })),
   );
-  return { customer: s.customer, orders: s.orders.length, concurrencies, queries, overall, misses, targetMs, ok: misses.length === 0 };
+  return {
+    customer: s.customer,
+    orders: s.orders.length,
+    concurrencies,
+    queries,
+    overall,
+    misses,
+    targetMs,
+    ok: misses.length === 0,
+  };
 }

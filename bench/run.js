@@ -15,7 +15,13 @@ import * as lib from './lib.js';
 import { checkLedger, printReport } from './report.js';
 import { portalScenario } from './portal.js';
 import { printSteady, steadyOptionsFromEnv, steadyScenario } from './steady.js';
-import { drainReceiptJobs, historyScenario, prepareWebhookOrders, removeUnusedOrders, webhookScenario } from './topups.js';
+import {
+  drainReceiptJobs,
+  historyScenario,
+  prepareWebhookOrders,
+  removeUnusedOrders,
+  webhookScenario,
+} from './topups.js';
 
 const intEnv = (name, fallback) => (process.env[name] ? Number.parseInt(process.env[name], 10) : fallback);
 const SECONDS = intEnv('BENCH_SECONDS', 15);
@@ -76,7 +82,11 @@ async function measurePgbench(adminUrl, pgbenchDb, initialise, { singleRow: with
 
 /** A customer without funds (BENCH_SKIP_CHARGES: the top-up scenarios need customers, not grants). */
 async function createCustomer(api, label) {
-  const c = await api.post('/v1/customers', { external_id: `bench-${label}`, email: `${label}@bench.example` }, `seed-c-${label}`);
+  const c = await api.post(
+    '/v1/customers',
+    { external_id: `bench-${label}`, email: `${label}@bench.example` },
+    `seed-c-${label}`,
+  );
   if (c.status !== 201) throw new Error(`POST /v1/customers → ${c.status}: ${JSON.stringify(c.body)}`);
   return { id: c.body.id, currency: c.body.currency };
 }
@@ -85,7 +95,11 @@ async function seed(api) {
   if (SKIP_CHARGES) {
     lib.step(`seeding ${CUSTOMERS} customers without funds (concurrency ${SEED_CONCURRENCY})`);
     const started = Date.now();
-    const spread = await lib.mapConcurrent(Array.from({ length: CUSTOMERS }, (_, i) => i), SEED_CONCURRENCY, (i) => createCustomer(api, `c${i}`));
+    const spread = await lib.mapConcurrent(
+      Array.from({ length: CUSTOMERS }, (_, i) => i),
+      SEED_CONCURRENCY,
+      (i) => createCustomer(api, `c${i}`),
+    );
     lib.step(`seeded in ${((Date.now() - started) / 1000).toFixed(1)} s`);
     return { hot: null, spread };
   }
@@ -94,7 +108,9 @@ async function seed(api) {
   lib.step(`seeding ${CUSTOMERS} customers (concurrency ${SEED_CONCURRENCY})`);
   const started = Date.now();
   const indexes = Array.from({ length: CUSTOMERS }, (_, i) => i);
-  const spread = await lib.mapConcurrent(indexes, SEED_CONCURRENCY, (i) => createFundedCustomer(api, `c${i}`, SPREAD_GRANT));
+  const spread = await lib.mapConcurrent(indexes, SEED_CONCURRENCY, (i) =>
+    createFundedCustomer(api, `c${i}`, SPREAD_GRANT),
+  );
   lib.step(`seeded in ${((Date.now() - started) / 1000).toFixed(1)} s`);
   return { hot, spread };
 }
@@ -106,7 +122,12 @@ async function scenario(api, name, nextBody) {
   const cpu0 = lib.cpuSnapshot();
   const measured = await runCharges(api, name, SECONDS, nextBody);
   const cpuCores = lib.cpuCores(cpu0, lib.cpuSnapshot());
-  return { ...measured, cpuCores, warmupSuccesses: warm.successes, totalSuccesses: warm.successes + measured.successes };
+  return {
+    ...measured,
+    cpuCores,
+    warmupSuccesses: warm.successes,
+    totalSuccesses: warm.successes + measured.successes,
+  };
 }
 
 /**
@@ -124,15 +145,24 @@ async function floorScenario(adminUrl, suffix) {
   lib.step('starting the floor server (bench/floor-server.js)');
   const floor = await lib.startFloorServer(url, secret, HOT_GRANT);
   cleanups.push(floor.stop);
-  const api = { baseUrl: floor.baseUrl, apiKey: secret, post: (p, body, key) => lib.postJson(floor.baseUrl, secret, p, body, key) };
+  const api = {
+    baseUrl: floor.baseUrl,
+    apiKey: secret,
+    post: (p, body, key) => lib.postJson(floor.baseUrl, secret, p, body, key),
+  };
   const run = await scenario(api, 'floor', () => ({ amount: 1 }));
   await floor.stop();
   const check = await lib.withClient(url, async (c) => {
-    const { rows } = await c.query('SELECT (SELECT posted FROM floor_balance WHERE id = 1)::text AS posted, (SELECT count(*) FROM floor_charges)::int AS charges');
+    const { rows } = await c.query(
+      'SELECT (SELECT posted FROM floor_balance WHERE id = 1)::text AS posted, (SELECT count(*) FROM floor_charges)::int AS charges',
+    );
     return rows[0];
   });
   const ok = check.charges === run.totalSuccesses && BigInt(check.posted) === BigInt(HOT_GRANT) - BigInt(check.charges);
-  if (!ok) throw new Error(`floor: ${check.charges} rows and balance ${check.posted} after ${run.totalSuccesses} successful charges`);
+  if (!ok)
+    throw new Error(
+      `floor: ${check.charges} rows and balance ${check.posted} after ${run.totalSuccesses} successful charges`,
+    );
   return run;
 }
 
@@ -146,7 +176,9 @@ async function main() {
   const phases = {};
   const phase = (name, since) => (phases[name] = Math.round((Date.now() - since) / 100) / 10);
 
-  lib.step(process.env.DATABASE_URL ? 'using the PostgreSQL server of DATABASE_URL' : 'starting an embedded PostgreSQL');
+  lib.step(
+    process.env.DATABASE_URL ? 'using the PostgreSQL server of DATABASE_URL' : 'starting an embedded PostgreSQL',
+  );
   const server = await lib.startPostgres();
   cleanups.push(server.stop);
   for (const db of [cofferDb, pgbenchDb]) {
@@ -168,7 +200,11 @@ async function main() {
   const coffer = await lib.startCoffer(cofferUrl, cofferEnv);
   cleanups.push(coffer.stop);
   const apiKey = await lib.createApiKey(cofferUrl);
-  const api = { baseUrl: coffer.baseUrl, apiKey, post: (p, body, key) => lib.postJson(coffer.baseUrl, apiKey, p, body, key) };
+  const api = {
+    baseUrl: coffer.baseUrl,
+    apiKey,
+    post: (p, body, key) => lib.postJson(coffer.baseUrl, apiKey, p, body, key),
+  };
   t = Date.now();
   const { hot, spread } = await seed(api);
   phase('seed', t);
@@ -179,7 +215,12 @@ async function main() {
   if (!SKIP_CHARGES) {
     t = Date.now();
     await settleDatabase(cofferUrl);
-    hotRun = await scenario(api, 'hot', () => ({ customer: hot.id, balance: 'wallet', amount: 1, currency: hot.currency }));
+    hotRun = await scenario(api, 'hot', () => ({
+      customer: hot.id,
+      balance: 'wallet',
+      amount: 1,
+      currency: hot.currency,
+    }));
     if (FLOOR) floorRun = await floorScenario(server.adminUrl, suffix);
     await settleDatabase(cofferUrl);
     spreadRun = await scenario(api, 'spread', () => {
@@ -190,11 +231,24 @@ async function main() {
   }
 
   t = Date.now();
-  const prepared = await prepareWebhookOrders({ databaseUrl: cofferUrl, api, customers: spread, count: WEBHOOK_ORDERS, runTag: suffix });
+  const prepared = await prepareWebhookOrders({
+    databaseUrl: cofferUrl,
+    api,
+    customers: spread,
+    count: WEBHOOK_ORDERS,
+    runTag: suffix,
+  });
   await settleDatabase(cofferUrl);
   phase('webhookSetup', t);
   t = Date.now();
-  const webhooks = await webhookScenario({ baseUrl: coffer.baseUrl, secret: webhookSecret, connections: CONNECTIONS, seconds: SECONDS, warmupSeconds: WARMUP_SECONDS, prepared });
+  const webhooks = await webhookScenario({
+    baseUrl: coffer.baseUrl,
+    secret: webhookSecret,
+    connections: CONNECTIONS,
+    seconds: SECONDS,
+    warmupSeconds: WARMUP_SECONDS,
+    prepared,
+  });
   phase('webhooks', t);
   // Every credited order queued a receipt in the mail outbox; its sender may run behind under load. The backlog
   // and how long it takes to clear tell whether the credited rate is sustainable.
@@ -212,7 +266,14 @@ async function main() {
     if (!pgbenchBefore[k] || !pgbenchAfter[k]) return null;
     const tps = (pgbenchBefore[k].tps + pgbenchAfter[k].tps) / 2;
     const latencyAvgMs = (pgbenchBefore[k].latencyAvgMs + pgbenchAfter[k].latencyAvgMs) / 2;
-    return { tps, latencyAvgMs, before: pgbenchBefore[k].tps, after: pgbenchAfter[k].tps, cpuCoresBefore: pgbenchBefore[k].cpuCores, cpuCoresAfter: pgbenchAfter[k].cpuCores };
+    return {
+      tps,
+      latencyAvgMs,
+      before: pgbenchBefore[k].tps,
+      after: pgbenchAfter[k].tps,
+      cpuCoresBefore: pgbenchBefore[k].cpuCores,
+      cpuCoresAfter: pgbenchAfter[k].cpuCores,
+    };
   };
   const pgbench = { binary: pgbenchBefore.binary, singleRow: mean('singleRow'), tpcb: mean('tpcb') };
 
@@ -267,18 +328,30 @@ async function main() {
   let steady = null;
   if (!SKIP_CHARGES && process.env.BENCH_STEADY !== '0') {
     t = Date.now();
-    steady = await steadyScenario(server.adminUrl, steadyOptionsFromEnv()).catch((err) => ({ ok: false, error: lib.redact(err?.stack ?? err) }));
+    steady = await steadyScenario(server.adminUrl, steadyOptionsFromEnv()).catch((err) => ({
+      ok: false,
+      error: lib.redact(err?.stack ?? err),
+    }));
     phase('steady', t);
   }
   phases.total = Math.round((Date.now() - started) / 100) / 10;
 
-  const { sentOrderIds, allOrderIds, ...webhookSummary } = webhooks;
+  const { sentOrderIds: _sent, allOrderIds: _all, ...webhookSummary } = webhooks;
   const results = {
     startedAt,
     finishedAt: new Date().toISOString(),
     settings: {
-      seconds: SECONDS, warmupSeconds: WARMUP_SECONDS, connections: CONNECTIONS, customers: CUSTOMERS, postgres: server.kind,
-      skipCharges: SKIP_CHARGES, orders: ORDERS, burstOrders: BURST_ORDERS, webhookOrders: WEBHOOK_ORDERS, pageSeconds: PAGE_SECONDS, pageConcurrency: PAGE_CONCURRENCY,
+      seconds: SECONDS,
+      warmupSeconds: WARMUP_SECONDS,
+      connections: CONNECTIONS,
+      customers: CUSTOMERS,
+      postgres: server.kind,
+      skipCharges: SKIP_CHARGES,
+      orders: ORDERS,
+      burstOrders: BURST_ORDERS,
+      webhookOrders: WEBHOOK_ORDERS,
+      pageSeconds: PAGE_SECONDS,
+      pageConcurrency: PAGE_CONCURRENCY,
     },
     source,
     sourceAtEnd: lib.sourceDigest(),
@@ -292,7 +365,12 @@ async function main() {
         ? {
             hotVsSingleRow: { value: hotRun.rate / pgbench.singleRow.tps, target: 4 },
             spreadVsTpcb: { value: spreadRun.rate / pgbench.tpcb.tps, target: 1 },
-            ...(floorRun ? { floorVsSingleRow: { value: floorRun.rate / pgbench.singleRow.tps }, hotVsFloor: { value: hotRun.rate / floorRun.rate } } : {}),
+            ...(floorRun
+              ? {
+                  floorVsSingleRow: { value: floorRun.rate / pgbench.singleRow.tps },
+                  hotVsFloor: { value: hotRun.rate / floorRun.rate },
+                }
+              : {}),
           }
         : {}),
       webhooksVsTpcb: { value: webhooks.rate / pgbench.tpcb.tps, target: 0.5 },
@@ -306,7 +384,13 @@ async function main() {
   fs.mkdirSync(path.dirname(RESULTS_FILE), { recursive: true });
   fs.writeFileSync(RESULTS_FILE, JSON.stringify(results, null, 2) + '\n');
   console.log(`results written to ${path.relative(lib.ROOT, RESULTS_FILE)}`);
-  const historyFailed = Boolean(history.error) || Boolean(portal.error) || Boolean(portal.misses?.some((m) => Object.keys(m.statuses).some((st) => st !== '200'))) || [history, history.burst].some((part) => part?.misses?.some((m) => Object.keys(m.statuses).some((st) => st !== '200')));
+  const historyFailed =
+    Boolean(history.error) ||
+    Boolean(portal.error) ||
+    Boolean(portal.misses?.some((m) => Object.keys(m.statuses).some((st) => st !== '200'))) ||
+    [history, history.burst].some((part) =>
+      part?.misses?.some((m) => Object.keys(m.statuses).some((st) => st !== '200')),
+    );
   return ledger.ok && !historyFailed && (steady === null || steady.ok) ? 0 : 1;
 }
 

@@ -33,7 +33,10 @@ export function steadyOptionsFromEnv() {
     roundSeconds: intEnv('BENCH_STEADY_ROUND_SECONDS', 10),
     onSeconds: intEnv('BENCH_STEADY_SECONDS', 180),
     offSeconds: intEnv('BENCH_STEADY_OFF_SECONDS', 120),
-    variants: (process.env.BENCH_STEADY_VARIANTS || 'on,off').split(',').map((v) => v.trim()).filter(Boolean),
+    variants: (process.env.BENCH_STEADY_VARIANTS || 'on,off')
+      .split(',')
+      .map((v) => v.trim())
+      .filter(Boolean),
   };
 }
 
@@ -51,9 +54,13 @@ const runCleanups = (downTo = 0) => lib.runCleanups(cleanups, downTo);
  */
 async function statsSnapshot(client) {
   await client.query('SELECT pg_stat_clear_snapshot()');
-  const { rows: [base] } = await client.query(`SELECT now() AS now, pg_current_wal_lsn()::text AS lsn,
+  const {
+    rows: [base],
+  } = await client.query(`SELECT now() AS now, pg_current_wal_lsn()::text AS lsn,
       to_regclass('pg_catalog.pg_stat_checkpointer') IS NOT NULL AS has_checkpointer`);
-  const { rows: [cp] } = await client.query(
+  const {
+    rows: [cp],
+  } = await client.query(
     base.has_checkpointer
       ? 'SELECT (num_timed + num_requested)::bigint::text AS n FROM pg_stat_checkpointer'
       : 'SELECT (checkpoints_timed + checkpoints_req)::bigint::text AS n FROM pg_stat_bgwriter',
@@ -65,12 +72,19 @@ async function statsSnapshot(client) {
        FROM pg_stat_user_tables WHERE schemaname = 'public' AND relname = ANY($1::text[])`,
     [WATCHED_TABLES],
   );
-  return { at: new Date(base.now), lsn: base.lsn, checkpoints: BigInt(cp.n), tables: Object.fromEntries(rows.map((r) => [r.relname, r])) };
+  return {
+    at: new Date(base.now),
+    lsn: base.lsn,
+    checkpoints: BigInt(cp.n),
+    tables: Object.fromEntries(rows.map((r) => [r.relname, r])),
+  };
 }
 
 /** What happened between two snapshots: WAL bytes, checkpoints, autovacuum/autoanalyze runs. */
 async function statsDelta(client, a, b) {
-  const { rows: [w] } = await client.query('SELECT pg_wal_lsn_diff($1::pg_lsn, $2::pg_lsn)::bigint::text AS bytes', [b.lsn, a.lsn]);
+  const {
+    rows: [w],
+  } = await client.query('SELECT pg_wal_lsn_diff($1::pg_lsn, $2::pg_lsn)::bigint::text AS bytes', [b.lsn, a.lsn]);
   const offset = (t) => Math.round((new Date(t) - a.at) / 100) / 10; // seconds into the round
   const inside = (t) => t && new Date(t) > a.at && new Date(t) <= b.at;
   const events = [];
@@ -81,14 +95,20 @@ async function statsDelta(client, a, b) {
     if (!after) continue;
     const d = (k) => after[k] - (before?.[k] ?? 0);
     tables[name] = {
-      autovacuums: d('autovacuum_count'), autoanalyzes: d('autoanalyze_count'), vacuums: d('vacuum_count'), analyzes: d('analyze_count'),
+      autovacuums: d('autovacuum_count'),
+      autoanalyzes: d('autoanalyze_count'),
+      vacuums: d('vacuum_count'),
+      analyzes: d('analyze_count'),
       lastAutovacuumAtSecond: inside(after.last_autovacuum) ? offset(after.last_autovacuum) : null,
       lastAutoanalyzeAtSecond: inside(after.last_autoanalyze) ? offset(after.last_autoanalyze) : null,
-      liveTuples: Number(after.n_live_tup), deadTuples: Number(after.n_dead_tup),
+      liveTuples: Number(after.n_live_tup),
+      deadTuples: Number(after.n_dead_tup),
     };
     const t = tables[name];
-    if (t.autovacuums > 0 || t.lastAutovacuumAtSecond !== null) events.push({ table: name, kind: 'autovacuum', count: t.autovacuums, lastAtSecond: t.lastAutovacuumAtSecond });
-    if (t.autoanalyzes > 0 || t.lastAutoanalyzeAtSecond !== null) events.push({ table: name, kind: 'autoanalyze', count: t.autoanalyzes, lastAtSecond: t.lastAutoanalyzeAtSecond });
+    if (t.autovacuums > 0 || t.lastAutovacuumAtSecond !== null)
+      events.push({ table: name, kind: 'autovacuum', count: t.autovacuums, lastAtSecond: t.lastAutovacuumAtSecond });
+    if (t.autoanalyzes > 0 || t.lastAutoanalyzeAtSecond !== null)
+      events.push({ table: name, kind: 'autoanalyze', count: t.autoanalyzes, lastAtSecond: t.lastAutoanalyzeAtSecond });
   }
   return {
     seconds: (b.at - a.at) / 1000,
@@ -115,7 +135,9 @@ async function disableAutovacuum(url) {
     const skipped = [];
     for (const r of rows) {
       const name = `${c.escapeIdentifier(r.nspname)}.${c.escapeIdentifier(r.relname)}`;
-      const options = r.has_toast ? 'autovacuum_enabled = false, toast.autovacuum_enabled = false' : 'autovacuum_enabled = false';
+      const options = r.has_toast
+        ? 'autovacuum_enabled = false, toast.autovacuum_enabled = false'
+        : 'autovacuum_enabled = false';
       try {
         await c.query(`ALTER TABLE ${name} SET (${options})`);
         altered.push(`${r.nspname}.${r.relname}`);
@@ -157,14 +179,20 @@ async function runVariant(adminUrl, variant, { roundSeconds, seconds, suffix, on
     await lib.cofferCli(url, ['migrate']);
     if (variant === 'off') {
       out.autovacuumDisabled = await disableAutovacuum(url);
-      lib.step(`[${variant}] autovacuum disabled on ${out.autovacuumDisabled.altered.length} tables (${out.autovacuumDisabled.skipped.length} skipped)`);
+      lib.step(
+        `[${variant}] autovacuum disabled on ${out.autovacuumDisabled.altered.length} tables (${out.autovacuumDisabled.skipped.length} skipped)`,
+      );
     }
 
     lib.step(`[${variant}] starting coffer serve`);
     const coffer = await lib.startCoffer(url);
     cleanups.push(coffer.stop);
     const apiKey = await lib.createApiKey(url);
-    const api = { baseUrl: coffer.baseUrl, apiKey, post: (p, body, key) => lib.postJson(coffer.baseUrl, apiKey, p, body, key) };
+    const api = {
+      baseUrl: coffer.baseUrl,
+      apiKey,
+      post: (p, body, key) => lib.postJson(coffer.baseUrl, apiKey, p, body, key),
+    };
     lib.step(`[${variant}] seeding the hot customer (grant ${HOT_GRANT})`);
     const hot = await createFundedCustomer(api, `hot-${variant}`, HOT_GRANT);
     const nextBody = () => ({ customer: hot.id, balance: 'wallet', amount: 1, currency: hot.currency });
@@ -179,7 +207,8 @@ async function runVariant(adminUrl, variant, { roundSeconds, seconds, suffix, on
     };
     cleanups.push(closeStats);
     out.clusterAutovacuum = (await stats.query('SHOW autovacuum')).rows[0].autovacuum;
-    if (variant === 'on' && out.clusterAutovacuum !== 'on') console.warn(`[on] warning: this server runs with autovacuum = ${out.clusterAutovacuum}`);
+    if (variant === 'on' && out.clusterAutovacuum !== 'on')
+      console.warn(`[on] warning: this server runs with autovacuum = ${out.clusterAutovacuum}`);
 
     const round = async (label, index) => {
       const before = await statsSnapshot(stats);
@@ -207,7 +236,9 @@ async function runVariant(adminUrl, variant, { roundSeconds, seconds, suffix, on
       return r;
     };
 
-    lib.step(`[${variant}] ${out.plannedRounds} rounds of ${roundSeconds} s, ${CONNECTIONS} connections, one hot balance`);
+    lib.step(
+      `[${variant}] ${out.plannedRounds} rounds of ${roundSeconds} s, ${CONNECTIONS} connections, one hot balance`,
+    );
     for (let i = 1; i <= out.plannedRounds; i++) out.rounds.push(await round(String(i), i));
     lib.step(`[${variant}] ANALYZE`);
     await stats.query('ANALYZE');
@@ -268,7 +299,15 @@ export async function steadyScenario(adminUrl, options = {}) {
   return {
     startedAt,
     finishedAt: new Date().toISOString(),
-    settings: { connections: CONNECTIONS, roundSeconds: o.roundSeconds, onSeconds: o.onSeconds, offSeconds: o.offSeconds, variants: o.variants, threshold: THRESHOLD, hotGrant: HOT_GRANT },
+    settings: {
+      connections: CONNECTIONS,
+      roundSeconds: o.roundSeconds,
+      onSeconds: o.onSeconds,
+      offSeconds: o.offSeconds,
+      variants: o.variants,
+      threshold: THRESHOLD,
+      hotGrant: HOT_GRANT,
+    },
     variants,
     ok: variants.length > 0 && variants.every((v) => v.pass && !v.error),
   };
@@ -276,13 +315,19 @@ export async function steadyScenario(adminUrl, options = {}) {
 
 // ---------------------------------------------------------------- output
 
-const fmt = (n, digits = 0) => (n === null || n === undefined || Number.isNaN(n) ? '-' : n.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits }));
+const fmt = (n, digits = 0) =>
+  n === null || n === undefined || Number.isNaN(n)
+    ? '-'
+    : n.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
 
 function eventsText(events) {
   if (!events.length) return '';
   const short = { autovacuum: 'V', autoanalyze: 'A' };
   return events
-    .map((e) => `${short[e.kind]}${e.count > 1 ? `×${e.count}` : ''} ${e.table}${e.lastAtSecond !== null ? ` @${e.lastAtSecond}s` : ''}`)
+    .map(
+      (e) =>
+        `${short[e.kind]}${e.count > 1 ? `×${e.count}` : ''} ${e.table}${e.lastAtSecond !== null ? ` @${e.lastAtSecond}s` : ''}`,
+    )
     .join(', ');
 }
 
@@ -302,25 +347,42 @@ function roundLine(r) {
 export function printSteady(results) {
   const s = results.settings;
   console.log('');
-  console.log(`steady hot balance: ${s.connections} connections, rounds of ${s.roundSeconds} s; criterion: every round after the first ≥ ${s.threshold} × the rate after ANALYZE`);
-  console.log('  (V = autovacuum, A = autoanalyze of that table in the round, @ = seconds into the round of the last one; WAL and checkpoints are cluster-wide)');
+  console.log(
+    `steady hot balance: ${s.connections} connections, rounds of ${s.roundSeconds} s; criterion: every round after the first ≥ ${s.threshold} × the rate after ANALYZE`,
+  );
+  console.log(
+    '  (V = autovacuum, A = autoanalyze of that table in the round, @ = seconds into the round of the last one; WAL and checkpoints are cluster-wide)',
+  );
   for (const v of results.variants) {
     console.log('');
-    console.log(`== autovacuum ${v.variant}${v.database ? ` (${v.autovacuum}; database ${v.database}; cluster autovacuum = ${v.clusterAutovacuum ?? '?'})` : ''}`);
+    console.log(
+      `== autovacuum ${v.variant}${v.database ? ` (${v.autovacuum}; database ${v.database}; cluster autovacuum = ${v.clusterAutovacuum ?? '?'})` : ''}`,
+    );
     if (v.rounds?.length || v.reference) {
-      console.log(`${'round'.padStart(5)} ${'charges/s'.padStart(10)} ${'p50 ms'.padStart(7)} ${'p99 ms'.padStart(7)} ${'WAL B/ch'.padStart(9)} ${'ckpt'.padStart(4)} ${'ratio'.padStart(6)}  autovacuum/analyze`);
+      console.log(
+        `${'round'.padStart(5)} ${'charges/s'.padStart(10)} ${'p50 ms'.padStart(7)} ${'p99 ms'.padStart(7)} ${'WAL B/ch'.padStart(9)} ${'ckpt'.padStart(4)} ${'ratio'.padStart(6)}  autovacuum/analyze`,
+      );
       for (const r of v.rounds ?? []) console.log(roundLine(r));
       if (v.reference) console.log(roundLine({ ...v.reference, label: 'ref' }));
     }
     if (v.reference) {
-      console.log(`reference after ANALYZE: ${fmt(v.reference.rate, 0)} charges/s (p50 ${fmt(v.reference.latencyMs.p50)} ms, p99 ${fmt(v.reference.latencyMs.p99)} ms)`);
-      const worst = v.worstRatio === null ? 'no round after the first' : `worst round ${v.worstRound}: ${fmt(v.worstRatio, 2)} × reference`;
+      console.log(
+        `reference after ANALYZE: ${fmt(v.reference.rate, 0)} charges/s (p50 ${fmt(v.reference.latencyMs.p50)} ms, p99 ${fmt(v.reference.latencyMs.p99)} ms)`,
+      );
+      const worst =
+        v.worstRatio === null
+          ? 'no round after the first'
+          : `worst round ${v.worstRound}: ${fmt(v.worstRatio, 2)} × reference`;
       console.log(`${v.pass && !v.error ? 'PASS' : 'FAIL'} — ${worst} (needs ≥ ${s.threshold})`);
     } else {
       console.log('FAIL — no reference round');
     }
-    if (v.ledger) console.log(`ledger: ${v.ledger.ok ? 'OK' : 'FAILED'} — ${v.ledger.verify.output.split('\n').pop()}; ${fmt(v.totalSuccesses)} successful charges`);
-    if (v.autovacuumDisabled?.skipped?.length) console.log(`  autovacuum not disabled on: ${v.autovacuumDisabled.skipped.map((x) => x.table).join(', ')}`);
+    if (v.ledger)
+      console.log(
+        `ledger: ${v.ledger.ok ? 'OK' : 'FAILED'} — ${v.ledger.verify.output.split('\n').pop()}; ${fmt(v.totalSuccesses)} successful charges`,
+      );
+    if (v.autovacuumDisabled?.skipped?.length)
+      console.log(`  autovacuum not disabled on: ${v.autovacuumDisabled.skipped.map((x) => x.table).join(', ')}`);
     if (v.error) console.log(`ERROR: ${v.error.split('\n')[0]}`);
   }
   console.log('');
@@ -332,15 +394,26 @@ export function printSteady(results) {
 async function main() {
   const started = Date.now();
   const options = steadyOptionsFromEnv();
-  lib.step(process.env.DATABASE_URL ? 'using the PostgreSQL server of DATABASE_URL' : 'starting an embedded PostgreSQL');
+  lib.step(
+    process.env.DATABASE_URL ? 'using the PostgreSQL server of DATABASE_URL' : 'starting an embedded PostgreSQL',
+  );
   const server = await lib.startPostgres();
   cleanups.push(server.stop);
   const machine = await lib.machineInfo(server.adminUrl);
   const results = await steadyScenario(server.adminUrl, {
     ...options,
-    onRound: (variant, r) => lib.step(`[${variant}] round ${r.label}: ${fmt(r.rate)} charges/s, p50 ${fmt(r.latencyMs.p50)} ms, p99 ${fmt(r.latencyMs.p99)} ms, ${fmt(r.walBytesPerCharge)} WAL B/charge, ${r.checkpoints} checkpoints${r.events.length ? `; ${eventsText(r.events)}` : ''}`),
+    onRound: (variant, r) =>
+      lib.step(
+        `[${variant}] round ${r.label}: ${fmt(r.rate)} charges/s, p50 ${fmt(r.latencyMs.p50)} ms, p99 ${fmt(r.latencyMs.p99)} ms, ${fmt(r.walBytesPerCharge)} WAL B/charge, ${r.checkpoints} checkpoints${r.events.length ? `; ${eventsText(r.events)}` : ''}`,
+      ),
   });
-  const full = { ...results, postgres: server.kind, machine, source: lib.sourceDigest(), seconds: Math.round((Date.now() - started) / 100) / 10 };
+  const full = {
+    ...results,
+    postgres: server.kind,
+    machine,
+    source: lib.sourceDigest(),
+    seconds: Math.round((Date.now() - started) / 100) / 10,
+  };
   printSteady(full);
   fs.mkdirSync(path.dirname(RESULTS_FILE), { recursive: true });
   fs.writeFileSync(RESULTS_FILE, JSON.stringify(full, null, 2) + '\n');

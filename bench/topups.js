@@ -44,13 +44,15 @@ export const idAt = (prefix, ms) => `${prefix}_${encodeTime(ms)}${randomChars(16
 /** Every id must carry its row's created_at (src/lib/ids.ts idTime), or date filters would miss rows. */
 function assertIdTimes(ids, createdMs) {
   for (let i = 0; i < ids.length; i += Math.max(1, Math.floor(ids.length / 50))) {
-    if (idTime(ids[i]).getTime() !== createdMs[i]) throw new Error(`id ${ids[i]} does not encode its created_at ${new Date(createdMs[i]).toISOString()}`);
+    if (idTime(ids[i]).getTime() !== createdMs[i])
+      throw new Error(`id ${ids[i]} does not encode its created_at ${new Date(createdMs[i]).toISOString()}`);
   }
 }
 
 // ---------------------------------------------------------------- small helpers
 
-const percentile = (sorted, p) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] : null);
+const percentile = (sorted, p) =>
+  sorted.length ? sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] : null;
 const round2 = (x) => (x === null ? null : Math.round(x * 100) / 100);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
@@ -103,7 +105,15 @@ const TEMPLATE_ORDERS = 64; // created through POST /v1/topups; the rest copies 
 const BATCH = 10_000;
 
 /** Columns an SQL-made order may differ in from the API-made order it copies; all others must be equal. */
-const PER_ORDER_COLUMNS = ['id', 'customer_id', 'provider_payment_id', 'next_action', 'expires_at', 'created_at', 'updated_at'];
+const PER_ORDER_COLUMNS = [
+  'id',
+  'customer_id',
+  'provider_payment_id',
+  'next_action',
+  'expires_at',
+  'created_at',
+  'updated_at',
+];
 
 /**
  * Pending card orders, each with a sandbox payment the payer has completed, ready for their
@@ -117,27 +127,37 @@ const PER_ORDER_COLUMNS = ['id', 'customer_id', 'provider_payment_id', 'next_act
  */
 export async function prepareWebhookOrders({ databaseUrl, api, customers, count, runTag }) {
   const currencies = new Set(customers.map((c) => c.currency));
-  if (currencies.size !== 1) throw new Error(`webhook bench expects one customer currency, found ${[...currencies].join(', ')}`);
+  if (currencies.size !== 1)
+    throw new Error(`webhook bench expects one customer currency, found ${[...currencies].join(', ')}`);
   const currency = customers[0].currency;
   const started = Date.now();
 
   lib.step(`webhooks: ${TEMPLATE_ORDERS} card orders through POST /v1/topups`);
-  const templates = await lib.mapConcurrent(Array.from({ length: TEMPLATE_ORDERS }, (_, i) => i), 16, async (i) => {
-    const customer = customers[i % customers.length];
-    const body = { customer: customer.id, balance: 'wallet', amount: WEBHOOK_AMOUNT, currency, method: 'card' };
-    const res = await api.post('/v1/topups', body, `seed-topup-${runTag}-${i}`);
-    if (res.status !== 201 || res.body.status !== 'pending' || !res.body.provider?.payment_id) {
-      throw new Error(`POST /v1/topups → ${res.status}: ${JSON.stringify(res.body)}`);
-    }
-    return res.body;
-  });
+  const templates = await lib.mapConcurrent(
+    Array.from({ length: TEMPLATE_ORDERS }, (_, i) => i),
+    16,
+    async (i) => {
+      const customer = customers[i % customers.length];
+      const body = { customer: customer.id, balance: 'wallet', amount: WEBHOOK_AMOUNT, currency, method: 'card' };
+      const res = await api.post('/v1/topups', body, `seed-topup-${runTag}-${i}`);
+      if (res.status !== 201 || res.body.status !== 'pending' || !res.body.provider?.payment_id) {
+        throw new Error(`POST /v1/topups → ${res.status}: ${JSON.stringify(res.body)}`);
+      }
+      return res.body;
+    },
+  );
   const apiSeconds = (Date.now() - started) / 1000;
   const source = templates[0].id;
 
   const extra = Math.max(0, count - templates.length);
   lib.step(`webhooks: ${extra} more orders in SQL (copies of ${source}), batches of ${BATCH}`);
   const sqlStarted = Date.now();
-  const events = templates.map((t) => ({ orderId: t.id, paymentId: t.provider.payment_id, amount: t.pay.amount, currency: t.pay.currency }));
+  const events = templates.map((t) => ({
+    orderId: t.id,
+    paymentId: t.provider.payment_id,
+    amount: t.pay.amount,
+    currency: t.pay.currency,
+  }));
   await lib.withClient(databaseUrl, async (c) => {
     // Milliseconds ending now, one per order, so ids are distinct, time-ordered and carry created_at.
     const firstMs = Date.now() - extra;
@@ -187,7 +207,13 @@ export async function prepareWebhookOrders({ databaseUrl, api, customers, count,
         [source, ids, created, customerIds, paymentIds],
       );
       if (rows[0].jobs !== n) throw new Error(`expected ${n} expiry jobs, added ${rows[0].jobs}`);
-      for (let i = 0; i < n; i++) events.push({ orderId: ids[i], paymentId: paymentIds[i], amount: templates[0].pay.amount, currency: templates[0].pay.currency });
+      for (let i = 0; i < n; i++)
+        events.push({
+          orderId: ids[i],
+          paymentId: paymentIds[i],
+          amount: templates[0].pay.amount,
+          currency: templates[0].pay.currency,
+        });
     }
 
     // The payer completes the API-made orders' payments the way payCard() does.
@@ -201,8 +227,15 @@ export async function prepareWebhookOrders({ databaseUrl, api, customers, count,
     await c.query('ANALYZE orders, sandbox_payments, order_timeline, graphile_worker._private_jobs');
   });
   const sqlSeconds = (Date.now() - sqlStarted) / 1000;
-  lib.step(`webhooks: ${events.length} orders ready (API ${apiSeconds.toFixed(1)} s for ${templates.length}, SQL ${sqlSeconds.toFixed(1)} s for ${extra})`);
-  return { events, templateIds: templates.map((t) => t.id), apiOrdersPerSecond: templates.length / apiSeconds, sqlSeconds };
+  lib.step(
+    `webhooks: ${events.length} orders ready (API ${apiSeconds.toFixed(1)} s for ${templates.length}, SQL ${sqlSeconds.toFixed(1)} s for ${extra})`,
+  );
+  return {
+    events,
+    templateIds: templates.map((t) => t.id),
+    apiOrdersPerSecond: templates.length / apiSeconds,
+    sqlSeconds,
+  };
 }
 
 /** The SQL copies must be indistinguishable from API-made orders in every column that is not per order. */
@@ -218,7 +251,13 @@ async function checkCopies(c, templates, copies) {
             OR o.next_action <> jsonb_set(t.next_action, '{url}', to_jsonb(replace(t.next_action->>'url', t.provider_payment_id, o.provider_payment_id))))`,
     [api[0], [...api.slice(1), ...sample], PER_ORDER_COLUMNS],
   );
-  if (orders.rows.length) problems.push(`orders differing from the API-made order: ${orders.rows.slice(0, 3).map((r) => r.id).join(', ')}`);
+  if (orders.rows.length)
+    problems.push(
+      `orders differing from the API-made order: ${orders.rows
+        .slice(0, 3)
+        .map((r) => r.id)
+        .join(', ')}`,
+    );
   const payments = await c.query(
     `SELECT p.order_id FROM sandbox_payments p CROSS JOIN (SELECT * FROM sandbox_payments WHERE order_id = $1) t
      WHERE p.order_id = ANY($2::text[])
@@ -226,7 +265,13 @@ async function checkCopies(c, templates, copies) {
             OR p.status <> 'succeeded' OR p.received_amount <> p.amount)`,
     [api[0], [...api, ...sample]],
   );
-  if (payments.rows.length) problems.push(`sandbox payments differing: ${payments.rows.slice(0, 3).map((r) => r.order_id).join(', ')}`);
+  if (payments.rows.length)
+    problems.push(
+      `sandbox payments differing: ${payments.rows
+        .slice(0, 3)
+        .map((r) => r.order_id)
+        .join(', ')}`,
+    );
   const timeline = await c.query(
     `SELECT o.id, count(tl.id)::int AS n, min(tl.status) AS status, min(tl.note) AS note, min(tl.actor) AS actor,
             bool_and(tl.at - o.created_at BETWEEN interval '-1 second' AND interval '10 seconds') AS at_ok
@@ -235,8 +280,16 @@ async function checkCopies(c, templates, copies) {
     [[...api, ...sample]],
   );
   const ref = timeline.rows.find((r) => r.id === api[0]);
-  const badTimeline = timeline.rows.filter((r) => r.n !== 1 || r.status !== ref.status || r.note !== ref.note || r.actor !== ref.actor || !r.at_ok);
-  if (badTimeline.length) problems.push(`timelines differing: ${badTimeline.slice(0, 3).map((r) => r.id).join(', ')}`);
+  const badTimeline = timeline.rows.filter(
+    (r) => r.n !== 1 || r.status !== ref.status || r.note !== ref.note || r.actor !== ref.actor || !r.at_ok,
+  );
+  if (badTimeline.length)
+    problems.push(
+      `timelines differing: ${badTimeline
+        .slice(0, 3)
+        .map((r) => r.id)
+        .join(', ')}`,
+    );
   const jobs = await c.query(
     `SELECT j.key, tk.identifier AS task, (to_jsonb(j) - '{id,key,payload,run_at,created_at,updated_at,revision}'::text[]) AS rest,
             j.payload->>'order' AS payload_order, j.run_at = o.expires_at AS run_at_ok, o.id AS order_id
@@ -247,8 +300,21 @@ async function checkCopies(c, templates, copies) {
     [[...api, ...sample]],
   );
   const refJob = jobs.rows.find((r) => r.order_id === api[0]);
-  const badJobs = jobs.rows.filter((r) => !r.key || r.task !== 'topup_expire' || r.payload_order !== r.order_id || !r.run_at_ok || JSON.stringify(r.rest) !== JSON.stringify(refJob.rest));
-  if (badJobs.length) problems.push(`expiry jobs differing: ${badJobs.slice(0, 3).map((r) => r.order_id).join(', ')}`);
+  const badJobs = jobs.rows.filter(
+    (r) =>
+      !r.key ||
+      r.task !== 'topup_expire' ||
+      r.payload_order !== r.order_id ||
+      !r.run_at_ok ||
+      JSON.stringify(r.rest) !== JSON.stringify(refJob.rest),
+  );
+  if (badJobs.length)
+    problems.push(
+      `expiry jobs differing: ${badJobs
+        .slice(0, 3)
+        .map((r) => r.order_id)
+        .join(', ')}`,
+    );
   if (problems.length) throw new Error(`SQL-made orders do not mirror POST /v1/topups: ${problems.join('; ')}`);
 }
 
@@ -370,7 +436,15 @@ export async function webhookScenario({ baseUrl, secret, connections, seconds, w
     ordersPrepared: prepared.events.length,
     ordersUsed: pool.used,
     apiOrdersPerSecond: prepared.apiOrdersPerSecond,
-    warmup: warm && { processed: warm.processed, credited: warm.credited, results: warm.results, cutOff: warm.cutOff, cutOffResults: warm.cutOffResults, exhausted: warm.exhausted, errors: warm.errors },
+    warmup: warm && {
+      processed: warm.processed,
+      credited: warm.credited,
+      results: warm.results,
+      cutOff: warm.cutOff,
+      cutOffResults: warm.cutOffResults,
+      exhausted: warm.exhausted,
+      errors: warm.errors,
+    },
     totalCredited: (warm?.credited ?? 0) + measured.credited,
     // every event sent was for a distinct order; these are the orders whose event was answered or re-delivered
     sentOrderIds: prepared.events.slice(0, pool.used).map((e) => e.orderId),
@@ -413,23 +487,44 @@ export async function checkWebhookOrders(databaseUrl, run) {
   });
   const credited = run.totalCredited;
   const { orders, events, transfers } = facts;
-  if (orders.succeeded !== credited) problems.push(`webhooks: ${orders.succeeded} bench orders succeeded but ${credited} events were processed`);
-  if (orders.succeeded_unsent) problems.push(`webhooks: ${orders.succeeded_unsent} orders succeeded without an event sent for them`);
+  if (orders.succeeded !== credited)
+    problems.push(`webhooks: ${orders.succeeded} bench orders succeeded but ${credited} events were processed`);
+  if (orders.succeeded_unsent)
+    problems.push(`webhooks: ${orders.succeeded_unsent} orders succeeded without an event sent for them`);
   if (orders.other) problems.push(`webhooks: ${orders.other} bench orders neither pending nor succeeded`);
-  if (orders.wrong_amount) problems.push(`webhooks: ${orders.wrong_amount} succeeded orders credited other than quoted`);
+  if (orders.wrong_amount)
+    problems.push(`webhooks: ${orders.wrong_amount} succeeded orders credited other than quoted`);
   if (events.events !== credited || events.paid !== credited || events.orders !== credited) {
-    problems.push(`webhooks: ${events.events} provider events (${events.paid} of succeeded orders) for ${events.orders} orders, expected ${credited}`);
+    problems.push(
+      `webhooks: ${events.events} provider events (${events.paid} of succeeded orders) for ${events.orders} orders, expected ${credited}`,
+    );
   }
   if (transfers.credits !== credited || transfers.fees !== credited || transfers.orders !== credited) {
-    problems.push(`webhooks: ${transfers.credits} credit and ${transfers.fees} fee transfers over ${transfers.orders} orders, expected ${credited} each`);
+    problems.push(
+      `webhooks: ${transfers.credits} credit and ${transfers.fees} fee transfers over ${transfers.orders} orders, expected ${credited} each`,
+    );
   }
-  const unexpected = Object.entries({ ...run.results, ...(run.warmup?.results ?? {}) }).filter(([r]) => r !== 'processed' && !r.startsWith('resent_'));
-  const unexpectedCutOff = Object.entries({ ...run.cutOffResults, ...(run.warmup?.cutOffResults ?? {}) }).filter(([r]) => r !== 'processed' && r !== 'duplicate');
+  const unexpected = Object.entries({ ...run.results, ...(run.warmup?.results ?? {}) }).filter(
+    ([r]) => r !== 'processed' && !r.startsWith('resent_'),
+  );
+  const unexpectedCutOff = Object.entries({ ...run.cutOffResults, ...(run.warmup?.cutOffResults ?? {}) }).filter(
+    ([r]) => r !== 'processed' && r !== 'duplicate',
+  );
   if (unexpected.length || unexpectedCutOff.length || run.errors || run.warmup?.errors) {
-    problems.push(`webhooks: unexpected answers ${JSON.stringify(Object.fromEntries([...unexpected, ...unexpectedCutOff]))}, ${run.errors + (run.warmup?.errors ?? 0)} errors`);
+    problems.push(
+      `webhooks: unexpected answers ${JSON.stringify(Object.fromEntries([...unexpected, ...unexpectedCutOff]))}, ${run.errors + (run.warmup?.errors ?? 0)} errors`,
+    );
   }
-  if (run.exhausted || run.warmup?.exhausted) problems.push(`webhooks: ran out of prepared orders (${run.ordersPrepared}); raise BENCH_WEBHOOK_ORDERS`);
-  return { problems, succeeded: orders.succeeded, pending: orders.pending, providerEvents: events.events, creditTransfers: transfers.credits, feeTransfers: transfers.fees };
+  if (run.exhausted || run.warmup?.exhausted)
+    problems.push(`webhooks: ran out of prepared orders (${run.ordersPrepared}); raise BENCH_WEBHOOK_ORDERS`);
+  return {
+    problems,
+    succeeded: orders.succeeded,
+    pending: orders.pending,
+    providerEvents: events.events,
+    creditTransfers: transfers.credits,
+    feeTransfers: transfers.fees,
+  };
 }
 
 /**
@@ -442,10 +537,14 @@ export async function removeUnusedOrders(databaseUrl, run) {
   const unused = run.allOrderIds.filter((id) => !sent.has(id));
   return lib.withClient(databaseUrl, async (c) => {
     await c.query('BEGIN');
-    await c.query(`DELETE FROM graphile_worker._private_jobs WHERE key = ANY($1::text[])`, [unused.map((id) => `expire:${id}`)]);
+    await c.query(`DELETE FROM graphile_worker._private_jobs WHERE key = ANY($1::text[])`, [
+      unused.map((id) => `expire:${id}`),
+    ]);
     await c.query(`DELETE FROM order_timeline WHERE order_id = ANY($1::text[])`, [unused]);
     await c.query(`DELETE FROM sandbox_payments WHERE order_id = ANY($1::text[])`, [unused]);
-    const { rowCount } = await c.query(`DELETE FROM orders WHERE id = ANY($1::text[]) AND status = 'pending'`, [unused]);
+    const { rowCount } = await c.query(`DELETE FROM orders WHERE id = ANY($1::text[]) AND status = 'pending'`, [
+      unused,
+    ]);
     await c.query('COMMIT');
     return rowCount;
   });
@@ -568,7 +667,14 @@ function bankReference(n) {
  * Bulk-inserts `count` orders (and their timelines) created over the last HISTORY_DAYS days,
  * oldest first, ids made in Node exactly as newId() makes them for their created_at.
  */
-export async function insertHistory({ databaseUrl, customerIds, count, publicUrl, spanMs = HISTORY_DAYS * 86_400_000, endMs = Date.now() - 60_000 }) {
+export async function insertHistory({
+  databaseUrl,
+  customerIds,
+  count,
+  publicUrl,
+  spanMs = HISTORY_DAYS * 86_400_000,
+  endMs = Date.now() - 60_000,
+}) {
   const started = Date.now();
   const end = endMs;
   const span = spanMs;
@@ -606,11 +712,20 @@ export async function insertHistory({ databaseUrl, customerIds, count, publicUrl
       );
       expiryJobs += jobs.rows[0].n;
       if ((done / INSERT_BATCH) % 4 === 3 || done + n >= count) {
-        lib.step(`history: ${(done + n).toLocaleString('en-US')} of ${count.toLocaleString('en-US')} orders inserted (${((Date.now() - started) / 1000).toFixed(0)} s)`);
+        lib.step(
+          `history: ${(done + n).toLocaleString('en-US')} of ${count.toLocaleString('en-US')} orders inserted (${((Date.now() - started) / 1000).toFixed(0)} s)`,
+        );
       }
     }
   });
-  return { seconds: (Date.now() - started) / 1000, timelineRows, expiryJobs, sampleIds, firstMs: end - span, lastMs: end };
+  return {
+    seconds: (Date.now() - started) / 1000,
+    timelineRows,
+    expiryJobs,
+    sampleIds,
+    firstMs: end - span,
+    lastMs: end,
+  };
 }
 
 // ---------------------------------------------------------------- page latency
@@ -664,7 +779,14 @@ export async function measurePage({ baseUrl, headers, nextPath, concurrency, sec
     await Promise.all(Array.from({ length: concurrency }, () => loop(until, samples)));
     const elapsed = (Date.now() - started) / 1000;
     const cpuCores = lib.cpuCores(cpu0, lib.cpuSnapshot());
-    return { concurrency, ...latencyStats(samples), rate: round2(samples.length / elapsed), statuses, avgBytes: samples.length ? Math.round(bytes / samples.length) : 0, cpuCores };
+    return {
+      concurrency,
+      ...latencyStats(samples),
+      rate: round2(samples.length / elapsed),
+      statuses,
+      avgBytes: samples.length ? Math.round(bytes / samples.length) : 0,
+      cpuCores,
+    };
   } finally {
     agent.destroy();
   }
@@ -685,7 +807,13 @@ async function pageStatements(databaseUrl, params) {
   const captured = [];
   const db = new Kysely({
     dialect: new PostgresDialect({ pool }),
-    log: (e) => captured.push({ sql: e.query.sql, parameters: e.query.parameters, clientMs: round2(e.queryDurationMillis), error: e.level === 'error' ? String(e.error?.message ?? e.error) : undefined }),
+    log: (e) =>
+      captured.push({
+        sql: e.query.sql,
+        parameters: e.query.parameters,
+        clientMs: round2(e.queryDurationMillis),
+        error: e.level === 'error' ? String(e.error?.message ?? e.error) : undefined,
+      }),
   });
   let error = null;
   try {
@@ -698,7 +826,8 @@ async function pageStatements(databaseUrl, params) {
   const statements = await lib.withClient(databaseUrl, async (c) => {
     const out = [];
     for (const st of captured) {
-      const readOnly = /^\s*(select|with)\b/i.test(st.sql) && !/\bfor\s+(update|no key update|share|key share)\b/i.test(st.sql);
+      const readOnly =
+        /^\s*(select|with)\b/i.test(st.sql) && !/\bfor\s+(update|no key update|share|key share)\b/i.test(st.sql);
       let plan;
       try {
         await c.query('BEGIN');
@@ -709,7 +838,15 @@ async function pageStatements(databaseUrl, params) {
       } finally {
         await c.query('ROLLBACK');
       }
-      out.push({ sql: st.sql, parameters: st.parameters.map((v) => (v instanceof Date ? v.toISOString() : typeof v === 'bigint' ? v.toString() : v)), clientMs: st.clientMs, executionMs: executionMs(plan), plan });
+      out.push({
+        sql: st.sql,
+        parameters: st.parameters.map((v) =>
+          v instanceof Date ? v.toISOString() : typeof v === 'bigint' ? v.toString() : v,
+        ),
+        clientMs: st.clientMs,
+        executionMs: executionMs(plan),
+        plan,
+      });
     }
     return out;
   });
@@ -730,9 +867,21 @@ function historyQueries({ bigCustomers, sampleIds, firstMs, lastMs }) {
     { name: 'no filter', sample: () => ({ params: {} }) },
     { name: 'customer= (10 largest)', sample: () => ({ params: { customer: pick(bigCustomers) } }) },
     { name: 'status=succeeded', sample: () => ({ params: { status: 'succeeded' } }) },
-    { name: 'customer= & status=succeeded', sample: () => ({ params: { customer: pick(bigCustomers), status: 'succeeded' } }) },
-    { name: 'customer= & status=failed', sample: () => ({ params: { customer: pick(bigCustomers), status: 'failed' } }) },
-    { name: 'created_gte/created_lt (7 days)', sample: () => { const w = windowAt(); return { params: { created_gte: w.gte, created_lt: w.lt } }; } },
+    {
+      name: 'customer= & status=succeeded',
+      sample: () => ({ params: { customer: pick(bigCustomers), status: 'succeeded' } }),
+    },
+    {
+      name: 'customer= & status=failed',
+      sample: () => ({ params: { customer: pick(bigCustomers), status: 'failed' } }),
+    },
+    {
+      name: 'created_gte/created_lt (7 days)',
+      sample: () => {
+        const w = windowAt();
+        return { params: { created_gte: w.gte, created_lt: w.lt } };
+      },
+    },
     { name: 'deep page (starting_after)', sample: () => ({ params: { starting_after: pick(older).id } }) },
   ].map((q) => ({ ...q, path: () => qs(q.sample().params) }));
 }
@@ -750,8 +899,22 @@ function filtersOf(params) {
  * (d): BENCH_ORDERS orders in the database, VACUUM ANALYZE and a checkpoint, then each page query
  * at each concurrency level; EXPLAIN ANALYZE of every query shape is kept with the results.
  */
-export async function historyScenario({ databaseUrl, baseUrl, apiKey, customerIds, count, burstOrders, seconds, warmupSeconds, concurrencies, targetMs, publicUrl }) {
-  lib.step(`history: inserting ${count.toLocaleString('en-US')} orders over ${HISTORY_DAYS} days for ${customerIds.length} customers`);
+export async function historyScenario({
+  databaseUrl,
+  baseUrl,
+  apiKey,
+  customerIds,
+  count,
+  burstOrders,
+  seconds,
+  warmupSeconds,
+  concurrencies,
+  targetMs,
+  publicUrl,
+}) {
+  lib.step(
+    `history: inserting ${count.toLocaleString('en-US')} orders over ${HISTORY_DAYS} days for ${customerIds.length} customers`,
+  );
   const inserted = await insertHistory({ databaseUrl, customerIds, count, publicUrl });
   const drained = await drainReceiptJobs(databaseUrl);
   lib.step('history: VACUUM ANALYZE orders, order_timeline; CHECKPOINT');
@@ -759,31 +922,77 @@ export async function historyScenario({ databaseUrl, baseUrl, apiKey, customerId
   const facts = await lib.withClient(databaseUrl, async (c) => {
     await c.query('VACUUM (ANALYZE) orders, order_timeline, graphile_worker._private_jobs');
     await c.query('CHECKPOINT');
-    const totals = (await c.query(`SELECT (SELECT count(*) FROM orders)::int AS orders, (SELECT count(*) FROM order_timeline)::int AS timeline,
+    const totals = (
+      await c.query(`SELECT (SELECT count(*) FROM orders)::int AS orders, (SELECT count(*) FROM order_timeline)::int AS timeline,
                                           pg_size_pretty(pg_total_relation_size('orders')) AS orders_size,
-                                          pg_size_pretty(pg_total_relation_size('order_timeline')) AS timeline_size`)).rows[0];
-    const statuses = (await c.query('SELECT status, count(*)::int AS n FROM orders GROUP BY status ORDER BY n DESC')).rows;
-    const big = (await c.query('SELECT customer_id, count(*)::int AS n FROM orders GROUP BY customer_id ORDER BY n DESC LIMIT 10')).rows;
-    const median = (await c.query('SELECT percentile_disc(0.5) WITHIN GROUP (ORDER BY n) AS n FROM (SELECT count(*)::int AS n FROM orders GROUP BY customer_id) x')).rows[0].n;
+                                          pg_size_pretty(pg_total_relation_size('order_timeline')) AS timeline_size`)
+    ).rows[0];
+    const statuses = (await c.query('SELECT status, count(*)::int AS n FROM orders GROUP BY status ORDER BY n DESC'))
+      .rows;
+    const big = (
+      await c.query('SELECT customer_id, count(*)::int AS n FROM orders GROUP BY customer_id ORDER BY n DESC LIMIT 10')
+    ).rows;
+    const median = (
+      await c.query(
+        'SELECT percentile_disc(0.5) WITHIN GROUP (ORDER BY n) AS n FROM (SELECT count(*)::int AS n FROM orders GROUP BY customer_id) x',
+      )
+    ).rows[0].n;
     return { totals, statuses, big, median };
   });
   const maintenanceSeconds = (Date.now() - maintenanceStarted) / 1000;
-  const queries = historyQueries({ bigCustomers: facts.big.map((b) => b.customer_id), sampleIds: inserted.sampleIds, firstMs: inserted.firstMs, lastMs: inserted.lastMs });
+  const queries = historyQueries({
+    bigCustomers: facts.big.map((b) => b.customer_id),
+    sampleIds: inserted.sampleIds,
+    firstMs: inserted.firstMs,
+    lastMs: inserted.lastMs,
+  });
 
-  const main = await measureQueries({ databaseUrl, baseUrl, apiKey, queries, concurrencies, seconds, warmupSeconds, targetMs, label: 'history' });
+  const main = await measureQueries({
+    databaseUrl,
+    baseUrl,
+    apiKey,
+    queries,
+    concurrencies,
+    seconds,
+    warmupSeconds,
+    targetMs,
+    label: 'history',
+  });
 
   // A checkout burst: BURST orders created in the last 10 minutes (about half still pending, none
   // due yet), analyzed as autovacuum eventually would; the same queries again, one at a time.
   let burst = null;
   if (burstOrders > 0) {
     lib.step(`history: checkout burst, ${burstOrders.toLocaleString('en-US')} orders created in the last 10 minutes`);
-    const b = await insertHistory({ databaseUrl, customerIds, count: burstOrders, publicUrl, spanMs: 10 * 60_000, endMs: Date.now() - 5_000 });
+    const b = await insertHistory({
+      databaseUrl,
+      customerIds,
+      count: burstOrders,
+      publicUrl,
+      spanMs: 10 * 60_000,
+      endMs: Date.now() - 5_000,
+    });
     const pending = await lib.withClient(databaseUrl, async (c) => {
       await c.query('ANALYZE orders, order_timeline, graphile_worker._private_jobs');
       return (await c.query(`SELECT count(*)::int AS n FROM orders WHERE status = 'pending'`)).rows[0].n;
     });
-    const measured = await measureQueries({ databaseUrl, baseUrl, apiKey, queries, concurrencies: [concurrencies[0]], seconds, warmupSeconds, targetMs, label: 'burst' });
-    burst = { orders: burstOrders, insertSeconds: Math.round(b.seconds * 10) / 10, pendingOrders: pending, ...measured };
+    const measured = await measureQueries({
+      databaseUrl,
+      baseUrl,
+      apiKey,
+      queries,
+      concurrencies: [concurrencies[0]],
+      seconds,
+      warmupSeconds,
+      targetMs,
+      label: 'burst',
+    });
+    burst = {
+      orders: burstOrders,
+      insertSeconds: Math.round(b.seconds * 10) / 10,
+      pendingOrders: pending,
+      ...measured,
+    };
   }
 
   return {
@@ -808,12 +1017,23 @@ export async function historyScenario({ databaseUrl, baseUrl, apiKey, customerId
 }
 
 /** Each query at each concurrency, then the plans of every statement of the page (one sample each). */
-async function measureQueries({ databaseUrl, baseUrl, apiKey, queries, concurrencies, seconds, warmupSeconds, targetMs, label }) {
+async function measureQueries({
+  databaseUrl,
+  baseUrl,
+  apiKey,
+  queries,
+  concurrencies,
+  seconds,
+  warmupSeconds,
+  targetMs,
+  label,
+}) {
   // Each query must answer 200 before it is timed; how full its page is, is recorded.
   const pageRows = [];
   for (const q of queries) {
     const res = await get(undefined, baseUrl + q.path(), { authorization: `Bearer ${apiKey}` });
-    if (res.status !== 200) throw new Error(`${label}: ${q.name} → ${res.status}: ${res.body.toString().slice(0, 300)}`);
+    if (res.status !== 200)
+      throw new Error(`${label}: ${q.name} → ${res.status}: ${res.body.toString().slice(0, 300)}`);
     pageRows.push(JSON.parse(res.body).data.length);
   }
   const results = [];
@@ -821,7 +1041,16 @@ async function measureQueries({ databaseUrl, baseUrl, apiKey, queries, concurren
     const levels = [];
     for (const concurrency of concurrencies) {
       lib.step(`${label}: ${q.name}, ${concurrency} concurrent, ${seconds} s`);
-      levels.push(await measurePage({ baseUrl, headers: { authorization: `Bearer ${apiKey}` }, nextPath: q.path, concurrency, seconds, warmupSeconds }));
+      levels.push(
+        await measurePage({
+          baseUrl,
+          headers: { authorization: `Bearer ${apiKey}` },
+          nextPath: q.path,
+          concurrency,
+          seconds,
+          warmupSeconds,
+        }),
+      );
     }
     results.push({ name: q.name, example: q.path(), rows: pageRows[results.length], levels });
   }
@@ -838,7 +1067,8 @@ async function measureQueries({ databaseUrl, baseUrl, apiKey, queries, concurren
   for (const r of results) {
     for (const l of r.levels) {
       const bad = Object.keys(l.statuses).filter((st) => st !== '200');
-      if (l.p99 >= targetMs || bad.length) misses.push({ query: r.name, concurrency: l.concurrency, p99: l.p99, statuses: l.statuses });
+      if (l.p99 >= targetMs || bad.length)
+        misses.push({ query: r.name, concurrency: l.concurrency, p99: l.p99, statuses: l.statuses });
     }
   }
   return { concurrencies, queries: results, overall, misses, ok: misses.length === 0 };

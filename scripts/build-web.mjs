@@ -37,7 +37,10 @@ function compressAssets() {
     if (!/\.(js|css|svg|json)$/.test(name)) continue;
     const data = fs.readFileSync(path.join(dir, name));
     fs.writeFileSync(path.join(dir, `${name}.gz`), zlib.gzipSync(data, { level: 9 }));
-    fs.writeFileSync(path.join(dir, `${name}.br`), zlib.brotliCompressSync(data, { params: { [zlib.constants.BROTLI_PARAM_QUALITY]: 11 } }));
+    fs.writeFileSync(
+      path.join(dir, `${name}.br`),
+      zlib.brotliCompressSync(data, { params: { [zlib.constants.BROTLI_PARAM_QUALITY]: 11 } }),
+    );
   }
 }
 
@@ -58,7 +61,9 @@ function budget() {
     if (!manifest[page]) continue;
     const chunks = new Set([...closure(manifest, entry), ...closure(manifest, page)]);
     const bytes = [...chunks].reduce((sum, k) => sum + gz(manifest[k].file), 0);
-    console.log(`web: first load of ${page.replace(/^src\/pages\/|\/index\.tsx$/g, '')}: ${(bytes / 1024).toFixed(1)} KB of JavaScript gzipped (budget ${BUDGET_KB} KB)`);
+    console.log(
+      `web: first load of ${page.replace(/^src\/pages\/|\/index\.tsx$/g, '')}: ${(bytes / 1024).toFixed(1)} KB of JavaScript gzipped (budget ${BUDGET_KB} KB)`,
+    );
     if (bytes > worst.bytes) worst = { page, bytes };
   }
   if (worst.bytes > BUDGET_KB * 1024) {

@@ -33,7 +33,10 @@ function flag(args: string[], name: string): string | undefined {
 }
 
 /** Runs a one-shot command against the configured database (embedded one started and stopped around it). */
-async function withDatabase<T>(config: Config, fn: (db: Awaited<ReturnType<typeof openConfiguredDatabase>>['handle']) => Promise<T>): Promise<T> {
+async function withDatabase<T>(
+  config: Config,
+  fn: (db: Awaited<ReturnType<typeof openConfiguredDatabase>>['handle']) => Promise<T>,
+): Promise<T> {
   const log = createLogger(process.env.LOG_LEVEL || 'warn');
   const { handle, embedded } = await openConfiguredDatabase(config, log);
   try {
@@ -95,12 +98,19 @@ async function run(args: string[]): Promise<number> {
           keys.map((k) => [String(k.id), k.name, k.prefix, when(k.createdAt), when(k.lastWriteAt), when(k.revokedAt)]),
         );
         const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
-        for (const r of rows) console.log(r.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd());
+        for (const r of rows)
+          console.log(
+            r
+              .map((c, i) => c.padEnd(widths[i]))
+              .join('  ')
+              .trimEnd(),
+          );
         return 0;
       }
       if (sub === 'revoke') {
         const raw = args[2];
-        if (!raw || !/^\d{1,18}$/.test(raw)) throw new UsageError('usage: coffer api-keys revoke <id> (the id from `coffer api-keys list`)');
+        if (!raw || !/^\d{1,18}$/.test(raw))
+          throw new UsageError('usage: coffer api-keys revoke <id> (the id from `coffer api-keys list`)');
         const outcome = await withDatabase(config, (h) => revokeApiKey(h.db, BigInt(raw)));
         if (outcome === 'not_found') throw new Error(`no API key with id ${raw}`);
         console.log(
@@ -123,7 +133,9 @@ async function run(args: string[]): Promise<number> {
       const report = await withDatabase(config, (h) => verifyLedger(h.db));
       const c = report.checked;
       if (report.ok) {
-        console.log(`ledger OK: ${c.accounts} accounts, ${c.transfers} transfers, ${c.entries} entries, ${c.holds} holds checked`);
+        console.log(
+          `ledger OK: ${c.accounts} accounts, ${c.transfers} transfers, ${c.entries} entries, ${c.holds} holds checked`,
+        );
         return 0;
       }
       for (const p of report.problems) console.error(`MISMATCH ${p}`);
@@ -133,8 +145,10 @@ async function run(args: string[]): Promise<number> {
     case 'fx': {
       if (sub === 'list') {
         const rates = await withDatabase(config, (h) => currentRates(h.db));
-        for (const r of rates) console.log(`1 ${r.base} = ${r.rate} ${r.quote}  (${r.source}, ${r.createdAt.toISOString()})`);
-        if (rates.length === 0) console.log('no FX rates yet: add them with `coffer fx import <file.csv>` or POST /v1/fx-rates');
+        for (const r of rates)
+          console.log(`1 ${r.base} = ${r.rate} ${r.quote}  (${r.source}, ${r.createdAt.toISOString()})`);
+        if (rates.length === 0)
+          console.log('no FX rates yet: add them with `coffer fx import <file.csv>` or POST /v1/fx-rates');
         return 0;
       }
       if (sub !== 'import' || !args[2]) throw new UsageError('usage: coffer fx import <file.csv> | coffer fx list');
@@ -151,9 +165,17 @@ async function run(args: string[]): Promise<number> {
     case 'portal-link': {
       if (!sub) throw new UsageError('usage: coffer portal-link <customer id or external id>');
       const link = await withDatabase(config, async (h) => {
-        const c = await h.db.selectFrom('customers').select('id').where((eb) => eb.or([eb('id', '=', sub), eb('external_id', '=', sub)])).executeTakeFirst();
+        const c = await h.db
+          .selectFrom('customers')
+          .select('id')
+          .where((eb) => eb.or([eb('id', '=', sub), eb('external_id', '=', sub)]))
+          .executeTakeFirst();
         if (!c) throw new Error(`no customer with id or external id "${sub}"`);
-        return createSigninLink(h.db, await portalSecret(h.db, config), config, c.id, { returnUrl: null, locale: null, createdBy: 'cli' });
+        return createSigninLink(h.db, await portalSecret(h.db, config), config, c.id, {
+          returnUrl: null,
+          locale: null,
+          createdBy: 'cli',
+        });
       });
       console.log(`${link.url}\n(one use, until ${link.expires_at})`);
       return 0;

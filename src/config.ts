@@ -72,7 +72,10 @@ function intVar(env: Env, name: string, fallback: number, min: number, max: numb
 
 function parseProducts(raw: string): { code: string; name: string }[] {
   const products: { code: string; name: string }[] = [];
-  for (const part of raw.split(',').map((p) => p.trim()).filter(Boolean)) {
+  for (const part of raw
+    .split(',')
+    .map((p) => p.trim())
+    .filter(Boolean)) {
     const [code, ...rest] = part.split(':');
     const name = rest.join(':').trim() || code;
     if (!PRODUCT_CODE_PATTERN.test(code) || code === 'wallet') {
@@ -93,9 +96,16 @@ function parseTrustProxy(raw: string | undefined): boolean | number | string[] {
   if (value === '' || value === 'false') return false;
   if (value === 'true') return true;
   if (/^\d{1,2}$/.test(value)) return Number(value);
-  const list = value.split(',').map((v) => v.trim()).filter(Boolean);
+  const list = value
+    .split(',')
+    .map((v) => v.trim())
+    .filter(Boolean);
   const bad = list.find((v) => !/^[0-9a-fA-F.:]+(\/\d{1,3})?$/.test(v));
-  if (bad) throw new ConfigError('TRUST_PROXY', `"${bad}" is not an IP address or CIDR range (or use true, false or a number of hops)`);
+  if (bad)
+    throw new ConfigError(
+      'TRUST_PROXY',
+      `"${bad}" is not an IP address or CIDR range (or use true, false or a number of hops)`,
+    );
   return list;
 }
 
@@ -131,10 +141,13 @@ export function loadConfig(env: Env = process.env): Config {
     throw new ConfigError('SANDBOX_ALLOW_PRODUCTION', 'must be "true" or "false"');
   }
   const sandboxWebhookUrl = env.SANDBOX_WEBHOOK_URL || null;
-  if (sandboxWebhookUrl && !/^https?:\/\//.test(sandboxWebhookUrl)) throw new ConfigError('SANDBOX_WEBHOOK_URL', 'must be an http(s) URL');
+  if (sandboxWebhookUrl && !/^https?:\/\//.test(sandboxWebhookUrl))
+    throw new ConfigError('SANDBOX_WEBHOOK_URL', 'must be an http(s) URL');
   const smtpUrl = env.SMTP_URL || null;
-  if (smtpUrl && !/^smtps?:\/\//.test(smtpUrl)) throw new ConfigError('SMTP_URL', 'must start with smtp:// or smtps://');
+  if (smtpUrl && !/^smtps?:\/\//.test(smtpUrl))
+    throw new ConfigError('SMTP_URL', 'must start with smtp:// or smtps://');
   const operatorName = (env.OPERATOR_NAME ?? '').trim() || 'Coffer';
+  // eslint-disable-next-line no-control-regex -- control characters are what is refused
   if (operatorName.length > 100 || /[\u0000-\u001f\u007f]/.test(operatorName)) {
     throw new ConfigError('OPERATOR_NAME', 'must be at most 100 characters, without control characters');
   }
@@ -190,27 +203,51 @@ export function loadConfig(env: Env = process.env): Config {
 function parseBankAccounts(raw: string | undefined): Record<string, BankAccount> {
   if (!raw) {
     return {
-      CNY: { beneficiary: 'Example Trading (Shanghai) Co., Ltd. — SAMPLE', bank_name: 'Example Bank of China, Shanghai Branch', account_number: '6222 0000 0000 0000 000', swift: 'EXAMCNSH', branch: 'Pudong' },
-      USD: { beneficiary: 'Example Trading Ltd. — SAMPLE', bank_name: 'Example Bank N.A.', account_number: '000123456789', swift: 'EXAMUS33' },
+      CNY: {
+        beneficiary: 'Example Trading (Shanghai) Co., Ltd. — SAMPLE',
+        bank_name: 'Example Bank of China, Shanghai Branch',
+        account_number: '6222 0000 0000 0000 000',
+        swift: 'EXAMCNSH',
+        branch: 'Pudong',
+      },
+      USD: {
+        beneficiary: 'Example Trading Ltd. — SAMPLE',
+        bank_name: 'Example Bank N.A.',
+        account_number: '000123456789',
+        swift: 'EXAMUS33',
+      },
     };
   }
   let parsed: unknown;
   try {
     parsed = JSON.parse(raw);
   } catch {
-    throw new ConfigError('BANK_ACCOUNTS', 'must be JSON: {"CNY": {"beneficiary": …, "bank_name": …, "account_number": …}}');
+    throw new ConfigError(
+      'BANK_ACCOUNTS',
+      'must be JSON: {"CNY": {"beneficiary": …, "bank_name": …, "account_number": …}}',
+    );
   }
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new ConfigError('BANK_ACCOUNTS', 'must be a JSON object keyed by currency');
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
+    throw new ConfigError('BANK_ACCOUNTS', 'must be a JSON object keyed by currency');
   const out: Record<string, BankAccount> = {};
   for (const [currency, a] of Object.entries(parsed as Record<string, Record<string, unknown>>)) {
-    if (!isKnownCurrency(currency)) throw new ConfigError('BANK_ACCOUNTS', `"${currency}" is not a known currency code`);
+    if (!isKnownCurrency(currency))
+      throw new ConfigError('BANK_ACCOUNTS', `"${currency}" is not a known currency code`);
     for (const field of ['beneficiary', 'bank_name', 'account_number']) {
-      if (typeof a?.[field] !== 'string' || !(a[field] as string).trim()) throw new ConfigError('BANK_ACCOUNTS', `${currency}.${field} is required`);
+      if (typeof a?.[field] !== 'string' || !(a[field] as string).trim())
+        throw new ConfigError('BANK_ACCOUNTS', `${currency}.${field} is required`);
     }
     for (const field of ['swift', 'branch']) {
-      if (a[field] !== undefined && typeof a[field] !== 'string') throw new ConfigError('BANK_ACCOUNTS', `${currency}.${field} must be a string`);
+      if (a[field] !== undefined && typeof a[field] !== 'string')
+        throw new ConfigError('BANK_ACCOUNTS', `${currency}.${field} must be a string`);
     }
-    out[currency] = { beneficiary: a.beneficiary as string, bank_name: a.bank_name as string, account_number: a.account_number as string, swift: a.swift as string | undefined, branch: a.branch as string | undefined };
+    out[currency] = {
+      beneficiary: a.beneficiary as string,
+      bank_name: a.bank_name as string,
+      account_number: a.account_number as string,
+      swift: a.swift as string | undefined,
+      branch: a.branch as string | undefined,
+    };
   }
   return out;
 }

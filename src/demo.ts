@@ -20,7 +20,12 @@ export async function seedDemo(handle: DbHandle, config: Config): Promise<string
   let secret = fs.existsSync(secretFile) ? fs.readFileSync(secretFile, 'utf8').trim() : '';
   let apiKeyId: bigint;
   const existing = secret
-    ? await db.selectFrom('api_keys').select('id').where('name', '=', 'demo').where('revoked_at', 'is', null).executeTakeFirst()
+    ? await db
+        .selectFrom('api_keys')
+        .select('id')
+        .where('name', '=', 'demo')
+        .where('revoked_at', 'is', null)
+        .executeTakeFirst()
     : undefined;
   if (existing) {
     apiKeyId = existing.id;
@@ -31,23 +36,37 @@ export async function seedDemo(handle: DbHandle, config: Config): Promise<string
     fs.mkdirSync(config.dataDir, { recursive: true, mode: 0o711 });
     fs.writeFileSync(secretFile, secret + '\n', { mode: 0o600 });
   }
-  const created = await createCustomer(db, null, { externalId: 'demo', email: 'demo@example.com', name: 'Demo Customer', currency: null }, config.platformCurrency);
+  const created = await createCustomer(
+    db,
+    null,
+    { externalId: 'demo', email: 'demo@example.com', name: 'Demo Customer', currency: null },
+    config.platformCurrency,
+  );
   const customer = JSON.parse(created.bodyText) as { id: string; currency: string };
   const currency = customer.currency;
   const seedGrant = async (balance: string, amount: bigint) =>
-    createGrant(db, { apiKeyId, key: `demo-seed-${balance}`, requestHash: `demo-seed-${balance}` }, {
-      customer: customer.id,
-      balance,
-      amountMinor: amount,
-      currency,
-      reason: 'Demo credit',
-    });
+    createGrant(
+      db,
+      { apiKeyId, key: `demo-seed-${balance}`, requestHash: `demo-seed-${balance}` },
+      {
+        customer: customer.id,
+        balance,
+        amountMinor: amount,
+        currency,
+        reason: 'Demo credit',
+      },
+    );
   const scale = currency === 'JPY' ? 1n : 100n;
   await seedGrant('wallet', 100n * scale);
   for (const p of config.products.slice(0, 1)) await seedGrant(p.code, 20n * scale);
   // Sample rates so every method can be tried (there are no built-in rates: docs/api.md, FX rates).
   if ((await currentRates(db)).length === 0) {
-    for (const [quote, rate] of [['CNY', '7.20'], ['EUR', '0.92'], ['USDT', '1.00']]) await setRate(db, { base: 'USD', quote, rate, source: 'demo sample' });
+    for (const [quote, rate] of [
+      ['CNY', '7.20'],
+      ['EUR', '0.92'],
+      ['USDT', '1.00'],
+    ])
+      await setRate(db, { base: 'USD', quote, rate, source: 'demo sample' });
   }
   const base = `http://${config.host === '0.0.0.0' ? 'localhost' : config.host}:${config.port}`;
   // One use like every sign-in link, but valid for a day, so the banner can be read late.
@@ -58,12 +77,20 @@ export async function seedDemo(handle: DbHandle, config: Config): Promise<string
     ttlSeconds: LINK_TTL_SECONDS.demo,
   });
   // What is true now, not what was seeded: the demo money is spent and rates change between starts.
-  const accounts = await db.selectFrom('accounts').select(['code', 'currency', 'posted', 'held']).where('customer_id', '=', customer.id).execute();
+  const accounts = await db
+    .selectFrom('accounts')
+    .select(['code', 'currency', 'posted', 'held'])
+    .where('customer_id', '=', customer.id)
+    .execute();
   const shown = ['wallet', ...config.products.slice(0, 1).map((p) => p.code)];
   const balances = shown
     .map((code) => accounts.find((a) => a.code === code))
     .filter((a) => a !== undefined)
-    .map((a) => `${a.code} ${formatDecimal(a.posted - a.held, a.currency)} ${a.currency}` + (a.held > 0n ? ` (${formatDecimal(a.held, a.currency)} held)` : ''));
+    .map(
+      (a) =>
+        `${a.code} ${formatDecimal(a.posted - a.held, a.currency)} ${a.currency}` +
+        (a.held > 0n ? ` (${formatDecimal(a.held, a.currency)} held)` : ''),
+    );
   const rates = await currentRates(db);
   const sample = rates.length > 0 && rates.every((r) => r.source === 'demo sample');
   return [

@@ -22,7 +22,10 @@ export type Logger = pino.Logger;
 export const createLogger = (level: string): Logger => pino({ level });
 
 /** The database Coffer uses: DATABASE_URL, or the embedded server in the data directory. */
-export async function openConfiguredDatabase(config: Config, log: Logger): Promise<{ handle: DbHandle; embedded: EmbeddedServer | null }> {
+export async function openConfiguredDatabase(
+  config: Config,
+  log: Logger,
+): Promise<{ handle: DbHandle; embedded: EmbeddedServer | null }> {
   let url = config.databaseUrl;
   let embedded: EmbeddedServer | null = null;
   if (!url) {
@@ -66,14 +69,22 @@ export async function serve(config: Config, opts: { demo?: boolean } = {}): Prom
     timeoutMs: 10_000,
   });
   const mailer = createMailer({ smtpUrl: config.smtpUrl, from: config.mailFrom, log });
-  const renderers = { topup_receipt: topupReceipts(handle.db, config), ...(ctx.portal ? portalMailRenderers(handle.db, config, ctx.portal.secret) : {}) };
+  const renderers = {
+    topup_receipt: topupReceipts(handle.db, config),
+    ...(ctx.portal ? portalMailRenderers(handle.db, config, ctx.portal.secret) : {}),
+  };
   // One poller drains both outboxes: mail, and the sandbox's webhook deliveries.
   const outboxes = new OutboxPoller([delivery, new MailOutbox(handle.db, mailer, renderers, log)], 500, log);
   outboxes.start();
   ctx.kickSandbox = () => outboxes.kick();
-  const jobs: JobsRunner = await startJobs(handle.url, taskList({ db: handle.db }), { concurrency: config.jobsConcurrency, log });
+  const jobs: JobsRunner = await startJobs(handle.url, taskList({ db: handle.db }), {
+    concurrency: config.jobsConcurrency,
+    log,
+  });
   // Printed whatever the log level: scripts and tests read the address from this line.
-  process.stdout.write(`Coffer listening on ${address} (public URL ${config.publicUrl}); API docs at ${address}/docs\n`);
+  process.stdout.write(
+    `Coffer listening on ${address} (public URL ${config.publicUrl}); API docs at ${address}/docs\n`,
+  );
   if (demoText) process.stdout.write(`\n${demoText}\n\n`);
 
   const sweeper =

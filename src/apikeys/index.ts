@@ -72,7 +72,11 @@ export async function listApiKeys(db: Db): Promise<ApiKeyListing[]> {
       'k.prefix',
       'k.created_at',
       'k.revoked_at',
-      eb.selectFrom('idempotency_keys as i').whereRef('i.api_key_id', '=', 'k.id').select((e) => e.fn.max('i.created_at').as('t')).as('last_write_at'),
+      eb
+        .selectFrom('idempotency_keys as i')
+        .whereRef('i.api_key_id', '=', 'k.id')
+        .select((e) => e.fn.max('i.created_at').as('t'))
+        .as('last_write_at'),
     ])
     .orderBy('k.id')
     .execute();
@@ -91,7 +95,13 @@ export async function listApiKeys(db: Db): Promise<ApiKeyListing[]> {
  * each authenticator re-reads the key at least that often. Returns what was found.
  */
 export async function revokeApiKey(db: Db, id: bigint): Promise<'revoked' | 'already_revoked' | 'not_found'> {
-  const updated = await db.updateTable('api_keys').set({ revoked_at: sql<Date>`now()` }).where('id', '=', id).where('revoked_at', 'is', null).returning('id').executeTakeFirst();
+  const updated = await db
+    .updateTable('api_keys')
+    .set({ revoked_at: sql<Date>`now()` })
+    .where('id', '=', id)
+    .where('revoked_at', 'is', null)
+    .returning('id')
+    .executeTakeFirst();
   if (updated) return 'revoked';
   const exists = await db.selectFrom('api_keys').select('id').where('id', '=', id).executeTakeFirst();
   return exists ? 'already_revoked' : 'not_found';

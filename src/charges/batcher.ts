@@ -33,7 +33,6 @@ interface Queue {
   starting: number;
 }
 
-
 /**
  * Group commit for usage charges. Charges for one balance queue here; while one transaction for
  * that balance is committing, the next arrivals gather, and all of them are decided and committed
@@ -150,14 +149,22 @@ export class ChargeBatcher {
       return this.execute(batch, contended, attempt + 1);
     }
     chargeBatchSize.observe(batch.length);
-    return result.status.map((status, i) => this.toOutcome({ status, body: result.body[i], replayed: result.replayed[i] }));
+    return result.status.map((status, i) =>
+      this.toOutcome({ status, body: result.body[i], replayed: result.replayed[i] }),
+    );
   }
 
   private toOutcome(r: { status: number; body: string | null; replayed: boolean }): Outcome | CofferError {
     if (r.status === 409 && (r.body === 'reused' || r.body === 'in_use')) {
       return r.body === 'reused' ? keyReused() : keyInUse();
     }
-    const outcome = r.replayed ? 'replayed' : r.status === 201 ? 'succeeded' : r.status === 402 ? 'insufficient_funds' : 'other';
+    const outcome = r.replayed
+      ? 'replayed'
+      : r.status === 201
+        ? 'succeeded'
+        : r.status === 402
+          ? 'insufficient_funds'
+          : 'other';
     chargeCounter.inc({ outcome });
     if (outcome === 'succeeded') ledgerTransfers.inc({ kind: 'charge' });
     return { status: r.status, bodyText: r.body ?? toJson(null), replayed: r.replayed };
@@ -172,7 +179,13 @@ function refusedByDatabase(failure: string): (Outcome | CofferError | Error)[] {
   const [code, ...rest] = failure.split(':');
   const message = rest.join(':');
   if (/^2[23]/.test(code)) {
-    return [new CofferError('invalid_request', `The database refused this charge (SQLSTATE ${code}: ${message}); nothing was charged.`, { sqlstate: code })];
+    return [
+      new CofferError(
+        'invalid_request',
+        `The database refused this charge (SQLSTATE ${code}: ${message}); nothing was charged.`,
+        { sqlstate: code },
+      ),
+    ];
   }
   return [Object.assign(new Error(`charge refused by PostgreSQL: ${message}`), { code })];
 }

@@ -76,7 +76,11 @@ export class ChargeGroupCaller {
     maxCalls: number,
     maxGroupsPerCall: number,
   ) {
-    this.coalescer = new Coalescer((groups) => (groups.length === 1 && !groups[0].contended ? this.single(groups[0]) : this.call(groups)), maxCalls, maxGroupsPerCall);
+    this.coalescer = new Coalescer(
+      (groups) => (groups.length === 1 && !groups[0].contended ? this.single(groups[0]) : this.call(groups)),
+      maxCalls,
+      maxGroupsPerCall,
+    );
   }
 
   run(group: ChargeGroup): Promise<GroupResult> {
@@ -119,7 +123,11 @@ export class ChargeGroupCaller {
     let from = 0;
     return groups.map((g) => {
       const to = from + g.charges.length;
-      const r = { status: all.status.slice(from, to), body: all.body.slice(from, to), replayed: all.replayed.slice(from, to) };
+      const r = {
+        status: all.status.slice(from, to),
+        body: all.body.slice(from, to),
+        replayed: all.replayed.slice(from, to),
+      };
       from = to;
       return r;
     });

@@ -39,10 +39,17 @@ async function present(db: Db, c: CustomerRow) {
 }
 
 /** Creates a customer with a wallet and a balance per enabled product; an existing external_id answers 200 unchanged. */
-export function createCustomer(db: Db, idem: IdempotencyContext | null, input: CreateCustomerInput, platformCurrency: string): Promise<Outcome> {
+export function createCustomer(
+  db: Db,
+  idem: IdempotencyContext | null,
+  input: CreateCustomerInput,
+  platformCurrency: string,
+): Promise<Outcome> {
   const currency = input.currency ?? platformCurrency;
   if (!isKnownCurrency(currency)) {
-    return Promise.reject(new CofferError('currency_not_supported', `Currency ${currency} is not supported.`, { currency }));
+    return Promise.reject(
+      new CofferError('currency_not_supported', `Currency ${currency} is not supported.`, { currency }),
+    );
   }
   return runIdempotent(db, idem, async (tx) => {
     const { rows } = await sql<CustomerRow>`
@@ -50,13 +57,19 @@ export function createCustomer(db: Db, idem: IdempotencyContext | null, input: C
       VALUES (${newId('cus')}, ${input.externalId}, ${input.email}, ${input.name}, ${currency})
       ON CONFLICT (external_id) DO NOTHING RETURNING *`.execute(tx);
     if (rows.length === 0) {
-      const existing = await tx.selectFrom('customers').selectAll().where('external_id', '=', input.externalId).executeTakeFirstOrThrow();
+      const existing = await tx
+        .selectFrom('customers')
+        .selectAll()
+        .where('external_id', '=', input.externalId)
+        .executeTakeFirstOrThrow();
       return { status: 200, body: await present(tx, existing as CustomerRow) };
     }
     const customer = rows[0];
     await sql`
       INSERT INTO accounts (customer_id, code, currency)
-      SELECT ${customer.id}, code, ${currency} FROM (SELECT 'wallet' AS code UNION ALL SELECT code FROM products WHERE enabled) p`.execute(tx);
+      SELECT ${customer.id}, code, ${currency} FROM (SELECT 'wallet' AS code UNION ALL SELECT code FROM products WHERE enabled) p`.execute(
+      tx,
+    );
     return { status: 201, body: await present(tx, customer) };
   });
 }
@@ -78,15 +91,26 @@ export async function getCustomer(db: Db, id: string) {
  * `GET /v1/customers`: newest first, keyset-paged by id, optionally only the one with an
  * `external_id`. A cursor that is not a customer's id is a `400` (as on every list).
  */
-export async function listCustomers(db: Db, filter: { externalId?: string }, page: { limit: number; startingAfter?: string }) {
+export async function listCustomers(
+  db: Db,
+  filter: { externalId?: string },
+  page: { limit: number; startingAfter?: string },
+) {
   if (page.startingAfter) {
-    const cursor = await db.selectFrom('customers').select('id').where('id', '=', page.startingAfter).executeTakeFirst();
+    const cursor = await db
+      .selectFrom('customers')
+      .select('id')
+      .where('id', '=', page.startingAfter)
+      .executeTakeFirst();
     if (!cursor) throw invalidRequest('starting_after', 'is not the id of a customer in this list');
   }
   let q = db.selectFrom('customers').selectAll();
   if (filter.externalId !== undefined) q = q.where('external_id', '=', filter.externalId);
   if (page.startingAfter) q = q.where('id', '<', page.startingAfter);
-  const rows = await q.orderBy('id', 'desc').limit(page.limit + 1).execute();
+  const rows = await q
+    .orderBy('id', 'desc')
+    .limit(page.limit + 1)
+    .execute();
   const data = [];
   for (const c of rows.slice(0, page.limit)) data.push(await present(db, c as CustomerRow));
   return { data, has_more: rows.length > page.limit };

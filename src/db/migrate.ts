@@ -65,7 +65,12 @@ export async function migrateToLatest(db: Db): Promise<string[]> {
 const MIGRATION_LOCK_ID = 4_242_001;
 
 const migratorFor = (db: Db): Migrator =>
-  new Migrator({ db, provider: new StaticProvider(), migrationTableName: 'coffer_migrations', migrationLockTableName: 'coffer_migrations_lock' });
+  new Migrator({
+    db,
+    provider: new StaticProvider(),
+    migrationTableName: 'coffer_migrations',
+    migrationLockTableName: 'coffer_migrations_lock',
+  });
 
 /**
  * Applies the migrations up to `target` only, without the routines (whose tables may not exist

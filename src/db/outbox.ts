@@ -57,7 +57,9 @@ export class OutboxPoller {
   private async round(): Promise<void> {
     for (const q of this.queues) {
       if (this.stopped) return;
-      await q.round(() => this.stopped).catch((err: unknown) => this.log.warn({ err, outbox: q.name }, 'outbox round failed'));
+      await q
+        .round(() => this.stopped)
+        .catch((err: unknown) => this.log.warn({ err, outbox: q.name }, 'outbox round failed'));
     }
   }
 }

@@ -32,7 +32,12 @@ export interface RoutineFile {
 }
 
 export async function readRoutines(): Promise<RoutineFile[]> {
-  return Promise.all(ROUTINE_FILES.map(async (file) => ({ file, text: await fs.readFile(new URL(`../${file}`, import.meta.url), 'utf8') })));
+  return Promise.all(
+    ROUTINE_FILES.map(async (file) => ({
+      file,
+      text: await fs.readFile(new URL(`../${file}`, import.meta.url), 'utf8'),
+    })),
+  );
 }
 
 /** One digest of every file's name and text: equal digests, same routines. */
@@ -56,9 +61,12 @@ export async function installRoutines(conn: Db): Promise<boolean> {
   await sql`BEGIN`.execute(conn);
   try {
     for (const f of files) {
-      await sql.raw(f.text).execute(conn).catch((err: unknown) => {
-        throw new Error(`routine file ${f.file}: ${err instanceof Error ? err.message : String(err)}`);
-      });
+      await sql
+        .raw(f.text)
+        .execute(conn)
+        .catch((err: unknown) => {
+          throw new Error(`routine file ${f.file}: ${err instanceof Error ? err.message : String(err)}`);
+        });
     }
     await sql`INSERT INTO coffer_routines (id, digest) VALUES (true, ${digest})
       ON CONFLICT (id) DO UPDATE SET digest = EXCLUDED.digest, installed_at = now()`.execute(conn);

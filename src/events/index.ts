@@ -8,8 +8,16 @@ export type EventType = 'dispute.created' | 'dispute.closed' | 'customer.frozen'
  * Records an event in the caller's transaction (transactional outbox): it exists if and only if
  * the change it describes committed. `object` is the API object the event is about.
  */
-export async function recordEvent(tx: Tx, type: EventType, customerId: string | null, object: Record<string, unknown>): Promise<string> {
+export async function recordEvent(
+  tx: Tx,
+  type: EventType,
+  customerId: string | null,
+  object: Record<string, unknown>,
+): Promise<string> {
   const id = newId('evt');
-  await tx.insertInto('events').values({ id, type, customer_id: customerId, data: toJson({ object }) }).execute();
+  await tx
+    .insertInto('events')
+    .values({ id, type, customer_id: customerId, data: toJson({ object }) })
+    .execute();
   return id;
 }

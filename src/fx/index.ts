@@ -18,7 +18,10 @@ const RATE_PATTERN = /^(?:0|[1-9]\d{0,11})(?:\.\d{1,12})?$/;
 
 /** Checks one rate as the API and the CSV import accept it; returns its normal form ("7.20" stays "7.20"). */
 export function validateRate(base: string, quote: string, rate: string): string {
-  for (const [field, code] of [['base', base], ['quote', quote]] as const) {
+  for (const [field, code] of [
+    ['base', base],
+    ['quote', quote],
+  ] as const) {
     if (!isKnownCurrency(code)) throw invalidRequest(field, `is not a supported currency (${code})`);
   }
   if (base === quote) throw invalidRequest('quote', 'must differ from base');
@@ -28,7 +31,10 @@ export function validateRate(base: string, quote: string, rate: string): string 
   return rate;
 }
 
-export async function setRate(db: Kysely<Database>, input: { base: string; quote: string; rate: string; source?: string | null }): Promise<FxRate> {
+export async function setRate(
+  db: Kysely<Database>,
+  input: { base: string; quote: string; rate: string; source?: string | null },
+): Promise<FxRate> {
   const rate = validateRate(input.base, input.quote, input.rate);
   const row = await db
     .insertInto('fx_rates')
@@ -63,15 +69,24 @@ export async function rateTable(db: Kysely<Database>): Promise<RateLookup> {
   const { rows } = await sql<{ base: string; quote: string; rate: string; source: string; created_at: Date }>`
     SELECT DISTINCT ON (least(base, quote), greatest(base, quote)) base, quote, rate, source, created_at
     FROM fx_rates ORDER BY least(base, quote), greatest(base, quote), id DESC`.execute(db);
-  const byPair = new Map(rows.map((r) => [[r.base, r.quote].sort().join('/'), { base: r.base, quote: r.quote, rate: r.rate, source: r.source, createdAt: r.created_at }]));
+  const byPair = new Map(
+    rows.map((r) => [
+      [r.base, r.quote].sort().join('/'),
+      { base: r.base, quote: r.quote, rate: r.rate, source: r.source, createdAt: r.created_at },
+    ]),
+  );
   return (x, y) => byPair.get([x, y].sort().join('/')) ?? null;
 }
 
 export const noRate = (from: string, to: string): CofferError =>
-  new CofferError('currency_not_supported', `There is no exchange rate between ${from} and ${to}; ask the operator to add one.`, {
-    from,
-    to,
-  });
+  new CofferError(
+    'currency_not_supported',
+    `There is no exchange rate between ${from} and ${to}; ask the operator to add one.`,
+    {
+      from,
+      to,
+    },
+  );
 
 export const presentRate = (r: FxRate) => ({
   object: 'fx_rate',
@@ -99,7 +114,12 @@ export async function importRatesCsv(db: Kysely<Database>, file: string): Promis
     } catch (err) {
       throw new Error(`${file}:${i + 1}: ${err instanceof Error ? err.message : String(err)}`);
     }
-    rows.push({ base: base.toUpperCase(), quote: quote.toUpperCase(), rate, source: source || `import:${file.split('/').pop()}` });
+    rows.push({
+      base: base.toUpperCase(),
+      quote: quote.toUpperCase(),
+      rate,
+      source: source || `import:${file.split('/').pop()}`,
+    });
   });
   if (rows.length === 0) throw new Error(`${file}: no rates found`);
   await db.insertInto('fx_rates').values(rows).execute();

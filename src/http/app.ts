@@ -63,7 +63,11 @@ export async function buildApp(ctx: AppContext, opts: BuildOptions = {}): Promis
   await app.register(swagger, {
     openapi: {
       openapi: '3.1.0',
-      info: { title: 'Coffer platform API', version: '1', description: 'Prepaid balances, usage charges and holds. Amounts are integers in minor units.' },
+      info: {
+        title: 'Coffer platform API',
+        version: '1',
+        description: 'Prepaid balances, usage charges and holds. Amounts are integers in minor units.',
+      },
       // Relative: "Try it out" calls the origin the page was loaded from (the page's CSP allows no other).
       servers: [{ url: '/' }],
       components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
@@ -73,7 +77,8 @@ export async function buildApp(ctx: AppContext, opts: BuildOptions = {}): Promis
   await app.register(swaggerUi, { routePrefix: '/docs' });
 
   app.addHook('onRequest', (_request, _reply, done) => {
-    if (ctx.isShuttingDown()) return done(new CofferError('unavailable', 'The server is shutting down; retry on another instance.'));
+    if (ctx.isShuttingDown())
+      return done(new CofferError('unavailable', 'The server is shutting down; retry on another instance.'));
     done();
   });
   app.addHook('onResponse', (request, reply, done) => {

@@ -39,7 +39,11 @@ declare module 'fastify' {
  */
 export function idempotencyOf(request: FastifyRequest, required: true, hashed?: unknown): IdempotencyContext;
 export function idempotencyOf(request: FastifyRequest, required: false, hashed?: unknown): IdempotencyContext | null;
-export function idempotencyOf(request: FastifyRequest, required: boolean, hashed: unknown = request.body): IdempotencyContext | null {
+export function idempotencyOf(
+  request: FastifyRequest,
+  required: boolean,
+  hashed: unknown = request.body,
+): IdempotencyContext | null {
   const raw = request.headers['idempotency-key'];
   if (raw === undefined) {
     if (required) throw invalidRequest('Idempotency-Key', 'header is required on this endpoint');
@@ -49,8 +53,14 @@ export function idempotencyOf(request: FastifyRequest, required: boolean, hashed
     throw invalidRequest('Idempotency-Key', 'header must be 1–255 characters');
   }
   // Stored as text: a control character (NUL above all) is refused here, not by PostgreSQL.
-  if (/[\u0000-\u001f\u007f]/.test(raw)) throw invalidRequest('Idempotency-Key', 'header must not contain control characters');
-  return { apiKeyId: request.apiKey!.id, key: raw, requestHash: requestHash(request.method, request.url.split('?')[0], hashed) };
+  // eslint-disable-next-line no-control-regex -- control characters are what is refused
+  if (/[\u0000-\u001f\u007f]/.test(raw))
+    throw invalidRequest('Idempotency-Key', 'header must not contain control characters');
+  return {
+    apiKeyId: request.apiKey!.id,
+    key: raw,
+    requestHash: requestHash(request.method, request.url.split('?')[0], hashed),
+  };
 }
 
 export function sendOutcome(reply: FastifyReply, outcome: Outcome): FastifyReply {

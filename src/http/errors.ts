@@ -36,11 +36,18 @@ function fieldsOf(validation: AjvError[], context: string | undefined): { field:
     }
     if (e.keyword === 'anyOf' && sets.has(field)) continue;
     const problem =
-      e.keyword === 'additionalProperties' ? 'is not a known field' : e.keyword === 'required' ? 'is required' : (e.message ?? 'is invalid');
+      e.keyword === 'additionalProperties'
+        ? 'is not a known field'
+        : e.keyword === 'required'
+          ? 'is required'
+          : (e.message ?? 'is invalid');
     fields.push({ field, problem });
   }
   for (const set of sets.values()) {
-    set.entry.problem = set.values.length === 1 ? `must be ${String(set.values[0])}` : `must be one of: ${set.values.map(String).join(', ')}`;
+    set.entry.problem =
+      set.values.length === 1
+        ? `must be ${String(set.values[0])}`
+        : `must be one of: ${set.values.map(String).join(', ')}`;
   }
   return fields;
 }
@@ -82,13 +89,18 @@ export const MAX_PARAM_LENGTH = 100;
 export function frameworkErrors(err: FastifyError, _request: FastifyRequest, reply: FastifyReply): void {
   let error: CofferError;
   if (err.code === 'FST_ERR_BAD_URL') {
-    error = new CofferError('invalid_request', 'The URL is not validly percent-encoded.', { fields: [{ field: 'url', problem: 'is not validly percent-encoded' }] });
+    error = new CofferError('invalid_request', 'The URL is not validly percent-encoded.', {
+      fields: [{ field: 'url', problem: 'is not validly percent-encoded' }],
+    });
   } else if (err.code === 'FST_ERR_MAX_PARAM_LENGTH') {
     error = new CofferError('uri_too_long', `A path segment is longer than ${MAX_PARAM_LENGTH} characters.`);
   } else {
     error = new CofferError('invalid_request', 'The request could not be routed.');
   }
-  reply.code(error.status).header('content-type', 'application/json; charset=utf-8').send(envelope(error.code, error.message, error.details));
+  reply
+    .code(error.status)
+    .header('content-type', 'application/json; charset=utf-8')
+    .send(envelope(error.code, error.message, error.details));
 }
 
 /**
@@ -143,20 +155,29 @@ export function registerErrorHandling(app: FastifyInstance): void {
     if (err.statusCode && err.statusCode >= 400 && err.statusCode < 500) {
       // Malformed JSON, wrong content type, empty body and the like.
       return reply.code(400).send({
-        error: { code: 'invalid_request', message: err.message, details: { fields: [{ field: 'body', problem: err.message }] } },
+        error: {
+          code: 'invalid_request',
+          message: err.message,
+          details: { fields: [{ field: 'body', problem: err.message }] },
+        },
       });
     }
     if (isDatabaseUnavailable(err)) {
       request.log.warn({ err }, 'database unavailable');
-      return reply.code(503).header('retry-after', '1').send({
-        error: { code: 'unavailable', message: 'The service is temporarily unavailable; retry shortly.' },
-      });
+      return reply
+        .code(503)
+        .header('retry-after', '1')
+        .send({
+          error: { code: 'unavailable', message: 'The service is temporarily unavailable; retry shortly.' },
+        });
     }
     request.log.error({ err }, 'unhandled error');
     return reply.code(500).send({ error: { code: 'internal_error', message: 'Something went wrong on our side.' } });
   });
 
   app.setNotFoundHandler((request, reply) => {
-    reply.code(404).send({ error: { code: 'not_found', message: `No route ${request.method} ${request.url.split('?')[0]}.` } });
+    reply
+      .code(404)
+      .send({ error: { code: 'not_found', message: `No route ${request.method} ${request.url.split('?')[0]}.` } });
   });
 }

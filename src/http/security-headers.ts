@@ -56,4 +56,5 @@ export function apiHeaders(pageHeaders: Record<string, string>): Record<string, 
 }
 
 /** Whether a request path is answered with JSON for programs (the API headers) rather than pages. */
-export const isApiPath = (url: string): boolean => url.startsWith('/v1/') || url.startsWith('/webhooks/') || url.startsWith('/portal/api/');
+export const isApiPath = (url: string): boolean =>
+  url.startsWith('/v1/') || url.startsWith('/webhooks/') || url.startsWith('/portal/api/');

@@ -7,6 +7,7 @@ import { CofferError } from '../errors.js';
  * charge batch it would fail its neighbours too. So every string a request carries is checked
  * once, here, before validation and before any database work.
  */
+// eslint-disable-next-line no-control-regex -- NUL is what is refused
 const UNSTORABLE = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
 export const UNSTORABLE_PROBLEM = 'must not contain NUL characters or unpaired UTF-16 surrogates';
@@ -33,7 +34,8 @@ export function unstorableFields(value: unknown, root = '', max = 20): Problem[]
       const keys = Object.keys(v);
       if (keys.some(isUnstorable)) found.push({ field: path || 'body', problem: `keys ${UNSTORABLE_PROBLEM}` });
       for (let i = keys.length - 1; i >= 0; i--) {
-        if (!isUnstorable(keys[i])) stack.push([(v as Record<string, unknown>)[keys[i]], path ? `${path}.${keys[i]}` : keys[i]]);
+        if (!isUnstorable(keys[i]))
+          stack.push([(v as Record<string, unknown>)[keys[i]], path ? `${path}.${keys[i]}` : keys[i]]);
       }
     }
   }
@@ -42,7 +44,11 @@ export function unstorableFields(value: unknown, root = '', max = 20): Problem[]
 
 /** A `preValidation` hook for the whole app: path parameters, query and parsed body (raw bodies are the route's business). */
 export function refuseUnstorableStrings(request: FastifyRequest, _reply: unknown, done: (err?: Error) => void): void {
-  const fields = [...unstorableFields(request.params), ...unstorableFields(request.query), ...unstorableFields(request.body)];
+  const fields = [
+    ...unstorableFields(request.params),
+    ...unstorableFields(request.query),
+    ...unstorableFields(request.body),
+  ];
   if (fields.length === 0) return done();
   const first = fields[0];
   done(new CofferError('invalid_request', `${first.field} ${first.problem}.`, { fields }));

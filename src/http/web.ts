@@ -9,7 +9,19 @@ import type { FastifyInstance, FastifyReply } from 'fastify';
  * `/console`. Only these answer with the app's index.html; every other unknown path stays a
  * JSON 404, so a typo in an API path never comes back as a page.
  */
-export const APP_PATHS = ['/', '/signin', '/topup', '/orders', '/orders/:id', '/statement', '/invoices', '/help', '/security', '/console', '/console/*'];
+export const APP_PATHS = [
+  '/',
+  '/signin',
+  '/topup',
+  '/orders',
+  '/orders/:id',
+  '/statement',
+  '/invoices',
+  '/help',
+  '/security',
+  '/console',
+  '/console/*',
+];
 
 /** Where `npm run build` puts the app: dist/web beside the compiled server (or COFFER_WEB_DIR). */
 export function webDir(env: NodeJS.ProcessEnv = process.env): string {

@@ -30,7 +30,9 @@ export async function webhookRoutes(app: FastifyInstance, ctx: AppContext): Prom
       const name = request.params.provider;
       // Only configured providers that report by webhook have an endpoint (not the manual bank provider).
       if (!ctx.providers.has(name) || !ctx.providers.get(name).acceptsWebhooks) {
-        return reply.code(404).send({ error: { code: 'not_found', message: `No webhook endpoint for provider "${name}".` } });
+        return reply
+          .code(404)
+          .send({ error: { code: 'not_found', message: `No webhook endpoint for provider "${name}".` } });
       }
       const provider = ctx.providers.get(name);
       const raw = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
@@ -40,14 +42,20 @@ export async function webhookRoutes(app: FastifyInstance, ctx: AppContext): Prom
       } catch (err) {
         if (!(err instanceof WebhookRejected)) throw err;
         request.log.warn({ provider: name, reason: err.message }, 'webhook rejected');
-        return reply.code(400).send({ error: { code: 'invalid_request', message: `Webhook rejected: ${err.message}.` } });
+        return reply
+          .code(400)
+          .send({ error: { code: 'invalid_request', message: `Webhook rejected: ${err.message}.` } });
       }
       // Verified but unstorable (a NUL in payment_id…): refused like any bad body, never a 500 in ingest.
       const fields = unstorableFields(eventFields(event));
       if (fields.length > 0) {
         request.log.warn({ provider: name, fields }, 'webhook rejected');
         return reply.code(400).send({
-          error: { code: 'invalid_request', message: `Webhook rejected: ${fields[0].field} ${fields[0].problem}.`, details: { fields } },
+          error: {
+            code: 'invalid_request',
+            message: `Webhook rejected: ${fields[0].field} ${fields[0].problem}.`,
+            details: { fields },
+          },
         });
       }
       const result = await ingestProviderEvent(ctx.ingest, provider, event);

@@ -22,7 +22,10 @@ export interface Outcome {
 export type Work = (tx: Transaction<Database>) => Promise<{ status: number; body: unknown }>;
 
 export function requestHash(method: string, path: string, body: unknown): string {
-  return crypto.createHash('sha256').update(`${method} ${path}\n${canonicalJson(body ?? null)}`).digest('hex');
+  return crypto
+    .createHash('sha256')
+    .update(`${method} ${path}\n${canonicalJson(body ?? null)}`)
+    .digest('hex');
 }
 
 /** The ledger reference of a money movement made under an idempotency key. */
@@ -31,11 +34,21 @@ export const ledgerReference = (idem: IdempotencyContext): string => `${idem.api
 export const keyReused = (): CofferError =>
   new CofferError('idempotency_key_reused', 'This Idempotency-Key was already used with a different request.');
 export const keyInUse = (): CofferError =>
-  new CofferError('idempotency_key_in_use', 'A request with this Idempotency-Key is still being processed; retry shortly.');
+  new CofferError(
+    'idempotency_key_in_use',
+    'A request with this Idempotency-Key is still being processed; retry shortly.',
+  );
 
 // Refusals that describe the request itself, not the state it met: never recorded, so a
 // corrected retry under the same key is judged afresh.
-const NOT_RECORDED = new Set(['invalid_request', 'idempotency_key_reused', 'idempotency_key_in_use', 'unavailable', 'rate_limited', 'unauthenticated']);
+const NOT_RECORDED = new Set([
+  'invalid_request',
+  'idempotency_key_reused',
+  'idempotency_key_in_use',
+  'unavailable',
+  'rate_limited',
+  'unauthenticated',
+]);
 
 /** Keys being processed by this process: a concurrent repeat is answered `in_use` at once. */
 const inFlight = new Set<string>();
@@ -104,7 +117,12 @@ async function replay(tx: Transaction<Database>, idem: IdempotencyContext): Prom
   return { status: row.response_status, bodyText: row.response_body, replayed: true };
 }
 
-async function store(tx: Transaction<Database>, idem: IdempotencyContext, status: number, bodyText: string): Promise<void> {
+async function store(
+  tx: Transaction<Database>,
+  idem: IdempotencyContext,
+  status: number,
+  bodyText: string,
+): Promise<void> {
   await tx
     .updateTable('idempotency_keys')
     .set({ response_status: status, response_body: bodyText })

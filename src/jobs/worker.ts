@@ -10,7 +10,10 @@ function workerPool(url: string, max: number): pg.Pool {
     connectionString: url,
     max,
     application_name: 'coffer-jobs',
-    types: { getTypeParser: (oid: number, format?: 'text' | 'binary') => (oid === pg.types.builtins.INT8 ? (v: string) => v : pg.types.getTypeParser(oid, format as 'text')) } as pg.CustomTypesConfig,
+    types: {
+      getTypeParser: (oid: number, format?: 'text' | 'binary') =>
+        oid === pg.types.builtins.INT8 ? (v: string) => v : pg.types.getTypeParser(oid, format as 'text'),
+    } as pg.CustomTypesConfig,
   });
   // A dropped connection must not crash the process (graphile-worker checks for both handlers).
   pool.on('error', () => undefined);
@@ -18,7 +21,12 @@ function workerPool(url: string, max: number): pg.Pool {
   return pool;
 }
 
-type Log = { warn(obj: object, msg: string): void; info(obj: object, msg: string): void; debug(obj: object, msg: string): void; error(obj: object, msg: string): void };
+type Log = {
+  warn(obj: object, msg: string): void;
+  info(obj: object, msg: string): void;
+  debug(obj: object, msg: string): void;
+  error(obj: object, msg: string): void;
+};
 
 function loggerFor(log: Log): Logger {
   return new Logger(() => (level, message, meta) => {
@@ -42,7 +50,11 @@ export interface JobsRunner {
 }
 
 /** Runs the job queue in this process (every `coffer serve` runs one; jobs are taken once). */
-export async function startJobs(url: string, tasks: TaskList, opts: { concurrency: number; log: Log }): Promise<JobsRunner> {
+export async function startJobs(
+  url: string,
+  tasks: TaskList,
+  opts: { concurrency: number; log: Log },
+): Promise<JobsRunner> {
   const pool = workerPool(url, opts.concurrency + 2);
   let runner: Runner;
   try {

@@ -80,10 +80,18 @@ async function selectForUpdate(tx: Tx, where: ReturnType<typeof sql>): Promise<L
  * never deadlock). Missing product accounts of enabled products are created first.
  * Throws not_found for an unknown customer and unknown_balance for an unknown product.
  */
-export async function lockBalances(tx: Tx, customerId: string, balances: string[]): Promise<Map<string, LockedAccount>> {
+export async function lockBalances(
+  tx: Tx,
+  customerId: string,
+  balances: string[],
+): Promise<Map<string, LockedAccount>> {
   let locked = await selectForUpdate(tx, sql`a.customer_id = ${customerId} AND a.code = ANY(${balances}::text[])`);
   if (locked.length < new Set(balances).size) {
-    await ensureAccounts(tx, customerId, balances.filter((b) => !locked.some((a) => a.code === b)));
+    await ensureAccounts(
+      tx,
+      customerId,
+      balances.filter((b) => !locked.some((a) => a.code === b)),
+    );
     locked = await selectForUpdate(tx, sql`a.customer_id = ${customerId} AND a.code = ANY(${balances}::text[])`);
   }
   return new Map(locked.map((a) => [a.code, a]));
@@ -101,11 +109,20 @@ export async function lockAccountById(tx: Tx, accountId: bigint): Promise<Locked
 
 /** Creates the customer accounts that are missing for enabled products; refuses unknown balances. */
 export async function ensureAccounts(tx: Tx | Db, customerId: string, balances: string[]): Promise<void> {
-  const customer = await tx.selectFrom('customers').select(['id', 'currency']).where('id', '=', customerId).executeTakeFirst();
+  const customer = await tx
+    .selectFrom('customers')
+    .select(['id', 'currency'])
+    .where('id', '=', customerId)
+    .executeTakeFirst();
   if (!customer) throw notFound('customer', customerId);
   const products = balances.filter((b) => b !== 'wallet');
   if (products.length > 0) {
-    const enabled = await tx.selectFrom('products').select('code').where('code', 'in', products).where('enabled', '=', true).execute();
+    const enabled = await tx
+      .selectFrom('products')
+      .select('code')
+      .where('code', 'in', products)
+      .where('enabled', '=', true)
+      .execute();
     const unknown = products.find((p) => !enabled.some((e) => e.code === p));
     if (unknown) throw unknownBalance(unknown);
   }
@@ -117,7 +134,11 @@ export async function ensureAccounts(tx: Tx | Db, customerId: string, balances: 
 }
 
 export const unknownBalance = (balance: string): CofferError =>
-  new CofferError('unknown_balance', `There is no balance named "${balance}": use "wallet" or an enabled product code.`, { balance });
+  new CofferError(
+    'unknown_balance',
+    `There is no balance named "${balance}": use "wallet" or an enabled product code.`,
+    { balance },
+  );
 
 const systemAccounts = new Map<string, bigint>();
 
@@ -160,7 +181,14 @@ export async function readBalances(db: Db | Tx, customerId: string): Promise<Bal
   const products = await db.selectFrom('products').select('code').where('enabled', '=', true).orderBy('code').execute();
   const currency = rows[0]?.currency;
   const byCode = new Map(rows.map((r) => [r.code, r]));
-  const codes = ['wallet', ...products.map((p) => p.code), ...rows.map((r) => r.code).filter((c) => c !== 'wallet' && !products.some((p) => p.code === c)).sort()];
+  const codes = [
+    'wallet',
+    ...products.map((p) => p.code),
+    ...rows
+      .map((r) => r.code)
+      .filter((c) => c !== 'wallet' && !products.some((p) => p.code === c))
+      .sort(),
+  ];
   return codes.map((code) => {
     const r = byCode.get(code);
     const posted = r?.posted ?? 0n;

@@ -66,11 +66,20 @@ async function lockHold(tx: Tx, holdId: string): Promise<{ hold: HoldRow; acc: L
 }
 
 const holdNotActive = (hold: HoldRow): CofferError =>
-  new CofferError('hold_not_active', `Hold ${hold.id} is ${hold.status}; only an active hold can be captured or voided.`, {
-    status: hold.status,
-  });
+  new CofferError(
+    'hold_not_active',
+    `Hold ${hold.id} is ${hold.status}; only an active hold can be captured or voided.`,
+    {
+      status: hold.status,
+    },
+  );
 
-export function captureHold(db: Db, idem: IdempotencyContext | null, holdId: string, amountMinor: bigint | null): Promise<Outcome> {
+export function captureHold(
+  db: Db,
+  idem: IdempotencyContext | null,
+  holdId: string,
+  amountMinor: bigint | null,
+): Promise<Outcome> {
   return runIdempotent(db, idem, async (tx) => {
     const { hold, acc } = await lockHold(tx, holdId);
     assertTransition(hold, 'captured');
@@ -105,7 +114,9 @@ export function voidHold(db: Db, idem: IdempotencyContext | null, holdId: string
     acc.held -= hold.amount;
     await sql`UPDATE accounts SET held = ${acc.held.toString()} WHERE id = ${acc.id.toString()}`.execute(tx);
     const { rows } = await sql<HoldRow>`
-      UPDATE holds SET status = 'voided', closed_at = now() WHERE id = ${hold.id} AND status = 'active' RETURNING *`.execute(tx);
+      UPDATE holds SET status = 'voided', closed_at = now() WHERE id = ${hold.id} AND status = 'active' RETURNING *`.execute(
+      tx,
+    );
     return { status: 200, body: presentHold(rows[0], balanceView(acc)) };
   });
 }

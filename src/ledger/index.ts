@@ -1,5 +1,14 @@
 export { readBalances, ensureAccounts, resetSystemAccountCache, unknownBalance, type BalanceView } from './accounts.js';
-export { createHold, captureHold, voidHold, getHold, sweepExpiredHolds, HOLD_MAX_SECONDS, HOLD_DEFAULT_SECONDS, HOLD_TRANSITIONS } from './holds.js';
+export {
+  createHold,
+  captureHold,
+  voidHold,
+  getHold,
+  sweepExpiredHolds,
+  HOLD_MAX_SECONDS,
+  HOLD_DEFAULT_SECONDS,
+  HOLD_TRANSITIONS,
+} from './holds.js';
 export { createGrant, createWalletTransfer } from './movements.js';
 export { statement, presentEntry, type Page } from './statement.js';
 export { verifyLedger, type VerifyReport } from './verify.js';

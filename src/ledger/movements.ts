@@ -95,7 +95,10 @@ export function createWalletTransfer(db: Db, idem: IdempotencyContext, input: Wa
         to: to.code,
         amount: input.amountMinor,
         currency: from.currency,
-        balances_after: { [from.code]: presentBalanceAfter(balanceView(from)), [to.code]: presentBalanceAfter(balanceView(to)) },
+        balances_after: {
+          [from.code]: presentBalanceAfter(balanceView(from)),
+          [to.code]: presentBalanceAfter(balanceView(to)),
+        },
         created_at: isoTime(new Date()),
       },
     };

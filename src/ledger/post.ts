@@ -6,7 +6,8 @@ import { ledgerTransfers } from '../metrics.js';
 import type { Tx } from '../db/pool.js';
 import type { LockedAccount } from './accounts.js';
 
-export type TransferKind = 'topup' | 'charge' | 'capture' | 'transfer' | 'grant' | 'refund' | 'chargeback' | 'adjustment';
+export type TransferKind =
+  'topup' | 'charge' | 'capture' | 'transfer' | 'grant' | 'refund' | 'chargeback' | 'adjustment';
 
 /** One side of a transfer: a locked customer account, or a system account id (never locked). */
 export type Side = LockedAccount | bigint;
@@ -45,13 +46,23 @@ export async function postTransfer(tx: Tx, t: TransferInput): Promise<string> {
   for (const s of [t.debit, t.credit]) {
     if (typeof s !== 'bigint') assert.equal(s.currency, t.currency, 'transfer currency must match the account');
   }
-  for (const [side, sign] of [[t.debit, -1n], [t.credit, 1n]] as const) {
+  for (const [side, sign] of [
+    [t.debit, -1n],
+    [t.credit, 1n],
+  ] as const) {
     // Balances are JSON numbers: one that left the safe-integer range would be reported wrongly.
-    if (typeof side !== 'bigint' && (side.posted + sign * t.amountMinor > MAX_SAFE || side.posted + sign * t.amountMinor < -MAX_SAFE)) {
-      throw new CofferError('amount_above_maximum', `This would take the ${side.code} balance beyond ${MAX_SAFE}, the largest amount the API can represent.`, {
-        balance: side.code,
-        maximum: { amount: Number.MAX_SAFE_INTEGER, currency: t.currency },
-      });
+    if (
+      typeof side !== 'bigint' &&
+      (side.posted + sign * t.amountMinor > MAX_SAFE || side.posted + sign * t.amountMinor < -MAX_SAFE)
+    ) {
+      throw new CofferError(
+        'amount_above_maximum',
+        `This would take the ${side.code} balance beyond ${MAX_SAFE}, the largest amount the API can represent.`,
+        {
+          balance: side.code,
+          maximum: { amount: Number.MAX_SAFE_INTEGER, currency: t.currency },
+        },
+      );
     }
   }
   const id = t.id ?? newId('trf');

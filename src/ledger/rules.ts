@@ -6,18 +6,26 @@ export const revenueAccountCode = (balance: string): string => `usage_revenue:${
 
 export function assertCanSpend(acc: LockedAccount): void {
   if (acc.customerStatus === 'frozen') {
-    throw new CofferError('customer_frozen', 'This customer is frozen: spending is blocked until the negative balance is repaid.', {
-      customer: acc.customerId,
-    });
+    throw new CofferError(
+      'customer_frozen',
+      'This customer is frozen: spending is blocked until the negative balance is repaid.',
+      {
+        customer: acc.customerId,
+      },
+    );
   }
 }
 
 export function assertCurrency(acc: LockedAccount, currency: string): void {
   if (currency !== acc.currency) {
-    throw new CofferError('currency_mismatch', `The amount is in ${currency} but the customer's balances are in ${acc.currency}.`, {
-      expected: acc.currency,
-      received: currency,
-    });
+    throw new CofferError(
+      'currency_mismatch',
+      `The amount is in ${currency} but the customer's balances are in ${acc.currency}.`,
+      {
+        expected: acc.currency,
+        received: currency,
+      },
+    );
   }
 }
 

@@ -57,7 +57,12 @@ export async function statement(
     .where('code', '=', balance)
     .executeTakeFirst();
   if (!account) {
-    const product = await db.selectFrom('products').select('code').where('code', '=', balance).where('enabled', '=', true).executeTakeFirst();
+    const product = await db
+      .selectFrom('products')
+      .select('code')
+      .where('code', '=', balance)
+      .where('enabled', '=', true)
+      .executeTakeFirst();
     if (balance === 'wallet' || product) {
       if (startingAfter) throw invalidRequest('starting_after', 'is not an entry of this statement');
       return { data: [], has_more: false };
@@ -67,10 +72,12 @@ export async function statement(
   let beforeSeq: bigint | null = null;
   if (startingAfter) {
     const m = ENTRY_ID.exec(startingAfter);
-    if (!m || BigInt(parseInt(m[1], 36)) !== account.id) throw invalidRequest('starting_after', 'is not an entry of this statement');
+    if (!m || BigInt(parseInt(m[1], 36)) !== account.id)
+      throw invalidRequest('starting_after', 'is not an entry of this statement');
     beforeSeq = BigInt(parseInt(m[2], 36));
     // Entries are numbered 1…entry_seq per account: any other number is no entry of this statement.
-    if (beforeSeq < 1n || beforeSeq > BigInt(account.entry_seq)) throw invalidRequest('starting_after', 'is not an entry of this statement');
+    if (beforeSeq < 1n || beforeSeq > BigInt(account.entry_seq))
+      throw invalidRequest('starting_after', 'is not an entry of this statement');
   }
   const { rows } = await sql<EntryRow>`
     SELECT e.seq, e.transfer_id, e.kind, e.amount, e.balance_after, e.reference, e.created_at, t.description

@@ -27,7 +27,10 @@ export async function verifyLedger(db: Db): Promise<VerifyReport> {
     SELECT a.id, a.customer_id, a.code, a.posted, coalesce(s.total, 0) AS recomputed
     FROM accounts a LEFT JOIN sums s ON s.account_id = a.id
     WHERE a.customer_id IS NOT NULL AND a.posted <> coalesce(s.total, 0)`.execute(db);
-  add(posted.rows, (r) => `account ${r.id} (${r.customer_id}/${r.code}): posted ${r.posted} but transfers sum to ${r.recomputed}`);
+  add(
+    posted.rows,
+    (r) => `account ${r.id} (${r.customer_id}/${r.code}): posted ${r.posted} but transfers sum to ${r.recomputed}`,
+  );
 
   const system = await sql<Record<string, unknown>>`
     SELECT id, code FROM accounts WHERE customer_id IS NULL AND (posted <> 0 OR held <> 0)`.execute(db);
@@ -38,13 +41,21 @@ export async function verifyLedger(db: Db): Promise<VerifyReport> {
     FROM accounts a LEFT JOIN (
       SELECT account_id, sum(amount) AS total FROM holds WHERE status = 'active' GROUP BY account_id) h ON h.account_id = a.id
     WHERE a.customer_id IS NOT NULL AND a.held <> coalesce(h.total, 0)`.execute(db);
-  add(held.rows, (r) => `account ${r.id} (${r.customer_id}/${r.code}): held ${r.held} but active holds sum to ${r.recomputed}`);
+  add(
+    held.rows,
+    (r) => `account ${r.id} (${r.customer_id}/${r.code}): held ${r.held} but active holds sum to ${r.recomputed}`,
+  );
 
   const overdraft = await sql<Record<string, unknown>>`
     SELECT a.id, a.customer_id, a.code, a.posted, a.held FROM accounts a
     WHERE a.customer_id IS NOT NULL AND a.posted - a.held < 0
-      AND NOT EXISTS (SELECT 1 FROM transfers t WHERE t.customer_id = a.customer_id AND t.kind IN ('chargeback', 'refund'))`.execute(db);
-  add(overdraft.rows, (r) => `account ${r.id} (${r.customer_id}/${r.code}) is overdrawn: posted ${r.posted}, held ${r.held}`);
+      AND NOT EXISTS (SELECT 1 FROM transfers t WHERE t.customer_id = a.customer_id AND t.kind IN ('chargeback', 'refund'))`.execute(
+    db,
+  );
+  add(
+    overdraft.rows,
+    (r) => `account ${r.id} (${r.customer_id}/${r.code}) is overdrawn: posted ${r.posted}, held ${r.held}`,
+  );
 
   const entries = await sql<Record<string, unknown>>`
     WITH e AS (
@@ -53,14 +64,22 @@ export async function verifyLedger(db: Db): Promise<VerifyReport> {
              row_number() OVER (PARTITION BY account_id ORDER BY seq) AS n
       FROM entries)
     SELECT account_id, seq, balance_after, running, n FROM e WHERE balance_after <> running OR n <> seq`.execute(db);
-  add(entries.rows, (r) => `entry ${r.seq} of account ${r.account_id}: balance_after ${r.balance_after}, running sum ${r.running}, position ${r.n}`);
+  add(
+    entries.rows,
+    (r) =>
+      `entry ${r.seq} of account ${r.account_id}: balance_after ${r.balance_after}, running sum ${r.running}, position ${r.n}`,
+  );
 
   const seqs = await sql<Record<string, unknown>>`
     SELECT a.id, a.entry_seq, coalesce(max(e.seq), 0) AS last, coalesce(sum(e.amount), 0) AS total, a.posted
     FROM accounts a LEFT JOIN entries e ON e.account_id = a.id
     WHERE a.customer_id IS NOT NULL
     GROUP BY a.id HAVING a.entry_seq <> coalesce(max(e.seq), 0) OR a.posted <> coalesce(sum(e.amount), 0)`.execute(db);
-  add(seqs.rows, (r) => `account ${r.id}: entry_seq ${r.entry_seq}, last entry ${r.last}, entries sum ${r.total}, posted ${r.posted}`);
+  add(
+    seqs.rows,
+    (r) =>
+      `account ${r.id}: entry_seq ${r.entry_seq}, last entry ${r.last}, entries sum ${r.total}, posted ${r.posted}`,
+  );
 
   const dangling = await sql<Record<string, unknown>>`
     SELECT t.id FROM transfers t
@@ -69,7 +88,10 @@ export async function verifyLedger(db: Db): Promise<VerifyReport> {
     WHERE d.id IS NULL OR c.id IS NULL OR d.currency <> t.currency OR c.currency <> t.currency
        OR (d.customer_id IS NOT NULL AND d.customer_id <> t.customer_id)
        OR (c.customer_id IS NOT NULL AND c.customer_id <> t.customer_id)`.execute(db);
-  add(dangling.rows, (r) => `transfer ${r.id} references a missing account, another customer's account or another currency`);
+  add(
+    dangling.rows,
+    (r) => `transfer ${r.id} references a missing account, another customer's account or another currency`,
+  );
 
   const captures = await sql<Record<string, unknown>>`
     SELECT h.id, h.captured_amount, coalesce(sum(t.amount), 0) AS transferred
@@ -94,7 +116,11 @@ export async function verifyLedger(db: Db): Promise<VerifyReport> {
                                        OR NOT bool_and(a.customer_id = o.customer_id AND a.code = o.balance)
                                        OR (o.received_amount = o.pay_amount AND o.credited_amount <> o.credit_amount)))
         OR (o.status <> 'succeeded' AND count(t.id) > 0)`.execute(db);
-  add(orders.rows, (r) => `order ${r.id} (${r.status}): ${r.credits} credits totalling ${r.credited}, records credited ${r.credited_amount} of quoted ${r.credit_amount}`);
+  add(
+    orders.rows,
+    (r) =>
+      `order ${r.id} (${r.status}): ${r.credits} credits totalling ${r.credited}, records credited ${r.credited_amount} of quoted ${r.credit_amount}`,
+  );
 
   const counts = await sql<{ accounts: bigint; transfers: bigint; entries: bigint; holds: bigint }>`
     SELECT (SELECT count(*) FROM accounts) AS accounts, (SELECT count(*) FROM transfers) AS transfers,
@@ -103,6 +129,11 @@ export async function verifyLedger(db: Db): Promise<VerifyReport> {
   return {
     ok: problems.length === 0,
     problems,
-    checked: { accounts: Number(c.accounts), transfers: Number(c.transfers), entries: Number(c.entries), holds: Number(c.holds) },
+    checked: {
+      accounts: Number(c.accounts),
+      transfers: Number(c.transfers),
+      entries: Number(c.entries),
+      holds: Number(c.holds),
+    },
   };
 }

@@ -67,4 +67,5 @@ export function idTime(id: string): Date {
 }
 
 /** The smallest id with this prefix that newId() can make at time `t` (for date filters on ids). */
-export const idLowerBound = (prefix: string, t: Date): string => `${prefix}_${encodeTime(Math.max(0, t.getTime()))}${'0'.repeat(RANDOM_CHARS)}`;
+export const idLowerBound = (prefix: string, t: Date): string =>
+  `${prefix}_${encodeTime(Math.max(0, t.getTime()))}${'0'.repeat(RANDOM_CHARS)}`;

@@ -69,8 +69,7 @@ export interface ReceiptOrder {
 
 const show = (m: Amount): string => `${formatDecimal(m.amount, m.currency)} ${m.currency}`;
 
-const escapeHtml = (s: string): string =>
-  s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+const escapeHtml = (s: string): string => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
 export function receiptMessage(
   order: ReceiptOrder,

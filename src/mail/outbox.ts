@@ -48,7 +48,11 @@ export class MailOutbox implements OutboxQueue {
   }
 
   /** Sends one row's mail; done (sent, or nothing to send) or null when it will be retried. */
-  private async send(row: { id: bigint; kind: string; object_id: string }): Promise<{ id: bigint; note: string | null } | null> {
+  private async send(row: {
+    id: bigint;
+    kind: string;
+    object_id: string;
+  }): Promise<{ id: bigint; note: string | null } | null> {
     try {
       const render = this.renderers[row.kind];
       if (!render) throw new Error(`no renderer for mail kind ${row.kind}`);
@@ -58,7 +62,11 @@ export class MailOutbox implements OutboxQueue {
     } catch (err) {
       const reason = err instanceof Error ? err.message : String(err);
       this.log.warn({ mail: row.kind, object: row.object_id, reason }, 'mail not sent; will retry');
-      await this.db.updateTable('mail_outbox').set({ last_error: reason.slice(0, 500) }).where('id', '=', row.id).execute();
+      await this.db
+        .updateTable('mail_outbox')
+        .set({ last_error: reason.slice(0, 500) })
+        .where('id', '=', row.id)
+        .execute();
       return null;
     }
   }

@@ -1,9 +1,4 @@
-export {
-  CURRENCIES,
-  UnknownCurrencyError,
-  currencyExponent,
-  isKnownCurrency,
-} from './currency.js';
+export { CURRENCIES, UnknownCurrencyError, currencyExponent, isKnownCurrency } from './currency.js';
 export type { CurrencyInfo } from './currency.js';
 export {
   MoneyFormatError,

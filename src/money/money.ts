@@ -96,9 +96,7 @@ export function parseMoneySetting(text: string): Money {
   const currency = m[1] as string;
   const amount = m[2] as string;
   if (!isKnownCurrency(currency)) {
-    throw new MoneyFormatError(
-      `invalid money setting ${JSON.stringify(text)}: currency ${currency} is not supported`,
-    );
+    throw new MoneyFormatError(`invalid money setting ${JSON.stringify(text)}: currency ${currency} is not supported`);
   }
   try {
     return { amountMinor: parseDecimal(amount, currency), currency };
@@ -143,13 +141,7 @@ function exponentScale(from: string, to: string): { num: bigint; den: bigint } {
  * Convert `amountMinor` of `from` into minor units of `to`, where
  * 1 `from` = `rate` `to` (e.g. USD→CNY rate "7.20").
  */
-export function convert(
-  amountMinor: bigint,
-  from: string,
-  to: string,
-  rate: string,
-  rounding: Rounding,
-): bigint {
+export function convert(amountMinor: bigint, from: string, to: string, rate: string, rounding: Rounding): bigint {
   const r = parseRate(rate);
   const s = exponentScale(from, to);
   return divRound(amountMinor * r.num * s.num, r.den * s.den, rounding);

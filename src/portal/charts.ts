@@ -33,7 +33,10 @@ interface Point {
  * answered at once (the usual case for quiet accounts and for today).
  */
 async function pointsAt(db: Db, customerId: string, moments: Date[], pool?: pg.Pool): Promise<Point[]> {
-  const rows = await readNamed(db, pool, sql<{ code: string; at: Date; seq: bigint; posted: bigint | null }>`
+  const rows = await readNamed(
+    db,
+    pool,
+    sql<{ code: string; at: Date; seq: bigint; posted: bigint | null }>`
     WITH RECURSIVE m AS (
       SELECT a.id, a.code, t.at,
              CASE WHEN last.created_at < t.at THEN a.entry_seq ELSE 0 END AS lo,
@@ -53,7 +56,8 @@ async function pointsAt(db: Db, customerId: string, moments: Date[], pool?: pg.P
     )
     SELECT s.code, s.at, s.lo AS seq, e.balance_after AS posted
     FROM search s LEFT JOIN entries e ON e.account_id = s.id AND e.seq = s.lo
-    WHERE s.lo >= s.hi`);
+    WHERE s.lo >= s.hi`,
+  );
   return rows.map((r) => ({ code: r.code, at: isoTime(r.at), seq: r.seq, posted: r.posted ?? 0n }));
 }
 
@@ -95,7 +99,21 @@ const RECENT_WINDOW = 500;
 
 /** The customer's latest usage charges across balances (among each balance's last 500 entries). */
 export async function recentCharges(db: Db, customerId: string, limit: number, pool?: pg.Pool) {
-  const rows = await readNamed(db, pool, sql<{ account_id: bigint; code: string; seq: bigint; transfer_id: string; kind: string; amount: bigint; balance_after: bigint; reference: string; created_at: Date; description: string | null }>`
+  const rows = await readNamed(
+    db,
+    pool,
+    sql<{
+      account_id: bigint;
+      code: string;
+      seq: bigint;
+      transfer_id: string;
+      kind: string;
+      amount: bigint;
+      balance_after: bigint;
+      reference: string;
+      created_at: Date;
+      description: string | null;
+    }>`
     SELECT a.id AS account_id, a.code, e.seq, e.transfer_id, e.kind, e.amount, e.balance_after, e.reference, e.created_at,
            (SELECT t.description FROM transfers t WHERE t.id = e.transfer_id) AS description
     FROM accounts a
@@ -106,7 +124,8 @@ export async function recentCharges(db: Db, customerId: string, limit: number, p
     ) e
     WHERE a.customer_id = ${customerId}
     ORDER BY e.created_at DESC, a.id
-    LIMIT ${limit}`);
+    LIMIT ${limit}`,
+  );
   return rows.map((e) => ({ ...presentEntry(e.account_id, e), balance: e.code }));
 }
 
@@ -115,16 +134,27 @@ export async function recentCharges(db: Db, customerId: string, limit: number, p
  * transaction that set succeeded_at (same timestamp), so it is found next to the last entry at
  * that moment; null if it is not there (never expected).
  */
-export async function creditChange(db: Db, customerId: string, order: { id: string; balance: string; succeededAt: Date }, pool?: pg.Pool) {
-  const [at] = (await pointsAt(db, customerId, [new Date(order.succeededAt.getTime() + 1)], pool)).filter((p) => p.code === order.balance);
+export async function creditChange(
+  db: Db,
+  customerId: string,
+  order: { id: string; balance: string; succeededAt: Date },
+  pool?: pg.Pool,
+) {
+  const [at] = (await pointsAt(db, customerId, [new Date(order.succeededAt.getTime() + 1)], pool)).filter(
+    (p) => p.code === order.balance,
+  );
   if (!at) return null;
-  const rows = await readNamed(db, pool, sql<{ amount: bigint; balance_after: bigint; currency: string }>`
+  const rows = await readNamed(
+    db,
+    pool,
+    sql<{ amount: bigint; balance_after: bigint; currency: string }>`
     SELECT e.amount, e.balance_after, a.currency
     FROM accounts a JOIN entries e ON e.account_id = a.id
     WHERE a.customer_id = ${customerId} AND a.code = ${order.balance}
       AND e.seq BETWEEN ${(at.seq - 50n).toString()} AND ${(at.seq + 50n).toString()}
       AND e.reference = ${order.id} AND e.kind = 'topup' AND e.amount > 0
-    ORDER BY e.seq LIMIT 1`);
+    ORDER BY e.seq LIMIT 1`,
+  );
   const e = rows[0];
   return e ? { before: e.balance_after - e.amount, after: e.balance_after, currency: e.currency } : null;
 }

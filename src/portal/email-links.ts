@@ -8,11 +8,33 @@ export const EMAIL_LINKS_PER_HOUR = 3;
 /** Addresses are not unique: one request e-mails at most this many customers. */
 const CUSTOMERS_PER_ADDRESS = 5;
 
-const MAIL_KIND: Record<LinkPurpose, 'portal_signin' | 'portal_pin_reset'> = { signin: 'portal_signin', pin_reset: 'portal_pin_reset' };
+const MAIL_KIND: Record<LinkPurpose, 'portal_signin' | 'portal_pin_reset'> = {
+  signin: 'portal_signin',
+  pin_reset: 'portal_pin_reset',
+};
 
-async function queueLink(tx: Tx, secret: string, customerId: string, purpose: LinkPurpose, locale: PortalLocale | null, sentTo: string | null, createdBy: string) {
-  const link = await createLink(tx, secret, { customerId, purpose, returnUrl: null, locale, createdBy, ttlSeconds: LINK_TTL_SECONDS.email, sentTo });
-  await tx.insertInto('mail_outbox').values({ kind: MAIL_KIND[purpose], object_id: link.id, customer_id: customerId }).execute();
+async function queueLink(
+  tx: Tx,
+  secret: string,
+  customerId: string,
+  purpose: LinkPurpose,
+  locale: PortalLocale | null,
+  sentTo: string | null,
+  createdBy: string,
+) {
+  const link = await createLink(tx, secret, {
+    customerId,
+    purpose,
+    returnUrl: null,
+    locale,
+    createdBy,
+    ttlSeconds: LINK_TTL_SECONDS.email,
+    sentTo,
+  });
+  await tx
+    .insertInto('mail_outbox')
+    .values({ kind: MAIL_KIND[purpose], object_id: link.id, customer_id: customerId })
+    .execute();
 }
 
 /**
@@ -22,7 +44,12 @@ async function queueLink(tx: Tx, secret: string, customerId: string, purpose: Li
  * limit holds under concurrency; all links of one request share its timestamp, so the limit
  * counts requests. Returns how many links were queued.
  */
-export async function emailSigninLinks(db: Db, secret: string, email: string, locale: PortalLocale | null): Promise<number> {
+export async function emailSigninLinks(
+  db: Db,
+  secret: string,
+  email: string,
+  locale: PortalLocale | null,
+): Promise<number> {
   const address = email.trim().toLowerCase();
   return db.transaction().execute(async (tx) => {
     await sql`SELECT pg_advisory_xact_lock(hashtext(${'portal_email:' + address}))`.execute(tx);
@@ -53,7 +80,11 @@ export async function emailPinResetLink(db: Db, secret: string, customerId: stri
   return db.transaction().execute(async (tx) => {
     // Serialises the customer's requests, so the hourly limit holds.
     await sql`SELECT pg_advisory_xact_lock(hashtext(${'portal_pin_reset:' + customerId}))`.execute(tx);
-    const customer = await tx.selectFrom('customers').select(['id', 'locale']).where('id', '=', customerId).executeTakeFirstOrThrow();
+    const customer = await tx
+      .selectFrom('customers')
+      .select(['id', 'locale'])
+      .where('id', '=', customerId)
+      .executeTakeFirstOrThrow();
     const recent = await tx
       .selectFrom('portal_links')
       .select(sql<number>`count(*)::int`.as('n'))

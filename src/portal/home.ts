@@ -10,7 +10,10 @@ import { balanceOverTime, lastDays, recentCharges, spendSince } from './charts.j
  * Held amounts count expired holds out, as readBalances does.
  */
 async function namedBalances(db: Db, customerId: string, pool?: pg.Pool) {
-  const rows = await readNamed(db, pool, sql<{ code: string; name: string; currency: string; posted: bigint; held: bigint }>`
+  const rows = await readNamed(
+    db,
+    pool,
+    sql<{ code: string; name: string; currency: string; posted: bigint; held: bigint }>`
     WITH acc AS (
       SELECT a.code, a.currency, a.posted,
              a.held - CASE WHEN a.next_hold_expiry <= now() THEN coalesce((
@@ -27,8 +30,16 @@ async function namedBalances(db: Db, customerId: string, pool?: pg.Pool) {
            coalesce(acc.currency, (SELECT c.currency FROM customers c WHERE c.id = ${customerId})) AS currency,
            coalesce(acc.posted, 0)::bigint AS posted, coalesce(acc.held, 0)::bigint AS held
     FROM codes k LEFT JOIN acc ON acc.code = k.code LEFT JOIN products p ON p.code = k.code
-    ORDER BY k.ord, k.code`);
-  return rows.map((r) => ({ balance: r.code, name: r.name, currency: r.currency, posted: r.posted, held: r.held, available: r.posted - r.held }));
+    ORDER BY k.ord, k.code`,
+  );
+  return rows.map((r) => ({
+    balance: r.code,
+    name: r.name,
+    currency: r.currency,
+    posted: r.posted,
+    held: r.held,
+    available: r.posted - r.held,
+  }));
 }
 
 /**
@@ -42,7 +53,15 @@ export async function homeData(db: Db, customerId: string, pool?: pg.Pool) {
     balancesP,
     listTopups(db, { customer: customerId }, { limit: 5 }, pool),
     recentCharges(db, customerId, 5, pool),
-    balancesP.then((bs) => balanceOverTime(db, customerId, bs.map((b) => b.balance), 30, pool)),
+    balancesP.then((bs) =>
+      balanceOverTime(
+        db,
+        customerId,
+        bs.map((b) => b.balance),
+        30,
+        pool,
+      ),
+    ),
   ]);
   return { balances, recent_orders: (JSON.parse(orders) as { data: unknown[] }).data, recent_charges: charges, chart };
 }
@@ -52,7 +71,13 @@ export async function statementCharts(db: Db, customerId: string, days: number, 
   const balances = await namedBalances(db, customerId, pool);
   const since = new Date(`${lastDays(days)[0]}T00:00:00Z`);
   const [overTime, spent] = await Promise.all([
-    balanceOverTime(db, customerId, balances.map((b) => b.balance), days, pool),
+    balanceOverTime(
+      db,
+      customerId,
+      balances.map((b) => b.balance),
+      days,
+      pool,
+    ),
     spendSince(db, customerId, since),
   ]);
   const products = balances.filter((b) => b.balance !== 'wallet');

@@ -38,7 +38,8 @@ export interface SpentLink {
   locale: PortalLocale | null;
 }
 
-const mac = (secret: string, id: string): string => crypto.createHmac('sha256', secret).update(`portal_link:${id}`).digest('base64url');
+const mac = (secret: string, id: string): string =>
+  crypto.createHmac('sha256', secret).update(`portal_link:${id}`).digest('base64url');
 
 /**
  * A link's token is `<id>.<HMAC of the id>`: only the id is stored, so the mail outbox (which
@@ -57,10 +58,16 @@ export function tokenLinkId(secret: string, token: string): string | null {
 }
 
 export function linkUrl(config: Pick<Config, 'publicUrl'>, purpose: LinkPurpose, token: string): string {
-  return purpose === 'signin' ? `${config.publicUrl}/signin?token=${token}` : `${config.publicUrl}/security?reset=${token}`;
+  return purpose === 'signin'
+    ? `${config.publicUrl}/signin?token=${token}`
+    : `${config.publicUrl}/security?reset=${token}`;
 }
 
-export async function createLink(db: Db | Tx, secret: string, input: LinkInput): Promise<{ id: string; token: string; expiresAt: Date }> {
+export async function createLink(
+  db: Db | Tx,
+  secret: string,
+  input: LinkInput,
+): Promise<{ id: string; token: string; expiresAt: Date }> {
   const row = await db
     .insertInto('portal_links')
     .values({
@@ -83,7 +90,13 @@ export async function createLink(db: Db | Tx, secret: string, input: LinkInput):
  * one gets it. Null when the token is forged, unknown, spent, expired, of another purpose, or
  * (when `customerId` is given) another customer's.
  */
-export async function spendLink(tx: Db | Tx, secret: string, token: string, purpose: LinkPurpose, customerId?: string): Promise<SpentLink | null> {
+export async function spendLink(
+  tx: Db | Tx,
+  secret: string,
+  token: string,
+  purpose: LinkPurpose,
+  customerId?: string,
+): Promise<SpentLink | null> {
   const id = tokenLinkId(secret, token);
   if (!id) return null;
   let q = tx

@@ -5,7 +5,14 @@ import type { PortalLocale } from '../db/schema.js';
 import type { MailMessage } from '../mail/index.js';
 import { linkToken, linkUrl, type LinkPurpose } from './links.js';
 
-type Texts = { subject: string; greeting: (name: string | null) => string; body: string; action: string; expiry: string; ignore: string };
+type Texts = {
+  subject: string;
+  greeting: (name: string | null) => string;
+  body: string;
+  action: string;
+  expiry: string;
+  ignore: string;
+};
 
 const TEXTS: Record<LinkPurpose, Record<PortalLocale, Texts>> = {
   signin: {
@@ -48,7 +55,13 @@ const TEXTS: Record<LinkPurpose, Record<PortalLocale, Texts>> = {
 
 const escapeHtml = (s: string): string => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
-export function linkMessage(purpose: LinkPurpose, locale: PortalLocale, operator: string, to: { email: string; name: string | null }, url: string): MailMessage {
+export function linkMessage(
+  purpose: LinkPurpose,
+  locale: PortalLocale,
+  operator: string,
+  to: { email: string; name: string | null },
+  url: string,
+): MailMessage {
   const t = TEXTS[purpose][locale];
   const fill = (s: string) => s.replaceAll('{operator}', operator);
   const text = [t.greeting(to.name), '', fill(t.body), '', url, '', t.expiry, t.ignore, ''].join('\n');
@@ -71,20 +84,22 @@ export function linkMessage(purpose: LinkPurpose, locale: PortalLocale, operator
  * never stored). A link already spent or expired sends nothing.
  */
 export function portalMailRenderers(db: Db, config: Pick<Config, 'publicUrl' | 'operatorName'>, secret: string) {
-  const render = (purpose: LinkPurpose) => async (linkId: string): Promise<MailMessage | null> => {
-    const row = await db
-      .selectFrom('portal_links as l')
-      .innerJoin('customers as c', 'c.id', 'l.customer_id')
-      .select(['l.id', 'l.locale', 'c.email', 'c.name', 'c.locale as customer_locale'])
-      .where('l.id', '=', linkId)
-      .where('l.purpose', '=', purpose)
-      .where('l.used_at', 'is', null)
-      .where('l.expires_at', '>', sql<Date>`now()`)
-      .executeTakeFirst();
-    if (!row) return null;
-    const locale = row.locale ?? row.customer_locale ?? 'en';
-    const url = linkUrl(config, purpose, linkToken(secret, row.id));
-    return linkMessage(purpose, locale, config.operatorName, { email: row.email, name: row.name }, url);
-  };
+  const render =
+    (purpose: LinkPurpose) =>
+    async (linkId: string): Promise<MailMessage | null> => {
+      const row = await db
+        .selectFrom('portal_links as l')
+        .innerJoin('customers as c', 'c.id', 'l.customer_id')
+        .select(['l.id', 'l.locale', 'c.email', 'c.name', 'c.locale as customer_locale'])
+        .where('l.id', '=', linkId)
+        .where('l.purpose', '=', purpose)
+        .where('l.used_at', 'is', null)
+        .where('l.expires_at', '>', sql<Date>`now()`)
+        .executeTakeFirst();
+      if (!row) return null;
+      const locale = row.locale ?? row.customer_locale ?? 'en';
+      const url = linkUrl(config, purpose, linkToken(secret, row.id));
+      return linkMessage(purpose, locale, config.operatorName, { email: row.email, name: row.name }, url);
+    };
   return { portal_signin: render('signin'), portal_pin_reset: render('pin_reset') };
 }

@@ -19,19 +19,34 @@ export const CUSTOMER_ACTOR = 'customer';
 
 /** Refuses (not_found) an order that is not this customer's. */
 export async function ownOrder(db: Db, customerId: string, orderId: string): Promise<void> {
-  const row = await db.selectFrom('orders').select('id').where('id', '=', orderId).where('customer_id', '=', customerId).executeTakeFirst();
+  const row = await db
+    .selectFrom('orders')
+    .select('id')
+    .where('id', '=', orderId)
+    .where('customer_id', '=', customerId)
+    .executeTakeFirst();
   if (!row) throw notFound('top-up', orderId);
 }
 
 /** The Order, with `balance_change` (posted before and after the credit) once it succeeded. */
 export async function customerOrder(db: Db, customerId: string, orderId: string, pool?: pg.Pool) {
-  const own = await db.selectFrom('orders').select(['status', 'expires_at']).where('id', '=', orderId).where('customer_id', '=', customerId).executeTakeFirst();
+  const own = await db
+    .selectFrom('orders')
+    .select(['status', 'expires_at'])
+    .where('id', '=', orderId)
+    .where('customer_id', '=', customerId)
+    .executeTakeFirst();
   if (!own) throw notFound('top-up', orderId);
   // A pending order past its time is expired on read (getTopup does it); any other is read as it is.
   const due = own.status === 'pending' && own.expires_at.getTime() <= Date.now();
   const order = due ? await getTopup(db, orderId) : await presentById(db, orderId);
   if (order.status !== 'succeeded' || !order.succeeded_at) return order;
-  const change = await creditChange(db, customerId, { id: order.id, balance: order.balance, succeededAt: new Date(order.succeeded_at) }, pool);
+  const change = await creditChange(
+    db,
+    customerId,
+    { id: order.id, balance: order.balance, succeededAt: new Date(order.succeeded_at) },
+    pool,
+  );
   return { ...order, balance_change: change };
 }
 
@@ -70,9 +85,20 @@ export async function customerTopup(
 }
 
 /** `POST /portal/api/transfers`: wallet → product, after the payment password. */
-export async function customerTransfer(db: Db, customer: PortalCustomer, idem: IdempotencyContext, input: { to: string; amountMinor: bigint; paymentPassword: string }): Promise<Outcome> {
+export async function customerTransfer(
+  db: Db,
+  customer: PortalCustomer,
+  idem: IdempotencyContext,
+  input: { to: string; amountMinor: bigint; paymentPassword: string },
+): Promise<Outcome> {
   await checkPaymentPassword(db, customer.id, input.paymentPassword);
-  return createWalletTransfer(db, idem, { customer: customer.id, from: 'wallet', to: input.to, amountMinor: input.amountMinor, currency: customer.currency });
+  return createWalletTransfer(db, idem, {
+    customer: customer.id,
+    from: 'wallet',
+    to: input.to,
+    amountMinor: input.amountMinor,
+    currency: customer.currency,
+  });
 }
 
 export async function customerCancel(db: Db, customerId: string, orderId: string): Promise<Outcome> {
@@ -81,7 +107,13 @@ export async function customerCancel(db: Db, customerId: string, orderId: string
 }
 
 /** "I have paid" for a bank transfer, with the proof's bytes or without. */
-export async function customerMarkPaid(db: Db, dataDir: string, customerId: string, orderId: string, file: Buffer | null) {
+export async function customerMarkPaid(
+  db: Db,
+  dataDir: string,
+  customerId: string,
+  orderId: string,
+  file: Buffer | null,
+) {
   await ownOrder(db, customerId, orderId);
   return markBankTransferPaid(db, dataDir, orderId, file, CUSTOMER_ACTOR);
 }

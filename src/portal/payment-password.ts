@@ -14,7 +14,11 @@ export const PIN_LOCK_SECONDS = 15 * 60;
 const required = (): CofferError =>
   new CofferError('payment_password_required', 'Set a payment password first: wallet payments need one.');
 const locked = (until: Date): CofferError =>
-  new CofferError('payment_password_locked', 'Too many wrong payment passwords: wallet payments are locked for a while.', { locked_until: isoTime(until) });
+  new CofferError(
+    'payment_password_locked',
+    'Too many wrong payment passwords: wallet payments are locked for a while.',
+    { locked_until: isoTime(until) },
+  );
 const wrong = (attemptsLeft: number): CofferError =>
   new CofferError('payment_password_wrong', 'The payment password is wrong.', { attempts_left: attemptsLeft });
 
@@ -25,7 +29,10 @@ async function hashPin(pin: string): Promise<string> {
   return h;
 }
 
-export async function paymentPasswordStatus(db: Db, customerId: string): Promise<{ set: boolean; locked_until: string | null }> {
+export async function paymentPasswordStatus(
+  db: Db,
+  customerId: string,
+): Promise<{ set: boolean; locked_until: string | null }> {
   const row = await db
     .selectFrom('portal_payment_passwords')
     .select(sql<Date | null>`CASE WHEN locked_until > now() THEN locked_until END`.as('locked_until'))
@@ -46,20 +53,35 @@ export async function checkPaymentPassword(db: Db, customerId: string, pin: stri
   const verdict = await db.transaction().execute(async (tx): Promise<Verdict> => {
     const row = await tx
       .selectFrom('portal_payment_passwords')
-      .select(['password_hash', 'failed_attempts', 'locked_until', sql<boolean>`coalesce(locked_until > now(), false)`.as('is_locked')])
+      .select([
+        'password_hash',
+        'failed_attempts',
+        'locked_until',
+        sql<boolean>`coalesce(locked_until > now(), false)`.as('is_locked'),
+      ])
       .where('customer_id', '=', customerId)
       .forUpdate()
       .executeTakeFirst();
     if (!row) return { ok: false, error: required() };
     if (row.is_locked) return { ok: false, error: locked(row.locked_until!) };
-    if (pin === undefined) return { ok: false, error: invalidRequest('payment_password', 'is required for a payment from the wallet') };
+    if (pin === undefined)
+      return { ok: false, error: invalidRequest('payment_password', 'is required for a payment from the wallet') };
     if (await verify(row.password_hash, pin)) {
-      if (row.failed_attempts > 0) await tx.updateTable('portal_payment_passwords').set({ failed_attempts: 0 }).where('customer_id', '=', customerId).execute();
+      if (row.failed_attempts > 0)
+        await tx
+          .updateTable('portal_payment_passwords')
+          .set({ failed_attempts: 0 })
+          .where('customer_id', '=', customerId)
+          .execute();
       return { ok: true };
     }
     const failed = row.failed_attempts + 1;
     if (failed < PIN_MAX_ATTEMPTS) {
-      await tx.updateTable('portal_payment_passwords').set({ failed_attempts: failed }).where('customer_id', '=', customerId).execute();
+      await tx
+        .updateTable('portal_payment_passwords')
+        .set({ failed_attempts: failed })
+        .where('customer_id', '=', customerId)
+        .execute();
       return { ok: false, error: wrong(PIN_MAX_ATTEMPTS - failed) };
     }
     const until = await tx
@@ -84,7 +106,12 @@ export interface SetPinInput {
  * current one (checked like a payment, so it counts as a try) or a fresh reset link of this
  * customer, which also lifts a lock.
  */
-export async function setPaymentPassword(db: Db, secret: string, customerId: string, input: SetPinInput): Promise<void> {
+export async function setPaymentPassword(
+  db: Db,
+  secret: string,
+  customerId: string,
+  input: SetPinInput,
+): Promise<void> {
   const newHash = await hashPin(input.newPassword);
   if (input.resetToken !== undefined) {
     const done = await db.transaction().execute(async (tx) => {
@@ -96,7 +123,11 @@ export async function setPaymentPassword(db: Db, secret: string, customerId: str
     if (!done) throw invalidRequest('reset_token', 'is spent, expired or not valid: ask for a new link');
     return;
   }
-  const exists = await db.selectFrom('portal_payment_passwords').select('customer_id').where('customer_id', '=', customerId).executeTakeFirst();
+  const exists = await db
+    .selectFrom('portal_payment_passwords')
+    .select('customer_id')
+    .where('customer_id', '=', customerId)
+    .executeTakeFirst();
   if (!exists) {
     const inserted = await db
       .insertInto('portal_payment_passwords')
@@ -106,15 +137,24 @@ export async function setPaymentPassword(db: Db, secret: string, customerId: str
       .executeTakeFirst();
     if (inserted) return;
   }
-  if (input.currentPassword === undefined) throw invalidRequest('current_password', 'is required to change the payment password (or use a reset link)');
+  if (input.currentPassword === undefined)
+    throw invalidRequest('current_password', 'is required to change the payment password (or use a reset link)');
   await checkPaymentPassword(db, customerId, input.currentPassword);
-  await db.updateTable('portal_payment_passwords').set({ password_hash: newHash, updated_at: sql`now()` }).where('customer_id', '=', customerId).execute();
+  await db
+    .updateTable('portal_payment_passwords')
+    .set({ password_hash: newHash, updated_at: sql`now()` })
+    .where('customer_id', '=', customerId)
+    .execute();
 }
 
 async function upsert(tx: Db | Tx, customerId: string, passwordHash: string) {
   await tx
     .insertInto('portal_payment_passwords')
     .values({ customer_id: customerId, password_hash: passwordHash })
-    .onConflict((oc) => oc.column('customer_id').doUpdateSet({ password_hash: passwordHash, failed_attempts: 0, locked_until: null, updated_at: sql`now()` }))
+    .onConflict((oc) =>
+      oc
+        .column('customer_id')
+        .doUpdateSet({ password_hash: passwordHash, failed_attempts: 0, locked_until: null, updated_at: sql`now()` }),
+    )
     .execute();
 }

@@ -22,13 +22,33 @@ export interface QuoteInput {
  * chosen later): unknown balance, method not available, currency not accepted, no FX rate,
  * below the minimum or above the maximum.
  */
-export async function quoteForCustomer(db: Db, config: Config, providers: ProviderRegistry, customer: { currency: string }, input: QuoteInput) {
+export async function quoteForCustomer(
+  db: Db,
+  config: Config,
+  providers: ProviderRegistry,
+  customer: { currency: string },
+  input: QuoteInput,
+) {
   if (input.balance !== 'wallet') {
-    const product = await db.selectFrom('products').select('code').where('code', '=', input.balance).where('enabled', '=', true).executeTakeFirst();
+    const product = await db
+      .selectFrom('products')
+      .select('code')
+      .where('code', '=', input.balance)
+      .where('enabled', '=', true)
+      .executeTakeFirst();
     if (!product) throw unknownBalance(input.balance);
   }
   const m = checkMethod(await getMethod(db, input.method), input, customer.currency, providers);
-  const q = quoteTopup({ amountMinor: input.amountMinor, payCurrency: input.currency, creditCurrency: customer.currency, method: m, minTopup: config.minTopup }, await rateTable(db));
+  const q = quoteTopup(
+    {
+      amountMinor: input.amountMinor,
+      payCurrency: input.currency,
+      creditCurrency: customer.currency,
+      method: m,
+      minTopup: config.minTopup,
+    },
+    await rateTable(db),
+  );
   return {
     amount: { amount: q.amountMinor, currency: q.payCurrency },
     fee: { amount: q.feeMinor, currency: q.payCurrency },

@@ -17,7 +17,8 @@ export interface PortalService {
   watcher: OrderWatcher;
 }
 
-export const portalSecret = (db: Db, config: Pick<Config, 'sessionSecret'>): Promise<string> => sharedSecret(db, 'session_secret', config.sessionSecret);
+export const portalSecret = (db: Db, config: Pick<Config, 'sessionSecret'>): Promise<string> =>
+  sharedSecret(db, 'session_secret', config.sessionSecret);
 
 const API_KEY_SETTING = 'portal_api_key_id';
 
@@ -30,7 +31,12 @@ async function portalApiKeyId(db: Db): Promise<bigint> {
     // Revoked from birth and hashed from random bytes nobody keeps: it can never authenticate.
     const key = await tx
       .insertInto('api_keys')
-      .values({ name: 'portal (internal)', prefix: 'portal', secret_hash: crypto.randomBytes(32).toString('hex'), revoked_at: new Date() })
+      .values({
+        name: 'portal (internal)',
+        prefix: 'portal',
+        secret_hash: crypto.randomBytes(32).toString('hex'),
+        revoked_at: new Date(),
+      })
       .returning('id')
       .executeTakeFirstOrThrow();
     await tx.insertInto('settings').values({ key: API_KEY_SETTING, value: key.id.toString() }).execute();

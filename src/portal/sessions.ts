@@ -43,7 +43,12 @@ const hashToken = (token: string): string => crypto.createHash('sha256').update(
  * spent by a failed sign-in would be lost). The link's language, if any, becomes the customer's.
  * Returns the cookie's token, which is never stored (only its SHA-256 is).
  */
-export async function signIn(db: Db, secret: string, linkToken: string, meta: { ip: string | null; userAgent: string | null }) {
+export async function signIn(
+  db: Db,
+  secret: string,
+  linkToken: string,
+  meta: { ip: string | null; userAgent: string | null },
+) {
   const out = await db.transaction().execute(async (tx) => {
     const link = await spendLink(tx, secret, linkToken, 'signin');
     if (!link) return null;
@@ -62,11 +67,18 @@ export async function signIn(db: Db, secret: string, linkToken: string, meta: { 
       })
       .returning(['id', 'expires_at'])
       .executeTakeFirstOrThrow();
-    if (link.locale) await tx.updateTable('customers').set({ locale: link.locale }).where('id', '=', link.customer_id).execute();
+    if (link.locale)
+      await tx.updateTable('customers').set({ locale: link.locale }).where('id', '=', link.customer_id).execute();
     return { token, session, link };
   });
   if (!out) throw unauthenticated();
-  return { token: out.token, sessionId: out.session.id, expiresAt: out.session.expires_at, returnUrl: out.link.return_url, locale: out.link.locale };
+  return {
+    token: out.token,
+    sessionId: out.session.id,
+    expiresAt: out.session.expires_at,
+    returnUrl: out.link.return_url,
+    locale: out.link.locale,
+  };
 }
 
 interface SessionRow {
@@ -90,7 +102,10 @@ interface SessionRow {
 export async function authenticate(db: Db, token: string, pool?: pg.Pool): Promise<PortalSession | null> {
   if (token.length < 20 || token.length > 100) return null;
   // Every portal request runs this: a prepared statement, parsed once per connection.
-  const rows = await readNamed(db, pool, sql<SessionRow>`
+  const rows = await readNamed(
+    db,
+    pool,
+    sql<SessionRow>`
     WITH s AS (
       SELECT id, customer_id, csrf_token, return_url, expires_at, last_seen_at
       FROM portal_sessions
@@ -101,7 +116,8 @@ export async function authenticate(db: Db, token: string, pool?: pg.Pool): Promi
       FROM s WHERE p.id = s.id AND s.last_seen_at < now() - make_interval(secs => ${SEEN_EVERY_SECONDS})
     )
     SELECT s.id, s.csrf_token, s.return_url, s.expires_at, c.id AS customer_id, c.name, c.email, c.currency, c.status, c.locale
-    FROM s JOIN customers c ON c.id = s.customer_id`);
+    FROM s JOIN customers c ON c.id = s.customer_id`,
+  );
   const r = rows[0];
   if (!r) return null;
   return {
@@ -109,7 +125,14 @@ export async function authenticate(db: Db, token: string, pool?: pg.Pool): Promi
     csrfToken: r.csrf_token,
     returnUrl: r.return_url,
     expiresAt: r.expires_at,
-    customer: { id: r.customer_id, name: r.name, email: r.email, currency: r.currency, status: r.status, locale: r.locale },
+    customer: {
+      id: r.customer_id,
+      name: r.name,
+      email: r.email,
+      currency: r.currency,
+      status: r.status,
+      locale: r.locale,
+    },
   };
 }
 

@@ -14,7 +14,12 @@ export interface PaymentProvider {
   /** The payment as the provider sees it now (re-fetched before any credit), or null if unknown. */
   retrievePayment(paymentId: string): Promise<PaymentState | null>;
   /** Returns money to the payer (used by refunds); `key` makes a retried refund a no-op. */
-  refund(paymentId: string, amountMinor: bigint, currency: string, key: string): Promise<{ refundId: string; status: 'succeeded' | 'pending' | 'failed' }>;
+  refund(
+    paymentId: string,
+    amountMinor: bigint,
+    currency: string,
+    key: string,
+  ): Promise<{ refundId: string; status: 'succeeded' | 'pending' | 'failed' }>;
 }
 
 export interface PaymentRequest {

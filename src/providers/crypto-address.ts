@@ -65,7 +65,8 @@ export function tronAddressOf(account: Uint8Array): string {
 
 /** Why `address` is not a TRON address, or null when it is one. */
 export function tronAddressProblem(address: string): string | null {
-  if (address.length !== TRON_LENGTH || !address.startsWith('T')) return `a TRON address is 34 characters starting with T`;
+  if (address.length !== TRON_LENGTH || !address.startsWith('T'))
+    return `a TRON address is 34 characters starting with T`;
   const bytes = base58Decode(address);
   if (!bytes) return 'a TRON address uses base58 characters only';
   if (bytes.length !== 25) return 'a TRON address decodes to 25 bytes';

@@ -1,6 +1,15 @@
 import type { PaymentProvider } from './contract.js';
 
-export type { PaymentProvider, PaymentRequest, CreatedPayment, NextAction, ProviderEvent, PaymentState, PaymentNews, ReversalNews } from './contract.js';
+export type {
+  PaymentProvider,
+  PaymentRequest,
+  CreatedPayment,
+  NextAction,
+  ProviderEvent,
+  PaymentState,
+  PaymentNews,
+  ReversalNews,
+} from './contract.js';
 export { WebhookRejected } from './contract.js';
 export { signatureHeader, verifySignature } from './signature.js';
 export { StripeProvider, type StripeOptions } from './stripe/index.js';

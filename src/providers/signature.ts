@@ -14,7 +14,13 @@ function hmac(secret: string, t: number | string, rawBody: string | Buffer): str
   return crypto.createHmac('sha256', secret).update(`${t}.`).update(rawBody).digest('hex');
 }
 
-export function verifySignature(secret: string, header: string | string[] | undefined, rawBody: Buffer, toleranceSeconds: number, nowMs = Date.now()): void {
+export function verifySignature(
+  secret: string,
+  header: string | string[] | undefined,
+  rawBody: Buffer,
+  toleranceSeconds: number,
+  nowMs = Date.now(),
+): void {
   if (typeof header !== 'string' || header.length > 1000) throw new WebhookRejected('missing Coffer-Signature header');
   const parts = new Map<string, string[]>();
   for (const item of header.split(',')) {
@@ -25,7 +31,8 @@ export function verifySignature(secret: string, header: string | string[] | unde
   }
   const t = parts.get('t')?.[0];
   if (!t || !/^\d{1,12}$/.test(t)) throw new WebhookRejected('Coffer-Signature has no timestamp');
-  if (Math.abs(nowMs / 1000 - Number(t)) > toleranceSeconds) throw new WebhookRejected('Coffer-Signature timestamp is outside the tolerance');
+  if (Math.abs(nowMs / 1000 - Number(t)) > toleranceSeconds)
+    throw new WebhookRejected('Coffer-Signature timestamp is outside the tolerance');
   const expected = Buffer.from(hmac(secret, t, rawBody), 'hex');
   const ok = (parts.get('v1') ?? []).some((v) => {
     const given = /^[0-9a-f]{64}$/.test(v) ? Buffer.from(v, 'hex') : null;

@@ -59,9 +59,17 @@ export class SandboxDelivery implements OutboxQueue {
       error = err instanceof Error ? err.message : String(err);
     }
     if (error === null) {
-      await this.db.updateTable('sandbox_deliveries').set({ delivered_at: new Date(), last_error: null }).where('id', '=', BigInt(id)).execute();
+      await this.db
+        .updateTable('sandbox_deliveries')
+        .set({ delivered_at: new Date(), last_error: null })
+        .where('id', '=', BigInt(id))
+        .execute();
     } else {
-      await this.db.updateTable('sandbox_deliveries').set({ last_error: error.slice(0, 500) }).where('id', '=', BigInt(id)).execute();
+      await this.db
+        .updateTable('sandbox_deliveries')
+        .set({ last_error: error.slice(0, 500) })
+        .where('id', '=', BigInt(id))
+        .execute();
     }
   }
 }

@@ -75,8 +75,10 @@ ${body}
 `;
 }
 
-const badge = (status: string): string => `<span class="badge b-${escapeHtml(status)}">${escapeHtml(status.replace('_', ' '))}</span>`;
-const money = (amount: bigint, currency: string): string => `${escapeHtml(formatDecimal(amount, currency))} ${escapeHtml(currency)}`;
+const badge = (status: string): string =>
+  `<span class="badge b-${escapeHtml(status)}">${escapeHtml(status.replace('_', ' '))}</span>`;
+const money = (amount: bigint, currency: string): string =>
+  `${escapeHtml(formatDecimal(amount, currency))} ${escapeHtml(currency)}`;
 
 /** Amount, order id and statuses: the head of every payment page. */
 function summary(p: SandboxPayment, order: SandboxOrderInfo | null, merchant: string): string {
@@ -105,7 +107,8 @@ function returnLink(p: SandboxPayment): string {
     : `<p><a href="/orders/${encodeURIComponent(p.order_id)}">Back to your order</a></p>`;
 }
 
-const WEBHOOK_NOTE = '<p class="note">The sandbox tells Coffer about each step with a signed webhook, delivered in the background: the order updates a moment later.</p>';
+const WEBHOOK_NOTE =
+  '<p class="note">The sandbox tells Coffer about each step with a signed webhook, delivered in the background: the order updates a moment later.</p>';
 
 export function checkoutPage(p: SandboxPayment, order: SandboxOrderInfo | null): string {
   const path = checkoutPath(p.id);
@@ -116,9 +119,12 @@ ${postButton(`${path}/pay`, 'Pay')}
 ${postButton(`${path}/decline`, 'Decline', 'secondary')}`
       : `${cardOutcome(p)}
 ${returnLink(p)}`;
-  return layout('Checkout', `${summary(p, order, 'Pay by card')}
+  return layout(
+    'Checkout',
+    `${summary(p, order, 'Pay by card')}
 ${action}
-${WEBHOOK_NOTE}`);
+${WEBHOOK_NOTE}`,
+  );
 }
 
 function cardOutcome(p: SandboxPayment): string {
@@ -142,7 +148,9 @@ function depositDetails(p: SandboxPayment): string {
 
 function depositForm(p: SandboxPayment): string {
   const expected = expectedNetwork(p);
-  const options = SANDBOX_NETWORKS.map((n) => `<option value="${escapeHtml(n)}"${n === expected ? ' selected' : ''}>${escapeHtml(n)}</option>`).join('');
+  const options = SANDBOX_NETWORKS.map(
+    (n) => `<option value="${escapeHtml(n)}"${n === expected ? ' selected' : ''}>${escapeHtml(n)}</option>`,
+  ).join('');
   return `<form method="post" action="${escapeHtml(`${cryptoPath(p.id)}/deposit`)}">
 <label for="amount">Amount (${escapeHtml(p.currency)})</label>
 <input id="amount" name="amount" type="text" inputmode="decimal" autocomplete="off" required value="${escapeHtml(formatDecimal(p.amount, p.currency))}">
@@ -155,7 +163,8 @@ function depositForm(p: SandboxPayment): string {
 function received(p: SandboxPayment): string {
   if (p.received_amount === null) return '';
   const network = p.received_network ?? expectedNetwork(p);
-  const wrong = network !== expectedNetwork(p) ? ` <span class="bad">(not ${escapeHtml(expectedNetwork(p))})</span>` : '';
+  const wrong =
+    network !== expectedNetwork(p) ? ` <span class="bad">(not ${escapeHtml(expectedNetwork(p))})</span>` : '';
   return `<dl><dt>Received</dt><dd>${money(p.received_amount, p.currency)}</dd><dt>On network</dt><dd>${escapeHtml(network)}${wrong}</dd></dl>`;
 }
 
@@ -176,21 +185,30 @@ ${received(p)}`;
 }
 
 export function cryptoPage(p: SandboxPayment, order: SandboxOrderInfo | null): string {
-  return layout('Crypto deposit', `${summary(p, order, 'Pay with crypto')}
+  return layout(
+    'Crypto deposit',
+    `${summary(p, order, 'Pay with crypto')}
 ${depositDetails(p)}
 ${cryptoAction(p)}
-${WEBHOOK_NOTE}`);
+${WEBHOOK_NOTE}`,
+  );
 }
 
 export function notFoundPage(): string {
-  return layout('Not found', `<p class="outcome">Payment not found</p>
-<p>There is no sandbox payment at this address. Check the link, or start a new top-up.</p>`);
+  return layout(
+    'Not found',
+    `<p class="outcome">Payment not found</p>
+<p>There is no sandbox payment at this address. Check the link, or start a new top-up.</p>`,
+  );
 }
 
 /** An action could not be done; `back` (a sandbox page path) offers a way back to the payment. */
 export function errorPage(message: string, back?: string): string {
   const link = back ? `<p><a href="${escapeHtml(back)}">Back to the payment</a></p>` : '';
-  return layout('Error', `<p class="outcome bad">Something is not right</p>
+  return layout(
+    'Error',
+    `<p class="outcome bad">Something is not right</p>
 <p>${escapeHtml(message)}</p>
-${link}`);
+${link}`,
+  );
 }

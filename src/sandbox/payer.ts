@@ -56,7 +56,10 @@ export function isSandboxNetwork(value: unknown): value is SandboxNetwork {
  * A payment and its order for display. One statement (a left join) is already a consistent
  * snapshot, and a page view must not queue behind a payer's action, so no lock is taken here.
  */
-export async function getSandboxPayment(db: Db, id: string): Promise<{ payment: SandboxPayment; order: SandboxOrderInfo | null } | null> {
+export async function getSandboxPayment(
+  db: Db,
+  id: string,
+): Promise<{ payment: SandboxPayment; order: SandboxOrderInfo | null } | null> {
   const row = await db
     .selectFrom('sandbox_payments as p')
     .leftJoin('orders as o', 'o.id', 'p.order_id')
@@ -117,7 +120,11 @@ export async function declineCard(db: Db, id: string): Promise<SandboxPayment> {
     const p = await lockPayment(tx, id, 'card');
     requireStatus(p, 'requires_payment', 'decline');
     const updated = await movePayment(tx, p, 'failed');
-    await recordSandboxEvent(tx, id, 'payment.failed', { amount: p.amount, currency: p.currency, reason: 'card_declined' });
+    await recordSandboxEvent(tx, id, 'payment.failed', {
+      amount: p.amount,
+      currency: p.currency,
+      reason: 'card_declined',
+    });
     return updated;
   });
 }
@@ -129,7 +136,8 @@ export async function declineCard(db: Db, id: string): Promise<SandboxPayment> {
  */
 export async function depositCrypto(db: Db, id: string, amountMinor: bigint, network: string): Promise<SandboxPayment> {
   if (!isSafeMinor(amountMinor)) throw new SandboxInputError('The deposit amount must be greater than zero.');
-  if (!isSandboxNetwork(network)) throw new SandboxInputError(`The network must be one of ${SANDBOX_NETWORKS.join(', ')}.`);
+  if (!isSandboxNetwork(network))
+    throw new SandboxInputError(`The network must be one of ${SANDBOX_NETWORKS.join(', ')}.`);
   return db.transaction().execute(async (tx) => {
     const p = await lockPayment(tx, id, 'crypto');
     requireStatus(p, 'requires_payment', 'deposit');
@@ -147,7 +155,11 @@ export async function confirmCrypto(db: Db, id: string): Promise<SandboxPayment>
     // 'processing' is only ever entered by depositCrypto, which sets the received amount.
     if (p.received_amount === null) throw new Error(`sandbox payment ${id} is processing without a received amount`);
     const updated = await movePayment(tx, p, 'succeeded');
-    await recordSandboxEvent(tx, id, 'payment.succeeded', { amount: p.received_amount, currency: p.currency, network: p.received_network });
+    await recordSandboxEvent(tx, id, 'payment.succeeded', {
+      amount: p.received_amount,
+      currency: p.currency,
+      network: p.received_network,
+    });
     return updated;
   });
 }

@@ -4,7 +4,14 @@ import { BatchLoader } from '../lib/batch-loader.js';
 import { newId } from '../lib/ids.js';
 import { isoTime } from '../lib/json.js';
 import { formatDecimal } from '../money/index.js';
-import { WebhookRejected, type CreatedPayment, type PaymentProvider, type PaymentRequest, type PaymentState, type ProviderEvent } from '../providers/contract.js';
+import {
+  WebhookRejected,
+  type CreatedPayment,
+  type PaymentProvider,
+  type PaymentRequest,
+  type PaymentState,
+  type ProviderEvent,
+} from '../providers/contract.js';
 import { verifySignature } from '../providers/signature.js';
 import { sandboxAddress } from './addresses.js';
 
@@ -31,7 +38,11 @@ export class SandboxProvider implements PaymentProvider {
     private readonly publicUrl: string,
   ) {
     this.payments = new BatchLoader(async (ids) => {
-      const rows = await this.db.selectFrom('sandbox_payments').selectAll().where('id', '=', sql<string>`ANY(${ids}::text[])`).execute();
+      const rows = await this.db
+        .selectFrom('sandbox_payments')
+        .selectAll()
+        .where('id', '=', sql<string>`ANY(${ids}::text[])`)
+        .execute();
       return new Map(rows.map((r) => [r.id, r]));
     });
   }
@@ -51,7 +62,11 @@ export class SandboxProvider implements PaymentProvider {
       })
       .onConflict((oc) => oc.column('order_id').doNothing())
       .execute();
-    const p = await this.db.selectFrom('sandbox_payments').selectAll().where('order_id', '=', req.orderId).executeTakeFirstOrThrow();
+    const p = await this.db
+      .selectFrom('sandbox_payments')
+      .selectAll()
+      .where('order_id', '=', req.orderId)
+      .executeTakeFirstOrThrow();
     if (req.method === 'crypto') {
       const network = req.network ?? 'TRC20';
       const address = sandboxAddress(p.id, network);
@@ -86,10 +101,21 @@ export class SandboxProvider implements PaymentProvider {
   async retrievePayment(paymentId: string): Promise<PaymentState | null> {
     const p = await this.payments.get(paymentId);
     if (!p) return null;
-    return { paymentId: p.id, status: p.status, amountMinor: p.received_amount, currency: p.currency, network: p.received_network ?? p.network };
+    return {
+      paymentId: p.id,
+      status: p.status,
+      amountMinor: p.received_amount,
+      currency: p.currency,
+      network: p.received_network ?? p.network,
+    };
   }
 
-  async refund(paymentId: string, _amountMinor: bigint, _currency: string, key: string): Promise<{ refundId: string; status: 'succeeded' }> {
+  async refund(
+    paymentId: string,
+    _amountMinor: bigint,
+    _currency: string,
+    key: string,
+  ): Promise<{ refundId: string; status: 'succeeded' }> {
     // The sandbox holds no real money: a refund always succeeds, and the key names it.
     return { refundId: `sbxref_${paymentId}_${key}`.slice(0, 120), status: 'succeeded' };
   }
@@ -102,13 +128,18 @@ const EVENT_ID = /^evt_[\x21-\x7e]{1,251}$/;
 function parseSandboxEvent(body: unknown): ProviderEvent {
   const b = body as { id?: unknown; type?: unknown; data?: Record<string, unknown> };
   if (typeof b !== 'object' || b === null) throw new WebhookRejected('body must be an object');
-  if (typeof b.id !== 'string' || !EVENT_ID.test(b.id)) throw new WebhookRejected('id must be an evt_ id of at most 255 printable characters');
-  if (typeof b.type !== 'string' || !EVENT_TYPES.has(b.type)) throw new WebhookRejected('type is not a sandbox event type');
+  if (typeof b.id !== 'string' || !EVENT_ID.test(b.id))
+    throw new WebhookRejected('id must be an evt_ id of at most 255 printable characters');
+  if (typeof b.type !== 'string' || !EVENT_TYPES.has(b.type))
+    throw new WebhookRejected('type is not a sandbox event type');
   const d = b.data;
   if (typeof d !== 'object' || d === null) throw new WebhookRejected('data must be an object');
-  if (typeof d.payment_id !== 'string' || d.payment_id.length > 100) throw new WebhookRejected('data.payment_id must be a string');
-  if (typeof d.currency !== 'string' || !/^[A-Z][A-Z0-9]{2,9}$/.test(d.currency)) throw new WebhookRejected('data.currency must be a currency code');
-  if (typeof d.amount !== 'number' || !Number.isSafeInteger(d.amount) || d.amount < 0) throw new WebhookRejected('data.amount must be a non-negative integer');
+  if (typeof d.payment_id !== 'string' || d.payment_id.length > 100)
+    throw new WebhookRejected('data.payment_id must be a string');
+  if (typeof d.currency !== 'string' || !/^[A-Z][A-Z0-9]{2,9}$/.test(d.currency))
+    throw new WebhookRejected('data.currency must be a currency code');
+  if (typeof d.amount !== 'number' || !Number.isSafeInteger(d.amount) || d.amount < 0)
+    throw new WebhookRejected('data.amount must be a non-negative integer');
   if (d.network !== undefined && d.network !== null && (typeof d.network !== 'string' || d.network.length > 20)) {
     throw new WebhookRejected('data.network must be a string');
   }

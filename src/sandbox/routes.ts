@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { Db } from '../db/pool.js';
 import { MoneyFormatError, parseDecimal } from '../money/index.js';
-import { checkoutPage, checkoutPath, cryptoPage, cryptoPath, errorPage, notFoundPage, safeReturnUrl } from './pages.js';
+import { checkoutPage, checkoutPath, cryptoPage, cryptoPath, errorPage, notFoundPage } from './pages.js';
 import {
   SandboxActionError,
   SandboxInputError,
@@ -30,14 +30,19 @@ const HIDDEN = { schema: { hide: true } } as const;
 
 function html(reply: FastifyReply, status: number, body: string): FastifyReply {
   // The pages show live state; a cached copy would show a payment as still payable.
-  return reply.code(status).header('content-type', 'text/html; charset=utf-8').header('cache-control', 'no-store').send(body);
+  return reply
+    .code(status)
+    .header('content-type', 'text/html; charset=utf-8')
+    .header('cache-control', 'no-store')
+    .send(body);
 }
 
 /** Known failures become HTML pages (the payer is a browser); anything else goes to the error handler. */
 function fail(reply: FastifyReply, err: unknown, back: string): FastifyReply {
   if (err instanceof SandboxNotFoundError) return html(reply, 404, notFoundPage());
   if (err instanceof SandboxActionError) return html(reply, 409, errorPage(err.message, back));
-  if (err instanceof SandboxInputError || err instanceof MoneyFormatError) return html(reply, 400, errorPage(err.message, back));
+  if (err instanceof SandboxInputError || err instanceof MoneyFormatError)
+    return html(reply, 400, errorPage(err.message, back));
   throw err;
 }
 

@@ -17,7 +17,12 @@ export interface CatalogQuery {
  * States an amount in `to` when a rate exists (rounded as asked); else leaves it as configured and
  * says so (`stated: false`): such a currency cannot be quoted, so the method is not available in it.
  */
-function stated(rates: RateLookup, m: Money, to: string | null, rounding: 'up' | 'down'): { amount: bigint; currency: string; converted: boolean } {
+function stated(
+  rates: RateLookup,
+  m: Money,
+  to: string | null,
+  rounding: 'up' | 'down',
+): { amount: bigint; currency: string; converted: boolean } {
   if (!to || to === m.currency) return { amount: m.amountMinor, currency: m.currency, converted: true };
   const rate = rates(m.currency, to);
   return rate
@@ -35,7 +40,12 @@ const money = (s: { amount: bigint; currency: string }) => ({ amount: s.amount, 
  */
 export async function paymentMethodCatalog(db: Db, config: Config, q: CatalogQuery) {
   if (q.balance !== 'wallet') {
-    const product = await db.selectFrom('products').select('code').where('code', '=', q.balance).where('enabled', '=', true).executeTakeFirst();
+    const product = await db
+      .selectFrom('products')
+      .select('code')
+      .where('code', '=', q.balance)
+      .where('enabled', '=', true)
+      .executeTakeFirst();
     if (!product) throw unknownBalance(q.balance);
   }
   const methods = (await listMethods(db)).filter((m) => m.enabled && servesBalance(m, q.balance));
@@ -45,7 +55,11 @@ export async function paymentMethodCatalog(db: Db, config: Config, q: CatalogQue
 
 function describe(rates: RateLookup, config: Config, m: PaymentMethod, q: CatalogQuery) {
   const currencies = m.currencies.length === 0 && q.customerCurrency ? [q.customerCurrency] : m.currencies;
-  let available = q.currency === null || (m.currencies.length === 0 ? q.customerCurrency === null || q.currency === q.customerCurrency : currencies.includes(q.currency));
+  let available =
+    q.currency === null ||
+    (m.currencies.length === 0
+      ? q.customerCurrency === null || q.currency === q.customerCurrency
+      : currencies.includes(q.currency));
   if (available && q.currency && q.customerCurrency && q.currency !== q.customerCurrency) {
     available = rates(q.currency, q.customerCurrency) !== null;
   }
@@ -55,11 +69,18 @@ function describe(rates: RateLookup, config: Config, m: PaymentMethod, q: Catalo
   const fixed = stated(rates, m.feeFixed, q.currency, 'up');
   const maximum = m.maximum ? stated(rates, m.maximum, q.currency, 'down') : null;
   // A top-up in this currency needs its minimum (and fee, and maximum) in it: no rate, no quote.
-  if (!global.converted || own?.converted === false || (m.feeFixed.amountMinor > 0n && !fixed.converted) || maximum?.converted === false) available = false;
+  if (
+    !global.converted ||
+    own?.converted === false ||
+    (m.feeFixed.amountMinor > 0n && !fixed.converted) ||
+    maximum?.converted === false
+  )
+    available = false;
   return {
     method: m.method,
     provider: m.provider,
-    currencies: m.currencies.length === 0 ? payingCurrencies(m, q.customerCurrency ?? config.platformCurrency) : currencies,
+    currencies:
+      m.currencies.length === 0 ? payingCurrencies(m, q.customerCurrency ?? config.platformCurrency) : currencies,
     ...(m.networks.length > 0 ? { networks: m.networks } : {}),
     fee: { percent_bps: m.feeBps, fixed: money(fixed) },
     minimum: money(minimum),

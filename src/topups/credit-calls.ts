@@ -46,8 +46,11 @@ export class CreditCaller {
     maxCalls = 4,
     maxPerCall = 64,
   ) {
-    this.coalescer = new Coalescer((calls) => (calls.length === 1 ? this.single(calls[0]) : this.many(calls)), maxCalls, maxPerCall, (n) =>
-      creditCallSize.observe(n),
+    this.coalescer = new Coalescer(
+      (calls) => (calls.length === 1 ? this.single(calls[0]) : this.many(calls)),
+      maxCalls,
+      maxPerCall,
+      (n) => creditCallSize.observe(n),
     );
   }
 
@@ -93,7 +96,20 @@ export class CreditCaller {
       const res = await this.pool.query({
         name: 'coffer_ingest_credit',
         text: SINGLE_SQL,
-        values: [c.provider, c.eventId, c.type, c.payloadJson, c.orderId, c.expectedStatus, c.paidMinor.toString(), c.creditMinor.toString(), c.paidLate, c.note, c.actor, c.transferIds],
+        values: [
+          c.provider,
+          c.eventId,
+          c.type,
+          c.payloadJson,
+          c.orderId,
+          c.expectedStatus,
+          c.paidMinor.toString(),
+          c.creditMinor.toString(),
+          c.paidLate,
+          c.note,
+          c.actor,
+          c.transferIds,
+        ],
       });
       return [(res.rows[0] as { result: string }).result];
     } catch (err) {

@@ -5,9 +5,28 @@ import { expireDue, filteredOrders, type TopupFilters } from './orders.js';
 
 const PAGE = 1000;
 const COLUMNS = [
-  'id', 'created_at', 'customer', 'balance', 'method', 'status', 'needs_review', 'paid_late',
-  'amount', 'fee', 'pay_amount', 'pay_currency', 'fx_rate', 'credit_amount', 'credited_amount', 'credit_currency',
-  'network', 'provider', 'provider_payment_id', 'succeeded_at', 'refunded_amount', 'refund_status',
+  'id',
+  'created_at',
+  'customer',
+  'balance',
+  'method',
+  'status',
+  'needs_review',
+  'paid_late',
+  'amount',
+  'fee',
+  'pay_amount',
+  'pay_currency',
+  'fx_rate',
+  'credit_amount',
+  'credited_amount',
+  'credit_currency',
+  'network',
+  'provider',
+  'provider_payment_id',
+  'succeeded_at',
+  'refunded_amount',
+  'refund_status',
 ];
 
 /** A CSV cell: quoted when needed, and never a formula when a spreadsheet opens it. */
@@ -33,10 +52,31 @@ export async function* ordersCsv(db: Db, filters: TopupFilters): AsyncGenerator<
       const pay = (n: bigint) => formatDecimal(n, o.pay_currency);
       const credit = (n: bigint | null) => (n === null ? null : formatDecimal(n, o.credit_currency));
       chunk += `${[
-        o.id, isoTime(o.created_at), o.customer_id, o.balance, o.method, o.status, String(o.needs_review), String(o.paid_late),
-        pay(o.amount), pay(o.fee_amount), pay(o.pay_amount), o.pay_currency, o.fx_rate, credit(o.credit_amount), credit(o.credited_amount), o.credit_currency,
-        o.network, o.provider, o.provider_payment_id, o.succeeded_at ? isoTime(o.succeeded_at) : null, credit(o.refunded_amount), o.refund_status,
-      ].map(cell).join(',')}\n`;
+        o.id,
+        isoTime(o.created_at),
+        o.customer_id,
+        o.balance,
+        o.method,
+        o.status,
+        String(o.needs_review),
+        String(o.paid_late),
+        pay(o.amount),
+        pay(o.fee_amount),
+        pay(o.pay_amount),
+        o.pay_currency,
+        o.fx_rate,
+        credit(o.credit_amount),
+        credit(o.credited_amount),
+        o.credit_currency,
+        o.network,
+        o.provider,
+        o.provider_payment_id,
+        o.succeeded_at ? isoTime(o.succeeded_at) : null,
+        credit(o.refunded_amount),
+        o.refund_status,
+      ]
+        .map(cell)
+        .join(',')}\n`;
     }
     yield chunk;
     if (rows.length < PAGE) return;

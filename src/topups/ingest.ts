@@ -24,7 +24,12 @@ async function confirmedNews(provider: PaymentProvider, event: ProviderEvent): P
   const state = await provider.retrievePayment(event.paymentId);
   if (state === null) return news;
   if (state.status !== 'succeeded' || state.amountMinor === null) return null;
-  return { kind: 'succeeded', amountMinor: state.amountMinor, currency: state.currency, network: state.network ?? news.network };
+  return {
+    kind: 'succeeded',
+    amountMinor: state.amountMinor,
+    currency: state.currency,
+    network: state.network ?? news.network,
+  };
 }
 
 /**
@@ -33,10 +38,15 @@ async function confirmedNews(provider: PaymentProvider, event: ProviderEvent): P
  * update, and the credit is posted under the order's unique reference. A replay, a retry or the
  * same event arriving at another process meets the primary key and changes nothing.
  */
-export async function ingestProviderEvent(ingest: WebhookIngest, provider: PaymentProvider, event: ProviderEvent): Promise<IngestResult> {
+export async function ingestProviderEvent(
+  ingest: WebhookIngest,
+  provider: PaymentProvider,
+  event: ProviderEvent,
+): Promise<IngestResult> {
   const db = ingest.db;
   // A success's order is read while the provider confirms the payment (neither waits for the other).
-  const order = event.news?.kind === 'succeeded' && event.paymentId ? ingest.orderOfPayment(provider.name, event.paymentId) : null;
+  const order =
+    event.news?.kind === 'succeeded' && event.paymentId ? ingest.orderOfPayment(provider.name, event.paymentId) : null;
   order?.catch(() => undefined); // if the confirmation fails first, this read's failure is not the answer
   const verified = await confirmedNews(provider, event);
   if (verified?.kind === 'succeeded' && order) {
@@ -47,7 +57,13 @@ export async function ingestProviderEvent(ingest: WebhookIngest, provider: Payme
   return db.transaction().execute(async (tx) => {
     const fresh = await tx
       .insertInto('provider_events')
-      .values({ provider: provider.name, event_id: event.eventId, type: event.type, payload: JSON.stringify({ paymentId: event.paymentId, news: event.news }, bigintToString), result: 'received' })
+      .values({
+        provider: provider.name,
+        event_id: event.eventId,
+        type: event.type,
+        payload: JSON.stringify({ paymentId: event.paymentId, news: event.news }, bigintToString),
+        result: 'received',
+      })
       .onConflict((oc) => oc.columns(['provider', 'event_id']).doNothing())
       .returning('event_id')
       .executeTakeFirst();
@@ -64,7 +80,9 @@ export async function ingestProviderEvent(ingest: WebhookIngest, provider: Payme
       await record('ignored');
       return 'ignored';
     }
-    const found = event.paymentId ? await lockOrder(tx, { provider: provider.name, paymentId: event.paymentId }) : await lockOrder(tx, { id: event.orderId! });
+    const found = event.paymentId
+      ? await lockOrder(tx, { provider: provider.name, paymentId: event.paymentId })
+      : await lockOrder(tx, { id: event.orderId! });
     const order = found && found.provider === provider.name ? found : null;
     if (!order) {
       await record('unknown payment');
@@ -139,7 +157,16 @@ async function creditInOneCall(
   o: OrderRow | undefined,
 ): Promise<IngestResult | null> {
   if (!o || (o.status === 'pending' && o.due)) return null;
-  const d = decide({ status: o.status, payMinor: o.pay_amount, payCurrency: o.pay_currency, network: o.network, receivedMinor: o.received_amount }, news);
+  const d = decide(
+    {
+      status: o.status,
+      payMinor: o.pay_amount,
+      payCurrency: o.pay_currency,
+      network: o.network,
+      receivedMinor: o.received_amount,
+    },
+    news,
+  );
   if (d.creditPaidMinor === null) return null;
   const result = await ingest.credits.run({
     provider: provider.name,
@@ -174,7 +201,9 @@ async function creditInOneCall(
  */
 async function overtakenSuccess(db: Db, provider: PaymentProvider, event: ProviderEvent): Promise<PaymentNews | null> {
   let q = db.selectFrom('orders').select(['status', 'provider', 'provider_payment_id']);
-  q = event.paymentId ? q.where('provider', '=', provider.name).where('provider_payment_id', '=', event.paymentId) : q.where('id', '=', event.orderId ?? '');
+  q = event.paymentId
+    ? q.where('provider', '=', provider.name).where('provider_payment_id', '=', event.paymentId)
+    : q.where('id', '=', event.orderId ?? '');
   const o = await q.executeTakeFirst();
   if (!o || o.status === 'succeeded' || o.provider !== provider.name || !o.provider_payment_id) return null;
   const state = await provider.retrievePayment(o.provider_payment_id);
@@ -184,4 +213,5 @@ async function overtakenSuccess(db: Db, provider: PaymentProvider, event: Provid
 
 const bigintToString = (_k: string, v: unknown) => (typeof v === 'bigint' ? v.toString() : v);
 
-const retryLater = (why: string): CofferError => new CofferError('unavailable', `Not accepted yet: ${why}; deliver it again later.`);
+const retryLater = (why: string): CofferError =>
+  new CofferError('unavailable', `Not accepted yet: ${why}; deliver it again later.`);

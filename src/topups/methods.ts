@@ -37,23 +37,68 @@ export function defaultMethods(config: Config): PaymentMethod[] {
   const usd = (amountMinor: bigint): Money => ({ amountMinor, currency: 'USD' });
   return [
     {
-      method: 'card', provider: 'sandbox', enabled: true, forWallet: true, forProducts: true, currencies: fiat, networks: [],
-      feeBps: 290, feeFixed: usd(30n), minimum: null, maximum: usd(1_000_000n),
-      processingTime: 'Instant', orderTtlSeconds: 1800, displayOrder: 1,
+      method: 'card',
+      provider: 'sandbox',
+      enabled: true,
+      forWallet: true,
+      forProducts: true,
+      currencies: fiat,
+      networks: [],
+      feeBps: 290,
+      feeFixed: usd(30n),
+      minimum: null,
+      maximum: usd(1_000_000n),
+      processingTime: 'Instant',
+      orderTtlSeconds: 1800,
+      displayOrder: 1,
     },
     {
-      method: 'crypto', provider: 'sandbox', enabled: true, forWallet: true, forProducts: false, currencies: ['USDT'],
-      networks: ['TRC20', 'ERC20', 'BEP20'], feeBps: 0, feeFixed: usd(0n), minimum: null, maximum: null,
-      processingTime: 'About 10 minutes after the network confirms the transfer', orderTtlSeconds: 3600, displayOrder: 2,
+      method: 'crypto',
+      provider: 'sandbox',
+      enabled: true,
+      forWallet: true,
+      forProducts: false,
+      currencies: ['USDT'],
+      networks: ['TRC20', 'ERC20', 'BEP20'],
+      feeBps: 0,
+      feeFixed: usd(0n),
+      minimum: null,
+      maximum: null,
+      processingTime: 'About 10 minutes after the network confirms the transfer',
+      orderTtlSeconds: 3600,
+      displayOrder: 2,
     },
     {
-      method: 'bank_transfer', provider: 'manual', enabled: true, forWallet: true, forProducts: true, currencies: ['CNY', 'USD'],
-      networks: [], feeBps: 0, feeFixed: usd(0n), minimum: null, maximum: null,
-      processingTime: '1–2 business days after the transfer arrives', orderTtlSeconds: 3 * 24 * 3600, displayOrder: 3,
+      method: 'bank_transfer',
+      provider: 'manual',
+      enabled: true,
+      forWallet: true,
+      forProducts: true,
+      currencies: ['CNY', 'USD'],
+      networks: [],
+      feeBps: 0,
+      feeFixed: usd(0n),
+      minimum: null,
+      maximum: null,
+      processingTime: '1–2 business days after the transfer arrives',
+      orderTtlSeconds: 3 * 24 * 3600,
+      displayOrder: 3,
     },
     {
-      method: 'balance', provider: 'internal', enabled: true, forWallet: false, forProducts: true, currencies: [], networks: [],
-      feeBps: 0, feeFixed: usd(0n), minimum: null, maximum: null, processingTime: 'Instant', orderTtlSeconds: 600, displayOrder: 4,
+      method: 'balance',
+      provider: 'internal',
+      enabled: true,
+      forWallet: false,
+      forProducts: true,
+      currencies: [],
+      networks: [],
+      feeBps: 0,
+      feeFixed: usd(0n),
+      minimum: null,
+      maximum: null,
+      processingTime: 'Instant',
+      orderTtlSeconds: 600,
+      displayOrder: 4,
     },
   ];
 }
@@ -77,7 +122,11 @@ export async function seedMethods(db: Kysely<Database>, config: Config): Promise
     order_ttl_seconds: m.orderTtlSeconds,
     display_order: m.displayOrder,
   }));
-  await db.insertInto('payment_methods').values(rows).onConflict((oc) => oc.column('method').doNothing()).execute();
+  await db
+    .insertInto('payment_methods')
+    .values(rows)
+    .onConflict((oc) => oc.column('method').doNothing())
+    .execute();
 }
 
 function fromRow(r: Selectable<PaymentMethodsTable>): PaymentMethod {
@@ -110,7 +159,8 @@ export async function getMethod(db: Kysely<Database>, method: string): Promise<P
 }
 
 /** Whether a method may top up this balance at all (before currencies are considered). */
-export const servesBalance = (m: PaymentMethod, balance: string): boolean => (balance === 'wallet' ? m.forWallet : m.forProducts);
+export const servesBalance = (m: PaymentMethod, balance: string): boolean =>
+  balance === 'wallet' ? m.forWallet : m.forProducts;
 
 /** The paying currencies a method accepts for a customer whose balances are in `customerCurrency`. */
 export const payingCurrencies = (m: PaymentMethod, customerCurrency: string): string[] =>

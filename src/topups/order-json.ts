@@ -13,7 +13,8 @@ import { sql, type RawBuilder } from 'kysely';
 
 const iso = (col: string) => `'"' || to_char(${col} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') || '"'`;
 const str = (col: string) => `coalesce(to_json(${col})::text, 'null')`;
-const money = (amount: string, currency: string) => `format('{"amount":%s,"currency":%s}', ${amount}, to_json(${currency}))`;
+const money = (amount: string, currency: string) =>
+  `format('{"amount":%s,"currency":%s}', ${amount}, to_json(${currency}))`;
 
 const TIMELINE = `coalesce((
   SELECT string_agg(format('{"at":%s,"status":%s,"note":%s,"actor":%s}', ${iso('t.at')}, to_json(t.status), to_json(t.note), to_json(t.actor)), ',' ORDER BY t.id)
@@ -38,8 +39,14 @@ const FIELDS: [string, string][] = [
     `CASE WHEN coalesce(o.fx_rate, '') <> '' THEN format('{"base":%s,"quote":%s,"rate":%s}', ${str('o.fx_base')}, ${str('o.fx_quote')}, to_json(o.fx_rate)) ELSE 'null' END`,
   ],
   ['network', str('o.network')],
-  ['received', `CASE WHEN o.received_amount IS NULL THEN 'null' ELSE ${money('o.received_amount', 'o.pay_currency')} END`],
-  ['credited', `CASE WHEN o.credited_amount IS NULL THEN 'null' ELSE ${money('o.credited_amount', 'o.credit_currency')} END`],
+  [
+    'received',
+    `CASE WHEN o.received_amount IS NULL THEN 'null' ELSE ${money('o.received_amount', 'o.pay_currency')} END`,
+  ],
+  [
+    'credited',
+    `CASE WHEN o.credited_amount IS NULL THEN 'null' ELSE ${money('o.credited_amount', 'o.credit_currency')} END`,
+  ],
   ['refunded_amount', 'o.refunded_amount'],
   ['refund_status', 'to_json(o.refund_status)'],
   ['provider', `format('{"name":%s,"payment_id":%s}', to_json(o.provider), ${str('o.provider_payment_id')})`],

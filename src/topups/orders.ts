@@ -50,20 +50,34 @@ export interface MethodUse {
  * The refusals of a method for a top-up, in the order POST /v1/topups states them: not available
  * for this balance, currency not accepted, crypto network missing or unknown, no bank account.
  */
-export function checkMethod(m: PaymentMethod | null, input: MethodUse, customerCurrency: string, providers: ProviderRegistry): PaymentMethod {
+export function checkMethod(
+  m: PaymentMethod | null,
+  input: MethodUse,
+  customerCurrency: string,
+  providers: ProviderRegistry,
+): PaymentMethod {
   if (!m || !m.enabled || !servesBalance(m, input.balance)) {
-    throw methodNotAvailable(`The ${input.method} method cannot top up the ${input.balance} balance.`, { method: input.method, balance: input.balance });
+    throw methodNotAvailable(`The ${input.method} method cannot top up the ${input.balance} balance.`, {
+      method: input.method,
+      balance: input.balance,
+    });
   }
   const currencies = payingCurrencies(m, customerCurrency);
   if (!currencies.includes(input.currency)) {
-    throw new CofferError('currency_not_supported', `${input.method} accepts ${currencies.join(', ')}, not ${input.currency}.`, {
-      method: input.method,
-      currencies,
-    });
+    throw new CofferError(
+      'currency_not_supported',
+      `${input.method} accepts ${currencies.join(', ')}, not ${input.currency}.`,
+      {
+        method: input.method,
+        currencies,
+      },
+    );
   }
   if (input.network !== undefined) checkNetwork(m, input.network);
   if (m.provider === 'manual' && !(providers.get('manual') as ManualBankProvider).hasAccount(input.currency)) {
-    throw new CofferError('currency_not_supported', `There is no receiving bank account for ${input.currency}.`, { method: input.method });
+    throw new CofferError('currency_not_supported', `There is no receiving bank account for ${input.currency}.`, {
+      method: input.method,
+    });
   }
   return m;
 }
@@ -77,7 +91,14 @@ function checkNetwork(m: PaymentMethod, network: string | null): void {
   }
 }
 
-async function insertOrder(tx: Tx, input: TopupInput, m: PaymentMethod, q: Quote, apiKeyId: bigint | null, at?: Date): Promise<OrderRow> {
+async function insertOrder(
+  tx: Tx,
+  input: TopupInput,
+  m: PaymentMethod,
+  q: Quote,
+  apiKeyId: bigint | null,
+  at?: Date,
+): Promise<OrderRow> {
   const id = newId('ord', at);
   const createdAt = idTime(id);
   const row = await tx
@@ -117,7 +138,12 @@ async function insertOrder(tx: Tx, input: TopupInput, m: PaymentMethod, q: Quote
 
 async function timelineOf(db: Db | Tx, ids: string[]) {
   if (ids.length === 0) return new Map<string, { at: Date; status: string; note: string; actor: string }[]>();
-  const rows = await db.selectFrom('order_timeline').select(['order_id', 'at', 'status', 'note', 'actor']).where('order_id', 'in', ids).orderBy('id').execute();
+  const rows = await db
+    .selectFrom('order_timeline')
+    .select(['order_id', 'at', 'status', 'note', 'actor'])
+    .where('order_id', 'in', ids)
+    .orderBy('id')
+    .execute();
   const out = new Map<string, typeof rows>();
   for (const r of rows) out.set(r.order_id, [...(out.get(r.order_id) ?? []), r]);
   return out;
@@ -136,19 +162,37 @@ export async function presentById(db: Db | Tx, id: string): Promise<PresentedOrd
  */
 export async function createTopup(deps: TopupDeps, idem: IdempotencyContext, input: TopupInput): Promise<Outcome> {
   const outcome = await runIdempotent(deps.db, idem, async (tx) => {
-    const customer = await tx.selectFrom('customers').select(['id', 'currency', 'status']).where('id', '=', input.customer).executeTakeFirst();
+    const customer = await tx
+      .selectFrom('customers')
+      .select(['id', 'currency', 'status'])
+      .where('id', '=', input.customer)
+      .executeTakeFirst();
     if (!customer) throw notFound('customer', input.customer);
     await ensureAccounts(tx, customer.id, input.balance === 'wallet' ? ['wallet'] : ['wallet', input.balance]);
     const m = checkMethod(await getMethod(tx, input.method), input, customer.currency, deps.providers);
     const rates = await rateTable(tx);
-    const q = quoteTopup({ amountMinor: input.amountMinor, payCurrency: input.currency, creditCurrency: customer.currency, method: m, minTopup: deps.config.minTopup }, rates);
+    const q = quoteTopup(
+      {
+        amountMinor: input.amountMinor,
+        payCurrency: input.currency,
+        creditCurrency: customer.currency,
+        method: m,
+        minTopup: deps.config.minTopup,
+      },
+      rates,
+    );
     if (m.method === 'balance') return { status: 201, body: await payFromWallet(tx, input, m, q, idem.apiKeyId) };
     const order = await insertOrder(tx, input, m, q, idem.apiKeyId);
     await addJob(tx, 'topup_expire', { order: order.id }, { runAt: order.expires_at, jobKey: `expire:${order.id}` });
     return { status: 201, body: await presentById(tx, order.id) };
   });
   if (outcome.status !== 201) return outcome;
-  const order = JSON.parse(outcome.bodyText) as { id: string; status: string; provider: { payment_id: string | null }; method: string };
+  const order = JSON.parse(outcome.bodyText) as {
+    id: string;
+    status: string;
+    provider: { payment_id: string | null };
+    method: string;
+  };
   if (order.method === 'balance' || order.provider.payment_id !== null) return outcome;
   const attached = await attachPayment(deps, order.id);
   const bodyText = toJson(attached);
@@ -157,7 +201,13 @@ export async function createTopup(deps: TopupDeps, idem: IdempotencyContext, inp
 }
 
 /** Product top-up paid from the wallet: one transaction moves the money and settles the order. */
-async function payFromWallet(tx: Tx, input: TopupInput, m: PaymentMethod, q: Quote, apiKeyId: bigint): Promise<PresentedOrder> {
+async function payFromWallet(
+  tx: Tx,
+  input: TopupInput,
+  m: PaymentMethod,
+  q: Quote,
+  apiKeyId: bigint,
+): Promise<PresentedOrder> {
   const accounts = await lockBalances(tx, input.customer, ['wallet', input.balance]);
   const wallet = accounts.get('wallet')!;
   assertCanSpend(wallet);
@@ -187,12 +237,22 @@ async function attachPayment(deps: TopupDeps, orderId: string): Promise<Presente
         returnUrl: o.return_url,
       });
     } catch (err) {
-      throw new CofferError('unavailable', `The payment provider could not start this payment; retry with the same Idempotency-Key. (${err instanceof Error ? err.message : String(err)})`.slice(0, 500));
+      throw new CofferError(
+        'unavailable',
+        `The payment provider could not start this payment; retry with the same Idempotency-Key. (${err instanceof Error ? err.message : String(err)})`.slice(
+          0,
+          500,
+        ),
+      );
     }
     try {
       await deps.db
         .updateTable('orders')
-        .set({ provider_payment_id: created.paymentId, next_action: created.nextAction === null ? null : JSON.stringify(created.nextAction), updated_at: sql`now()` })
+        .set({
+          provider_payment_id: created.paymentId,
+          next_action: created.nextAction === null ? null : JSON.stringify(created.nextAction),
+          updated_at: sql`now()`,
+        })
         .where('id', '=', o.id)
         .where('provider_payment_id', 'is', null)
         .execute();
@@ -223,10 +283,18 @@ export async function expireDue(db: Db, customer?: string, max = 100): Promise<n
 
 /** Pending orders whose time is up (of one customer, or of all), at most `max`. */
 function dueOrders(db: Db, customer?: string, max = 100): Promise<string[]> {
-  let q = db.selectFrom('orders').select('id').where('status', '=', 'pending').where('expires_at', '<=', sql<Date>`now()`);
+  let q = db
+    .selectFrom('orders')
+    .select('id')
+    .where('status', '=', 'pending')
+    .where('expires_at', '<=', sql<Date>`now()`);
   if (customer) q = q.where('customer_id', '=', customer);
   // Ordered by expiry so the plan is always the partial index on pending orders, however many there are.
-  return q.orderBy('expires_at').limit(max).execute().then((rows) => rows.map((r) => r.id));
+  return q
+    .orderBy('expires_at')
+    .limit(max)
+    .execute()
+    .then((rows) => rows.map((r) => r.id));
 }
 
 async function expireAll(db: Db, ids: string[]): Promise<number> {
@@ -263,18 +331,34 @@ export function cancelTopup(db: Db, idem: IdempotencyContext | null, id: string,
  * the locked rate (full, partial or over); an order that expired or was cancelled meanwhile is
  * still credited — the money is there — and marked paid late.
  */
-export function confirmTopup(db: Db, idem: IdempotencyContext | null, id: string, input: { amountReceivedMinor: bigint; note: string | null }, actor: string): Promise<Outcome> {
+export function confirmTopup(
+  db: Db,
+  idem: IdempotencyContext | null,
+  id: string,
+  input: { amountReceivedMinor: bigint; note: string | null },
+  actor: string,
+): Promise<Outcome> {
   return runIdempotent(db, idem, async (tx) => {
     const locked = await lockOrder(tx, { id });
     if (!locked) throw notFound('top-up', id);
     if (locked.method !== 'bank_transfer') {
-      throw new CofferError('invalid_state', `Only bank-transfer top-ups are confirmed by hand; this one is paid by ${locked.method}.`, { method: locked.method });
+      throw new CofferError(
+        'invalid_state',
+        `Only bank-transfer top-ups are confirmed by hand; this one is paid by ${locked.method}.`,
+        { method: locked.method },
+      );
     }
     const order = await expireIfDue(tx, locked, 'system');
     if (order.status === 'succeeded') throw invalidState(order, 'confirmed again');
-    if (input.amountReceivedMinor <= order.fee_amount) throw invalidRequest('amount_received', `must be more than the fee (${order.fee_amount})`);
+    if (input.amountReceivedMinor <= order.fee_amount)
+      throw invalidRequest('amount_received', `must be more than the fee (${order.fee_amount})`);
     const late = order.status === 'expired' || order.status === 'cancelled' || order.status === 'failed';
-    const what = input.amountReceivedMinor === order.pay_amount ? 'in full' : input.amountReceivedMinor < order.pay_amount ? 'partially' : 'over-paid';
+    const what =
+      input.amountReceivedMinor === order.pay_amount
+        ? 'in full'
+        : input.amountReceivedMinor < order.pay_amount
+          ? 'partially'
+          : 'over-paid';
     const note = `Bank transfer confirmed ${what}: ${input.amountReceivedMinor} of ${order.pay_amount}${input.note ? ` — ${input.note}` : ''}`;
     await creditOrder(tx, order, input.amountReceivedMinor, note, actor, late);
     return { status: 200, body: await presentById(tx, id) };
@@ -294,23 +378,41 @@ export interface TopupFilters {
  * The recharge history, newest first, keyset-paged by id. Ids are time-ordered and an order's
  * created_at is the time in its id, so the date filters become id bounds the indexes can use.
  */
-export async function listTopups(db: Db, f: TopupFilters, page: { limit: number; startingAfter?: string }, pool?: pg.Pool): Promise<string> {
+export async function listTopups(
+  db: Db,
+  f: TopupFilters,
+  page: { limit: number; startingAfter?: string },
+  pool?: pg.Pool,
+): Promise<string> {
   // Rendered after the limit: otherwise a plan that sorts (a date window) renders every candidate.
   const query = db
-    .selectFrom(filteredOrders(db, f, page.startingAfter).selectAll().limit(page.limit + 1).as('o'))
+    .selectFrom(
+      filteredOrders(db, f, page.startingAfter)
+        .selectAll()
+        .limit(page.limit + 1)
+        .as('o'),
+    )
     .select(orderJson.as('body'))
     .orderBy('o.id', 'desc');
   // A prepared statement when the pool is at hand (the server): the rendering is parsed once per connection.
   const read = () => (pool ? queryNamed(pool, query.compile()) : query.execute());
   // The expiry check on read and the page go to the database together (two pooled connections);
   // in the rare case that orders were due, they are expired and the page is read again.
-  let [due, rows] = await Promise.all([dueOrders(db, f.customer), read(), page.startingAfter ? checkCursor(db, page.startingAfter, f.customer) : null]);
+  const [due, firstRows] = await Promise.all([
+    dueOrders(db, f.customer),
+    read(),
+    page.startingAfter ? checkCursor(db, page.startingAfter, f.customer) : null,
+  ]);
+  let rows = firstRows;
   if (due.length > 0) {
     await expireAll(db, due);
     rows = await read();
   }
   const more = rows.length > page.limit;
-  return `{"data":[${rows.slice(0, page.limit).map((r) => r.body).join(',')}],"has_more":${more}}`;
+  return `{"data":[${rows
+    .slice(0, page.limit)
+    .map((r) => r.body)
+    .join(',')}],"has_more":${more}}`;
 }
 
 /**

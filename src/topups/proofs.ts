@@ -15,7 +15,8 @@ type ProofType = 'image/png' | 'image/jpeg' | 'application/pdf';
 
 /** What the bytes are, by their first bytes, never by the name or the declared content type. */
 export function sniffProofType(bytes: Buffer): ProofType | null {
-  if (bytes.length >= 8 && bytes.subarray(0, 8).equals(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]))) return 'image/png';
+  if (bytes.length >= 8 && bytes.subarray(0, 8).equals(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a])))
+    return 'image/png';
   if (bytes.length >= 3 && bytes[0] === 0xff && bytes[1] === 0xd8 && bytes[2] === 0xff) return 'image/jpeg';
   if (bytes.length >= 5 && bytes.subarray(0, 5).toString('latin1') === '%PDF-') return 'application/pdf';
   return null;
@@ -23,7 +24,14 @@ export function sniffProofType(bytes: Buffer): ProofType | null {
 
 const EXTENSION: Record<ProofType, string> = { 'image/png': 'png', 'image/jpeg': 'jpg', 'application/pdf': 'pdf' };
 
-const presentProof = (p: { id: string; order_id: string; content_type: string; size_bytes: number; sha256: string; created_at: Date }) => ({
+const presentProof = (p: {
+  id: string;
+  order_id: string;
+  content_type: string;
+  size_bytes: number;
+  sha256: string;
+  created_at: Date;
+}) => ({
   id: p.id,
   object: 'payment_proof',
   topup: p.order_id,
@@ -53,23 +61,43 @@ async function markPaidIn(tx: Tx, id: string, stored: StoredProof | null, actor:
   const locked = await lockOrder(tx, { id });
   if (!locked) throw notFound('top-up', id);
   if (locked.method !== 'bank_transfer') {
-    throw new CofferError('invalid_state', `Only bank-transfer top-ups are marked as paid by the customer; this one is paid by ${locked.method}.`, { method: locked.method });
+    throw new CofferError(
+      'invalid_state',
+      `Only bank-transfer top-ups are marked as paid by the customer; this one is paid by ${locked.method}.`,
+      { method: locked.method },
+    );
   }
   const order = await expireIfDue(tx, locked, 'system');
   if (order.status !== 'pending' && order.status !== 'processing') {
-    throw new CofferError('invalid_state', `This top-up is ${order.status}; it cannot be marked as paid.`, { status: order.status });
+    throw new CofferError('invalid_state', `This top-up is ${order.status}; it cannot be marked as paid.`, {
+      status: order.status,
+    });
   }
   let proof = null;
   if (stored) {
     proof = await tx
       .insertInto('payment_proofs')
-      .values({ id: newId('prf'), order_id: order.id, customer_id: order.customer_id, content_type: stored.type, size_bytes: stored.size, sha256: stored.sha256, storage_path: stored.path })
+      .values({
+        id: newId('prf'),
+        order_id: order.id,
+        customer_id: order.customer_id,
+        content_type: stored.type,
+        size_bytes: stored.size,
+        sha256: stored.sha256,
+        storage_path: stored.path,
+      })
       .returningAll()
       .executeTakeFirstOrThrow();
   }
-  const note = proof ? `The customer reports the transfer as paid, with proof ${proof.id} (${proof.content_type}, ${proof.size_bytes} bytes)` : 'The customer reports the transfer as paid';
+  const note = proof
+    ? `The customer reports the transfer as paid, with proof ${proof.id} (${proof.content_type}, ${proof.size_bytes} bytes)`
+    : 'The customer reports the transfer as paid';
   if (order.status === 'pending') await moveOrder(tx, order, 'processing', {}, note, actor);
-  else await tx.insertInto('order_timeline').values({ order_id: order.id, customer_id: order.customer_id, status: order.status, note, actor }).execute();
+  else
+    await tx
+      .insertInto('order_timeline')
+      .values({ order_id: order.id, customer_id: order.customer_id, status: order.status, note, actor })
+      .execute();
   return { order: await presentById(tx, order.id), proof: proof && presentProof(proof) };
 }
 
@@ -105,7 +133,10 @@ export async function markBankTransferPaidOnce(
   const stored = file ? storeProof(dataDir, id, file) : null;
   let outcome: Outcome;
   try {
-    outcome = await runIdempotent(db, idem, async (tx) => ({ status: file ? 201 : 200, body: await markPaidIn(tx, id, stored, actor) }));
+    outcome = await runIdempotent(db, idem, async (tx) => ({
+      status: file ? 201 : 200,
+      body: await markPaidIn(tx, id, stored, actor),
+    }));
   } catch (err) {
     if (stored) fs.rmSync(stored.path, { force: true });
     throw err;
@@ -124,13 +155,31 @@ export const proofFingerprint = (file: Buffer): { sha256: string; size: number }
 export async function listProofs(db: Db, orderId: string) {
   const order = await db.selectFrom('orders').select('id').where('id', '=', orderId).executeTakeFirst();
   if (!order) throw notFound('top-up', orderId);
-  const rows = await db.selectFrom('payment_proofs').selectAll().where('order_id', '=', orderId).orderBy('id').execute();
+  const rows = await db
+    .selectFrom('payment_proofs')
+    .selectAll()
+    .where('order_id', '=', orderId)
+    .orderBy('id')
+    .execute();
   return { data: rows.map(presentProof), has_more: false };
 }
 
 /** The proof's bytes for staff, with its sniffed type. */
-export async function readProof(db: Db, orderId: string, proofId: string): Promise<{ contentType: string; filename: string; bytes: Buffer }> {
-  const p = await db.selectFrom('payment_proofs').selectAll().where('order_id', '=', orderId).where('id', '=', proofId).executeTakeFirst();
+export async function readProof(
+  db: Db,
+  orderId: string,
+  proofId: string,
+): Promise<{ contentType: string; filename: string; bytes: Buffer }> {
+  const p = await db
+    .selectFrom('payment_proofs')
+    .selectAll()
+    .where('order_id', '=', orderId)
+    .where('id', '=', proofId)
+    .executeTakeFirst();
   if (!p) throw notFound('payment proof', proofId);
-  return { contentType: p.content_type, filename: `${p.id}.${EXTENSION[p.content_type]}`, bytes: fs.readFileSync(p.storage_path) };
+  return {
+    contentType: p.content_type,
+    filename: `${p.id}.${EXTENSION[p.content_type]}`,
+    bytes: fs.readFileSync(p.storage_path),
+  };
 }

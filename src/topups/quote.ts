@@ -21,7 +21,13 @@ export type { RateLookup };
  * Converts `amountMinor` of `from` into `to` with whichever way round the rate is quoted.
  * Rounding is the caller's: credits round down, fees and minimums up (docs/design.md §5).
  */
-export function convertWith(rate: Pick<FxRate, 'base' | 'quote' | 'rate'>, amountMinor: bigint, from: string, to: string, rounding: Rounding): bigint {
+export function convertWith(
+  rate: Pick<FxRate, 'base' | 'quote' | 'rate'>,
+  amountMinor: bigint,
+  from: string,
+  to: string,
+  rounding: Rounding,
+): bigint {
   if (rate.base === from && rate.quote === to) return convert(amountMinor, from, to, rate.rate, rounding);
   if (rate.base === to && rate.quote === from) return convertInverse(amountMinor, from, to, rate.rate, rounding);
   throw new Error(`rate ${rate.base}/${rate.quote} does not convert ${from} to ${to}`);
@@ -35,7 +41,10 @@ function inCurrency(money: Money, to: string, rates: RateLookup, rounding: Round
 }
 
 /** The credit for what the customer actually paid (fee first), at the order's locked rate. */
-export function creditFor(paidMinor: bigint, q: Pick<Quote, 'feeMinor' | 'payCurrency' | 'creditCurrency' | 'fx'>): bigint {
+export function creditFor(
+  paidMinor: bigint,
+  q: Pick<Quote, 'feeMinor' | 'payCurrency' | 'creditCurrency' | 'fx'>,
+): bigint {
   const net = paidMinor - q.feeMinor;
   if (net <= 0n) return 0n;
   if (!q.fx) return net;
@@ -72,9 +81,13 @@ export function quoteTopup(input: QuoteInput, rates: RateLookup): Quote {
   if (method.maximum) {
     const maximum = inCurrency(method.maximum, payCurrency, rates, 'down');
     if (amountMinor > maximum) {
-      throw new CofferError('amount_above_maximum', `The maximum top-up by ${method.method} is ${formatDecimal(maximum, payCurrency)} ${payCurrency}.`, {
-        maximum: { amount: Number(maximum), currency: payCurrency },
-      });
+      throw new CofferError(
+        'amount_above_maximum',
+        `The maximum top-up by ${method.method} is ${formatDecimal(maximum, payCurrency)} ${payCurrency}.`,
+        {
+          maximum: { amount: Number(maximum), currency: payCurrency },
+        },
+      );
     }
   }
   const fixedFee = method.feeFixed.amountMinor === 0n ? 0n : inCurrency(method.feeFixed, payCurrency, rates, 'up');
@@ -95,9 +108,13 @@ export function quoteTopup(input: QuoteInput, rates: RateLookup): Quote {
     });
   }
   if (quote.creditMinor <= 0n) {
-    throw new CofferError('amount_below_minimum', `This amount is worth nothing in ${creditCurrency} at the current rate.`, {
-      minimum: { amount: Number(minimum), currency: payCurrency },
-    });
+    throw new CofferError(
+      'amount_below_minimum',
+      `This amount is worth nothing in ${creditCurrency} at the current rate.`,
+      {
+        minimum: { amount: Number(minimum), currency: payCurrency },
+      },
+    );
   }
   return quote;
 }

@@ -23,7 +23,10 @@ let fonts: Promise<{ regular: Buffer; bold: Buffer }> | null = null;
 
 /** The two faces, read once per process (about 10 MB each). */
 function loadFonts(): Promise<{ regular: Buffer; bold: Buffer }> {
-  fonts ??= Promise.all([readFile(require.resolve(FONT_FILES.regular)), readFile(require.resolve(FONT_FILES.bold))]).then(
+  fonts ??= Promise.all([
+    readFile(require.resolve(FONT_FILES.regular)),
+    readFile(require.resolve(FONT_FILES.bold)),
+  ]).then(
     ([regular, bold]) => ({ regular, bold }),
     (err: unknown) => {
       fonts = null; // a later call may try again
@@ -75,11 +78,28 @@ export async function receiptPdf(db: Db, config: Config, customerId: string, ord
     .innerJoin('customers', 'customers.id', 'orders.customer_id')
     .leftJoin('products', 'products.code', 'orders.balance')
     .select([
-      'orders.id', 'orders.status', 'orders.balance', 'orders.method', 'orders.network', 'orders.provider_payment_id',
-      'orders.amount', 'orders.fee_amount', 'orders.pay_amount', 'orders.pay_currency', 'orders.received_amount',
-      'orders.fx_base', 'orders.fx_quote', 'orders.fx_rate', 'orders.credited_amount', 'orders.credit_currency',
-      'orders.refunded_amount', 'orders.paid_late', 'orders.succeeded_at',
-      'customers.name as customer_name', 'customers.email as customer_email', 'products.name as product_name',
+      'orders.id',
+      'orders.status',
+      'orders.balance',
+      'orders.method',
+      'orders.network',
+      'orders.provider_payment_id',
+      'orders.amount',
+      'orders.fee_amount',
+      'orders.pay_amount',
+      'orders.pay_currency',
+      'orders.received_amount',
+      'orders.fx_base',
+      'orders.fx_quote',
+      'orders.fx_rate',
+      'orders.credited_amount',
+      'orders.credit_currency',
+      'orders.refunded_amount',
+      'orders.paid_late',
+      'orders.succeeded_at',
+      'customers.name as customer_name',
+      'customers.email as customer_email',
+      'products.name as product_name',
     ])
     .where('orders.id', '=', orderId)
     .where('orders.customer_id', '=', customerId)
@@ -106,7 +126,10 @@ export async function receiptPdf(db: Db, config: Config, customerId: string, ord
       fee: pay(o.fee_amount),
       pay: pay(o.pay_amount),
       received: o.received_amount !== null && o.received_amount !== o.pay_amount ? pay(o.received_amount) : null,
-      fx: o.fx_rate !== null && o.fx_base !== null && o.fx_quote !== null ? { base: o.fx_base, quote: o.fx_quote, rate: o.fx_rate } : null,
+      fx:
+        o.fx_rate !== null && o.fx_base !== null && o.fx_quote !== null
+          ? { base: o.fx_base, quote: o.fx_quote, rate: o.fx_rate }
+          : null,
       credited: credit(o.credited_amount),
       refunded: o.refunded_amount > 0n ? credit(o.refunded_amount) : null,
       paidLate: o.paid_late,
@@ -136,7 +159,12 @@ function render(r: ReceiptFacts, font: { regular: Buffer; bold: Buffer }): Promi
   const doc = new PDFDocument({
     size: 'A4',
     margins: { top: MARGIN, bottom: 28, left: MARGIN, right: MARGIN },
-    info: { Title: `Receipt ${r.id}`, Author: r.operator, Subject: 'Prepaid balance top-up receipt', Creator: 'Coffer' },
+    info: {
+      Title: `Receipt ${r.id}`,
+      Author: r.operator,
+      Subject: 'Prepaid balance top-up receipt',
+      Creator: 'Coffer',
+    },
   });
   const chunks: Buffer[] = [];
   const done = new Promise<Buffer>((resolve, reject) => {
@@ -151,14 +179,27 @@ function render(r: ReceiptFacts, font: { regular: Buffer; bold: Buffer }): Promi
   /** Writes `s` at (x, y); returns the y below it. Without a width the text is one line. */
   const text = (s: string, x: number, y: number, o: Style = {}): number => {
     const { face = 'text', size = 10, color = INK, ...opts } = o;
-    doc.font(face).fontSize(size).fillColor(color).text(s, x, y, { lineBreak: opts.width !== undefined, ...opts });
+    doc
+      .font(face)
+      .fontSize(size)
+      .fillColor(color)
+      .text(s, x, y, { lineBreak: opts.width !== undefined, ...opts });
     return doc.y;
   };
   /** An English label followed by its Chinese in the muted colour, on one line. */
-  const label = ([en, zh]: Label, x: number, y: number, o: { face?: 'text' | 'bold'; size?: number; color?: string; caps?: boolean } = {}) => {
+  const label = (
+    [en, zh]: Label,
+    x: number,
+    y: number,
+    o: { face?: 'text' | 'bold'; size?: number; color?: string; caps?: boolean } = {},
+  ) => {
     const { face = 'text', size = 10, color = INK, caps = false } = o;
     const spacing = caps ? 0.6 : 0;
-    doc.font(face).fontSize(size).fillColor(color).text(caps ? en.toUpperCase() : en, x, y, { lineBreak: false, characterSpacing: spacing, continued: true });
+    doc
+      .font(face)
+      .fontSize(size)
+      .fillColor(color)
+      .text(caps ? en.toUpperCase() : en, x, y, { lineBreak: false, characterSpacing: spacing, continued: true });
     doc.fillColor(MUTED).text(`  ${zh}`, { lineBreak: false, characterSpacing: 0 });
   };
   const rule = (y: number, color = RULE, weight = 0.75) => {
@@ -177,8 +218,18 @@ function render(r: ReceiptFacts, font: { regular: Buffer; bold: Buffer }): Promi
   // The summary a reader looks for first: how much, and what it bought.
   label(['Amount paid', '实付金额'], MARGIN, y, { size: 7.5, color: MUTED, caps: true });
   text(`${decimal(r.pay)} ${r.pay.currency}`, MARGIN, y + 11, { face: 'bold', size: 20 });
-  text(`Paid ${utc(r.paidAt)}`, MARGIN + WIDTH / 2, y + 12, { size: 9, color: MUTED, width: WIDTH / 2, align: 'right' });
-  const below = text(`${decimal(r.credited)} ${r.credited.currency} credited to ${r.balance}`, MARGIN + WIDTH / 2, doc.y + 1, { size: 9, color: MUTED, width: WIDTH / 2, align: 'right' });
+  text(`Paid ${utc(r.paidAt)}`, MARGIN + WIDTH / 2, y + 12, {
+    size: 9,
+    color: MUTED,
+    width: WIDTH / 2,
+    align: 'right',
+  });
+  const below = text(
+    `${decimal(r.credited)} ${r.credited.currency} credited to ${r.balance}`,
+    MARGIN + WIDTH / 2,
+    doc.y + 1,
+    { size: 9, color: MUTED, width: WIDTH / 2, align: 'right' },
+  );
   y = Math.max(y + 50, below + 8);
   rule(y);
   y += 16;
@@ -193,7 +244,10 @@ function render(r: ReceiptFacts, font: { regular: Buffer; bold: Buffer }): Promi
   };
   type Field = [Label, string[]];
   const grid: Array<[Field, Field | null]> = [
-    [[['Receipt number', '收据编号'], [r.id]], [['Date paid', '支付时间'], [utc(r.paidAt)]]],
+    [
+      [['Receipt number', '收据编号'], [r.id]],
+      [['Date paid', '支付时间'], [utc(r.paidAt)]],
+    ],
     [
       [['Billed to', '客户'], r.customer.name ? [r.customer.name, r.customer.email] : [r.customer.email]],
       [['Balance topped up', '充值余额'], [r.balance]],
@@ -217,7 +271,12 @@ function render(r: ReceiptFacts, font: { regular: Buffer; bold: Buffer }): Promi
   const codeX = RIGHT - PAD - codeW;
   const numW = 190;
   const numX = codeX - 3 - numW;
-  const line = (name: Label, value: string, code: string, o: { bold?: boolean; muted?: boolean; shade?: boolean } = {}) => {
+  const line = (
+    name: Label,
+    value: string,
+    code: string,
+    o: { bold?: boolean; muted?: boolean; shade?: boolean } = {},
+  ) => {
     const h = 24;
     if (o.shade) doc.rect(MARGIN, y, WIDTH, h).fill(SHADE);
     const face = o.bold ? 'bold' : 'text';
@@ -260,19 +319,36 @@ function render(r: ReceiptFacts, font: { regular: Buffer; bold: Buffer }): Promi
     y += h + 10;
   };
   if (r.paidLate) {
-    note('Paid late: this payment arrived after the order had closed; it was credited all the same.', '逾期付款：款项在订单关闭后到账，已照常入账。', '#bf8700');
+    note(
+      'Paid late: this payment arrived after the order had closed; it was credited all the same.',
+      '逾期付款：款项在订单关闭后到账，已照常入账。',
+      '#bf8700',
+    );
   }
   if (r.refunded) {
     const refunded = `${decimal(r.refunded)} ${r.refunded.currency}`;
-    note(`Refunded: ${refunded} of this top-up has been refunded and taken back from the balance.`, `已退款：本次充值中的 ${refunded} 已退还，并从余额中扣回。`, MUTED);
+    note(
+      `Refunded: ${refunded} of this top-up has been refunded and taken back from the balance.`,
+      `已退款：本次充值中的 ${refunded} 已退还，并从余额中扣回。`,
+      MUTED,
+    );
   }
 
   // Footer, pinned to the bottom of the page.
   const footY = PAGE.height - MARGIN - 10;
   rule(footY - 10);
-  text('This receipt confirms a prepaid balance top-up. It is not a tax invoice.', MARGIN, footY, { size: 8.5, color: MUTED, width: WIDTH });
+  text('This receipt confirms a prepaid balance top-up. It is not a tax invoice.', MARGIN, footY, {
+    size: 8.5,
+    color: MUTED,
+    width: WIDTH,
+  });
   text('本收据确认预付余额充值，并非税务发票。', MARGIN, doc.y + 1, { size: 8.5, color: MUTED, width: WIDTH });
-  text(`${r.operator} · ${r.address}`, MARGIN + WIDTH / 2, footY, { size: 8.5, color: MUTED, width: WIDTH / 2, align: 'right' });
+  text(`${r.operator} · ${r.address}`, MARGIN + WIDTH / 2, footY, {
+    size: 8.5,
+    color: MUTED,
+    width: WIDTH / 2,
+    align: 'right',
+  });
 
   doc.end();
   return done;

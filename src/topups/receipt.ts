@@ -10,16 +10,34 @@ import { receiptMessage, type MailMessage } from '../mail/index.js';
  * (a query per receipt cost more to plan than the credit it announces took to run).
  */
 export function topupReceipts(db: Db, config: Config): (orderId: string) => Promise<MailMessage | null> {
-  const orders = new BatchLoader(async (ids: string[]) => {
-    const rows = await db
-      .selectFrom('orders')
-      .innerJoin('customers', 'customers.id', 'orders.customer_id')
-      .select(['orders.id', 'orders.balance', 'orders.method', 'orders.pay_amount', 'orders.pay_currency', 'orders.fee_amount', 'orders.credited_amount',
-        'orders.credit_currency', 'orders.fx_rate', 'orders.succeeded_at', 'orders.paid_late', 'orders.status', 'customers.email', 'customers.name'])
-      .where('orders.id', '=', sql<string>`ANY(${ids}::text[])`)
-      .execute();
-    return new Map(rows.map((r) => [r.id, r]));
-  }, 1, 200);
+  const orders = new BatchLoader(
+    async (ids: string[]) => {
+      const rows = await db
+        .selectFrom('orders')
+        .innerJoin('customers', 'customers.id', 'orders.customer_id')
+        .select([
+          'orders.id',
+          'orders.balance',
+          'orders.method',
+          'orders.pay_amount',
+          'orders.pay_currency',
+          'orders.fee_amount',
+          'orders.credited_amount',
+          'orders.credit_currency',
+          'orders.fx_rate',
+          'orders.succeeded_at',
+          'orders.paid_late',
+          'orders.status',
+          'customers.email',
+          'customers.name',
+        ])
+        .where('orders.id', '=', sql<string>`ANY(${ids}::text[])`)
+        .execute();
+      return new Map(rows.map((r) => [r.id, r]));
+    },
+    1,
+    200,
+  );
 
   return async (orderId) => {
     const o = await orders.get(orderId);

@@ -13,7 +13,11 @@ import type { ReversalNews } from '../providers/contract.js';
  * going back is rounded in the platform's favour, like a fee), so a full refund is exactly the
  * credit. Never more than `capMinor`.
  */
-export function reversalAmount(order: Pick<OrderRow, 'credited_amount' | 'received_amount' | 'pay_amount'>, payMinor: bigint, capMinor: bigint): bigint {
+export function reversalAmount(
+  order: Pick<OrderRow, 'credited_amount' | 'received_amount' | 'pay_amount'>,
+  payMinor: bigint,
+  capMinor: bigint,
+): bigint {
   const credited = order.credited_amount ?? 0n;
   const received = order.received_amount ?? order.pay_amount;
   if (credited <= 0n || received <= 0n || payMinor <= 0n) return 0n;
@@ -24,8 +28,21 @@ export function reversalAmount(order: Pick<OrderRow, 'credited_amount' | 'receiv
 
 async function freezeIfNegative(tx: Tx, account: LockedAccount, order: OrderRow, actor: string): Promise<void> {
   if (account.posted - account.held >= 0n) return;
-  const frozen = await tx.updateTable('customers').set({ status: 'frozen' }).where('id', '=', account.customerId).where('status', '=', 'active').returning('id').executeTakeFirst();
-  if (frozen) await addTimeline(tx, order, order.status, `The ${account.code} balance went negative (${account.posted - account.held}): the customer is frozen for spending until it is repaid`, actor);
+  const frozen = await tx
+    .updateTable('customers')
+    .set({ status: 'frozen' })
+    .where('id', '=', account.customerId)
+    .where('status', '=', 'active')
+    .returning('id')
+    .executeTakeFirst();
+  if (frozen)
+    await addTimeline(
+      tx,
+      order,
+      order.status,
+      `The ${account.code} balance went negative (${account.posted - account.held}): the customer is frozen for spending until it is repaid`,
+      actor,
+    );
 }
 
 /**
@@ -53,21 +70,39 @@ export async function applyReversal(tx: Tx, order: OrderRow, news: ReversalNews,
   return closeDispute(tx, order, account, news, actor);
 }
 
-async function mirrorRefund(tx: Tx, order: OrderRow, account: LockedAccount, totalPay: bigint, actor: string): Promise<string> {
+async function mirrorRefund(
+  tx: Tx,
+  order: OrderRow,
+  account: LockedAccount,
+  totalPay: bigint,
+  actor: string,
+): Promise<string> {
   const delta = totalPay - order.provider_refunded_amount;
   if (delta <= 0n) return `Refund total ${totalPay} already mirrored`;
   const debit = reversalAmount(order, delta, order.credited_amount! - order.refunded_amount);
   if (debit > 0n) {
     await postTransfer(tx, {
-      customerId: order.customer_id, kind: 'refund', debit: account, credit: await systemAccount(tx, `clearing:${order.provider}`, order.credit_currency),
-      amountMinor: debit, currency: order.credit_currency, reference: `${order.id}:refund:${totalPay}`, displayReference: order.id, objectId: order.id,
+      customerId: order.customer_id,
+      kind: 'refund',
+      debit: account,
+      credit: await systemAccount(tx, `clearing:${order.provider}`, order.credit_currency),
+      amountMinor: debit,
+      currency: order.credit_currency,
+      reference: `${order.id}:refund:${totalPay}`,
+      displayReference: order.id,
+      objectId: order.id,
       description: 'Refund made at the payment provider',
     });
   }
   const refunded = order.refunded_amount + debit;
   await tx
     .updateTable('orders')
-    .set({ provider_refunded_amount: totalPay, refunded_amount: refunded, refund_status: refunded >= order.credited_amount! ? 'full' : 'partial', updated_at: sql`now()` })
+    .set({
+      provider_refunded_amount: totalPay,
+      refunded_amount: refunded,
+      refund_status: refunded >= order.credited_amount! ? 'full' : 'partial',
+      updated_at: sql`now()`,
+    })
     .where('id', '=', order.id)
     .execute();
   const note = `Refunded at ${order.provider}: ${delta} ${order.pay_currency} (total ${totalPay}); ${debit} ${order.credit_currency} taken from the ${order.balance} balance`;
@@ -76,33 +111,87 @@ async function mirrorRefund(tx: Tx, order: OrderRow, account: LockedAccount, tot
   return note;
 }
 
-async function openDispute(tx: Tx, order: OrderRow, account: LockedAccount, news: Extract<ReversalNews, { kind: 'dispute_opened' }>, actor: string): Promise<string> {
+async function openDispute(
+  tx: Tx,
+  order: OrderRow,
+  account: LockedAccount,
+  news: Extract<ReversalNews, { kind: 'dispute_opened' }>,
+  actor: string,
+): Promise<string> {
   const debit = reversalAmount(order, news.amountMinor, order.credited_amount!);
   const created = await tx
     .insertInto('disputes')
-    .values({ id: newId('dsp'), provider: order.provider, provider_dispute_id: news.disputeId, order_id: order.id, customer_id: order.customer_id,
-      amount: news.amountMinor, currency: news.currency, debited_amount: debit, status: 'open', reason: news.reason, closed_at: null })
+    .values({
+      id: newId('dsp'),
+      provider: order.provider,
+      provider_dispute_id: news.disputeId,
+      order_id: order.id,
+      customer_id: order.customer_id,
+      amount: news.amountMinor,
+      currency: news.currency,
+      debited_amount: debit,
+      status: 'open',
+      reason: news.reason,
+      closed_at: null,
+    })
     .onConflict((oc) => oc.columns(['provider', 'provider_dispute_id']).doNothing())
     .returning(['id', 'created_at'])
     .executeTakeFirst();
   if (!created) return `Dispute ${news.disputeId} already recorded`;
   if (debit > 0n) {
     await postTransfer(tx, {
-      customerId: order.customer_id, kind: 'chargeback', debit: account, credit: await systemAccount(tx, 'chargebacks', order.credit_currency),
-      amountMinor: debit, currency: order.credit_currency, reference: `${order.id}:dispute:${news.disputeId}`, displayReference: order.id, objectId: created.id,
+      customerId: order.customer_id,
+      kind: 'chargeback',
+      debit: account,
+      credit: await systemAccount(tx, 'chargebacks', order.credit_currency),
+      amountMinor: debit,
+      currency: order.credit_currency,
+      reference: `${order.id}:dispute:${news.disputeId}`,
+      displayReference: order.id,
+      objectId: created.id,
       description: `Dispute opened: ${news.reason}`,
     });
   }
-  await recordEvent(tx, 'dispute.created', order.customer_id, presentDispute({ ...created, amount: news.amountMinor, currency: news.currency, debited_amount: debit, status: 'open', reason: news.reason, provider_dispute_id: news.disputeId, closed_at: null }, order));
+  await recordEvent(
+    tx,
+    'dispute.created',
+    order.customer_id,
+    presentDispute(
+      {
+        ...created,
+        amount: news.amountMinor,
+        currency: news.currency,
+        debited_amount: debit,
+        status: 'open',
+        reason: news.reason,
+        provider_dispute_id: news.disputeId,
+        closed_at: null,
+      },
+      order,
+    ),
+  );
   const note = `Dispute ${news.disputeId} opened (${news.reason}): ${news.amountMinor} ${news.currency} disputed, ${debit} ${order.credit_currency} taken from the ${order.balance} balance`;
   await addTimeline(tx, order, order.status, note, actor);
   // An open dispute keeps the customer frozen until it is decided, whatever the balance says.
-  const frozen = await tx.updateTable('customers').set({ status: 'frozen' }).where('id', '=', order.customer_id).where('status', '=', 'active').returning('id').executeTakeFirst();
-  if (frozen) await addTimeline(tx, order, order.status, 'The customer is frozen for spending while the dispute is open', actor);
+  const frozen = await tx
+    .updateTable('customers')
+    .set({ status: 'frozen' })
+    .where('id', '=', order.customer_id)
+    .where('status', '=', 'active')
+    .returning('id')
+    .executeTakeFirst();
+  if (frozen)
+    await addTimeline(tx, order, order.status, 'The customer is frozen for spending while the dispute is open', actor);
   return note;
 }
 
-async function closeDispute(tx: Tx, order: OrderRow, account: LockedAccount, news: Extract<ReversalNews, { kind: 'dispute_closed' }>, actor: string): Promise<string> {
+async function closeDispute(
+  tx: Tx,
+  order: OrderRow,
+  account: LockedAccount,
+  news: Extract<ReversalNews, { kind: 'dispute_closed' }>,
+  actor: string,
+): Promise<string> {
   const dispute = await tx
     .updateTable('disputes')
     .set({ status: news.won ? 'won' : 'lost', closed_at: new Date() })
@@ -114,9 +203,16 @@ async function closeDispute(tx: Tx, order: OrderRow, account: LockedAccount, new
   if (!dispute) return `Dispute ${news.disputeId} is not open; nothing to close`;
   if (news.won && dispute.debited_amount > 0n) {
     await postTransfer(tx, {
-      customerId: order.customer_id, kind: 'chargeback', debit: await systemAccount(tx, 'chargebacks', order.credit_currency), credit: account,
-      amountMinor: dispute.debited_amount, currency: order.credit_currency, reference: `${order.id}:dispute:${news.disputeId}:won`, displayReference: order.id,
-      objectId: dispute.id, description: 'Dispute won: the disputed amount is given back',
+      customerId: order.customer_id,
+      kind: 'chargeback',
+      debit: await systemAccount(tx, 'chargebacks', order.credit_currency),
+      credit: account,
+      amountMinor: dispute.debited_amount,
+      currency: order.credit_currency,
+      reference: `${order.id}:dispute:${news.disputeId}:won`,
+      displayReference: order.id,
+      objectId: dispute.id,
+      description: 'Dispute won: the disputed amount is given back',
     });
   }
   await recordEvent(tx, 'dispute.closed', order.customer_id, presentDispute(dispute, order));
@@ -125,13 +221,24 @@ async function closeDispute(tx: Tx, order: OrderRow, account: LockedAccount, new
     : `Dispute ${news.disputeId} lost: the disputed amount stays with the payer`;
   await addTimeline(tx, order, order.status, note, actor);
   await freezeIfNegative(tx, account, order, actor);
-  if (await unfreezeIfRepaid(tx, order.customer_id)) await addTimeline(tx, order, order.status, 'Nothing is owed any more: the customer is unfrozen', actor);
+  if (await unfreezeIfRepaid(tx, order.customer_id))
+    await addTimeline(tx, order, order.status, 'Nothing is owed any more: the customer is unfrozen', actor);
   return note;
 }
 
 /** The dispute as events describe it (`object: "dispute"`). */
 function presentDispute(
-  d: { id: string; provider_dispute_id: string; amount: bigint; currency: string; debited_amount: bigint; status: string; reason: string | null; created_at: Date; closed_at: Date | null },
+  d: {
+    id: string;
+    provider_dispute_id: string;
+    amount: bigint;
+    currency: string;
+    debited_amount: bigint;
+    status: string;
+    reason: string | null;
+    created_at: Date;
+    closed_at: Date | null;
+  },
   order: OrderRow,
 ) {
   return {

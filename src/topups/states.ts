@@ -18,7 +18,8 @@ export const ORDER_TRANSITIONS: Readonly<Record<OrderStatus, readonly OrderStatu
 
 export const canMove = (from: OrderStatus, to: OrderStatus): boolean => ORDER_TRANSITIONS[from].includes(to);
 
-export const isReversal = (n: PaymentNews): n is ReversalNews => n.kind === 'refunded' || n.kind === 'dispute_opened' || n.kind === 'dispute_closed';
+export const isReversal = (n: PaymentNews): n is ReversalNews =>
+  n.kind === 'refunded' || n.kind === 'dispute_opened' || n.kind === 'dispute_closed';
 
 export interface OrderFacts {
   status: OrderStatus;
@@ -42,7 +43,14 @@ export interface Decision {
 
 const LATE: ReadonlySet<OrderStatus> = new Set(['expired', 'cancelled', 'failed']);
 
-const stay = (note: string, needsReview = false): Decision => ({ to: null, needsReview, creditPaidMinor: null, receivedMinor: null, paidLate: false, note });
+const stay = (note: string, needsReview = false): Decision => ({
+  to: null,
+  needsReview,
+  creditPaidMinor: null,
+  receivedMinor: null,
+  paidLate: false,
+  note,
+});
 
 /** Decides, from the order as it is now, what a piece of payment news does to it. */
 export function decide(order: OrderFacts, news: PaymentNews): Decision {
@@ -66,8 +74,12 @@ export function decide(order: OrderFacts, news: PaymentNews): Decision {
   if (order.status === 'succeeded') {
     // The success of the payment already credited, reported again (another event of the same
     // payment): nothing new. A different amount is another payment: staff look at it.
-    if (order.receivedMinor === received && news.currency === order.payCurrency) return stay('This payment was already credited; no change');
-    return { ...stay('Another payment arrived after the order succeeded; it needs review', true), receivedMinor: received };
+    if (order.receivedMinor === received && news.currency === order.payCurrency)
+      return stay('This payment was already credited; no change');
+    return {
+      ...stay('Another payment arrived after the order succeeded; it needs review', true),
+      receivedMinor: received,
+    };
   }
   const late = LATE.has(order.status);
   const review = (why: string): Decision => ({

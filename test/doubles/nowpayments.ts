@@ -99,9 +99,16 @@ export function signIpn(secret: string, body: object): string {
     Array.isArray(v)
       ? v.map(sorted)
       : v !== null && typeof v === 'object'
-        ? Object.fromEntries(Object.keys(v).sort().map((k) => [k, sorted((v as Record<string, unknown>)[k])]))
+        ? Object.fromEntries(
+            Object.keys(v)
+              .sort()
+              .map((k) => [k, sorted((v as Record<string, unknown>)[k])]),
+          )
         : v;
-  return crypto.createHmac('sha512', secret).update(JSON.stringify(sorted(body))).digest('hex');
+  return crypto
+    .createHmac('sha512', secret)
+    .update(JSON.stringify(sorted(body)))
+    .digest('hex');
 }
 
 const errorBody = (statusCode: number, code: string, message: string) => ({ status: false, statusCode, code, message });
@@ -173,10 +180,13 @@ export async function startNowPaymentsDouble(opts: { apiKey: string; ipnSecret: 
 
   const create = (body: any, res: http.ServerResponse) => {
     const problems: string[] = [];
-    if (typeof body?.price_amount !== 'number' || !(body.price_amount > 0)) problems.push('"price_amount" must be a positive number');
+    if (typeof body?.price_amount !== 'number' || !(body.price_amount > 0))
+      problems.push('"price_amount" must be a positive number');
     if (typeof body?.price_currency !== 'string') problems.push('"price_currency" is required');
-    if (typeof body?.pay_currency !== 'string' || !NETWORKS[body.pay_currency]) problems.push('"pay_currency" is not supported');
-    if (body?.pay_amount !== undefined && (typeof body.pay_amount !== 'number' || !(body.pay_amount > 0))) problems.push('"pay_amount" must be a positive number');
+    if (typeof body?.pay_currency !== 'string' || !NETWORKS[body.pay_currency])
+      problems.push('"pay_currency" is not supported');
+    if (body?.pay_amount !== undefined && (typeof body.pay_amount !== 'number' || !(body.pay_amount > 0)))
+      problems.push('"pay_amount" must be a positive number');
     if (problems.length > 0) return send(res, 400, errorBody(400, 'INVALID_REQUEST_PARAMS', problems.join('; ')));
     const net = NETWORKS[body.pay_currency];
     let address = net.kind === 'tron' ? tronAddress() : evmAddress();
@@ -249,14 +259,24 @@ export async function startNowPaymentsDouble(opts: { apiKey: string; ipnSecret: 
         body = raw;
       }
       requests.push({ method: req.method ?? '', path: url.pathname, headers: req.headers, body });
-      const kind = req.method === 'POST' && url.pathname === '/v1/payment' ? 'create' : req.method === 'GET' && /^\/v1\/payment\/[^/]+$/.test(url.pathname) ? 'get' : null;
+      const kind =
+        req.method === 'POST' && url.pathname === '/v1/payment'
+          ? 'create'
+          : req.method === 'GET' && /^\/v1\/payment\/[^/]+$/.test(url.pathname)
+            ? 'get'
+            : null;
       const i = failures.findIndex((f) => !f.only || f.only === kind);
       if (i >= 0) {
         const [{ failure }] = failures.splice(i, 1);
         if (failure === 'drop') return req.socket.destroy();
-        return send(res, failure.status, failure.body ?? errorBody(failure.status, 'INTERNAL_ERROR', 'Internal server error'));
+        return send(
+          res,
+          failure.status,
+          failure.body ?? errorBody(failure.status, 'INTERNAL_ERROR', 'Internal server error'),
+        );
       }
-      if (req.headers['x-api-key'] !== opts.apiKey) return send(res, 403, errorBody(403, 'INVALID_API_KEY', 'Invalid api key'));
+      if (req.headers['x-api-key'] !== opts.apiKey)
+        return send(res, 403, errorBody(403, 'INVALID_API_KEY', 'Invalid api key'));
       if (kind === 'create') return create(body, res);
       if (kind === 'get') {
         const id = url.pathname.split('/')[3];
@@ -293,7 +313,11 @@ export async function startNowPaymentsDouble(opts: { apiKey: string; ipnSecret: 
     statusBody,
     ipn(id, overrides = {}) {
       // NOWPayments' IPN is the status object plus a nested fee; keys in its own (unsorted) order
-      const body = { ...statusBody(id), fee: { currency: payments.get(id)!.pay_currency, depositFee: 0, withdrawalFee: 0.5, serviceFee: 0.1 }, ...overrides };
+      const body = {
+        ...statusBody(id),
+        fee: { currency: payments.get(id)!.pay_currency, depositFee: 0, withdrawalFee: 0.5, serviceFee: 0.1 },
+        ...overrides,
+      };
       return { raw: JSON.stringify(body), signature: signIpn(opts.ipnSecret, body) };
     },
     sign: (body) => signIpn(opts.ipnSecret, body),

@@ -26,7 +26,8 @@ import Stripe from 'stripe';
  */
 
 type Json = Record<string, any>;
-type Failure = { status: number; type: string; code?: string; message: string; decline_code?: string } | 'drop' | 'drop_after';
+type Failure =
+  { status: number; type: string; code?: string; message: string; decline_code?: string } | 'drop' | 'drop_after';
 
 export interface RecordedRequest {
   method: string;
@@ -59,8 +60,19 @@ export function parseForm(raw: string): Json {
 }
 
 export const STRIPE_ERRORS = {
-  card_declined: { status: 402, type: 'card_error', code: 'card_declined', decline_code: 'generic_decline', message: 'Your card was declined.' },
-  invalid_request: { status: 400, type: 'invalid_request_error', code: 'parameter_invalid_integer', message: 'Invalid integer: abc' },
+  card_declined: {
+    status: 402,
+    type: 'card_error',
+    code: 'card_declined',
+    decline_code: 'generic_decline',
+    message: 'Your card was declined.',
+  },
+  invalid_request: {
+    status: 400,
+    type: 'invalid_request_error',
+    code: 'parameter_invalid_integer',
+    message: 'Invalid integer: abc',
+  },
   api_error: { status: 500, type: 'api_error', message: 'An unknown error occurred' },
   rate_limit: { status: 429, type: 'rate_limit_error', code: 'rate_limit', message: 'Request rate limit exceeded.' },
 } as const;
@@ -71,9 +83,16 @@ class Refusal {
     readonly error: Json,
   ) {}
 }
-const invalid = (message: string, extra: Json = {}) => new Refusal(400, { type: 'invalid_request_error', message, ...extra });
+const invalid = (message: string, extra: Json = {}) =>
+  new Refusal(400, { type: 'invalid_request_error', message, ...extra });
 const missing = (what: string, id: string, param: string) =>
-  new Refusal(404, { code: 'resource_missing', doc_url: 'https://stripe.com/docs/error-codes/resource-missing', message: `No such ${what}: '${id}'`, param, type: 'invalid_request_error' });
+  new Refusal(404, {
+    code: 'resource_missing',
+    doc_url: 'https://stripe.com/docs/error-codes/resource-missing',
+    message: `No such ${what}: '${id}'`,
+    param,
+    type: 'invalid_request_error',
+  });
 
 export class StripeDouble {
   readonly requests: RecordedRequest[] = [];
@@ -112,7 +131,12 @@ export class StripeDouble {
   }
 
   createRequests(orderId?: string): RecordedRequest[] {
-    return this.requests.filter((r) => r.method === 'POST' && r.path === '/v1/checkout/sessions' && (!orderId || r.body.client_reference_id === orderId));
+    return this.requests.filter(
+      (r) =>
+        r.method === 'POST' &&
+        r.path === '/v1/checkout/sessions' &&
+        (!orderId || r.body.client_reference_id === orderId),
+    );
   }
 
   sessionsOf(orderId: string): Json[] {
@@ -128,17 +152,32 @@ export class StripeDouble {
     const path = (req.url ?? '/').split('?')[0];
     const header = (name: string) => (typeof req.headers[name] === 'string' ? (req.headers[name] as string) : null);
     const record: RecordedRequest = {
-      method: req.method ?? 'GET', path, idempotencyKey: header('idempotency-key'), authorization: header('authorization'),
-      stripeVersion: header('stripe-version'), body: parseForm(raw), outcome: 'dropped',
+      method: req.method ?? 'GET',
+      path,
+      idempotencyKey: header('idempotency-key'),
+      authorization: header('authorization'),
+      stripeVersion: header('stripe-version'),
+      body: parseForm(raw),
+      outcome: 'dropped',
     };
     this.requests.push(record);
-    if (path.startsWith('/c/pay/')) return void res.writeHead(200, { 'content-type': 'text/html' }).end('<!doctype html><title>Stripe Checkout (double)</title>');
+    if (path.startsWith('/c/pay/'))
+      return void res
+        .writeHead(200, { 'content-type': 'text/html' })
+        .end('<!doctype html><title>Stripe Checkout (double)</title>');
     const failure = this.failures.shift();
     if (failure === 'drop') return void req.socket.destroy();
     const send = (status: number, body: string, extra: Record<string, string> = {}) => {
       if (failure === 'drop_after') return void req.socket.destroy();
       record.outcome = status;
-      res.writeHead(status, { 'content-type': 'application/json', 'request-id': `req_${rand(14)}`, 'stripe-version': record.stripeVersion ?? Stripe.API_VERSION, ...extra }).end(body);
+      res
+        .writeHead(status, {
+          'content-type': 'application/json',
+          'request-id': `req_${rand(14)}`,
+          'stripe-version': record.stripeVersion ?? Stripe.API_VERSION,
+          ...extra,
+        })
+        .end(body);
     };
     if (typeof failure === 'object') {
       const { status, ...error } = failure;
@@ -146,14 +185,30 @@ export class StripeDouble {
     }
     if (record.authorization !== `Bearer ${this.secretKey}`) {
       const shown = (record.authorization ?? '').replace(/^Bearer /, '');
-      return send(401, JSON.stringify({ error: { message: `Invalid API Key provided: ${shown.slice(0, 8)}${'*'.repeat(4)}${shown.slice(-4)}`, type: 'invalid_request_error' } }));
+      return send(
+        401,
+        JSON.stringify({
+          error: {
+            message: `Invalid API Key provided: ${shown.slice(0, 8)}${'*'.repeat(4)}${shown.slice(-4)}`,
+            type: 'invalid_request_error',
+          },
+        }),
+      );
     }
     const key = record.idempotencyKey;
     const fingerprint = `${record.method} ${path} ${raw}`;
     if (key && record.method === 'POST') {
       const seen = this.idempotent.get(key);
       if (seen && seen.fingerprint !== fingerprint) {
-        return send(400, JSON.stringify({ error: { message: `Keys for idempotent requests can only be used with the same parameters they were first used with. Try using a key other than '${key}' if you meant to execute a different request.`, type: 'idempotency_error' } }));
+        return send(
+          400,
+          JSON.stringify({
+            error: {
+              message: `Keys for idempotent requests can only be used with the same parameters they were first used with. Try using a key other than '${key}' if you meant to execute a different request.`,
+              type: 'idempotency_error',
+            },
+          }),
+        );
       }
       if (seen) return send(seen.status, seen.body, { 'idempotent-replayed': 'true', 'idempotency-key': key });
     }
@@ -162,7 +217,10 @@ export class StripeDouble {
     try {
       body = JSON.stringify(this.route(record.method, path, record.body));
     } catch (err) {
-      const refusal = err instanceof Refusal ? err : new Refusal(500, { message: `double: ${(err as Error).message}`, type: 'api_error' });
+      const refusal =
+        err instanceof Refusal
+          ? err
+          : new Refusal(500, { message: `double: ${(err as Error).message}`, type: 'api_error' });
       status = refusal.status;
       body = JSON.stringify({ error: refusal.error });
     }
@@ -173,10 +231,15 @@ export class StripeDouble {
   private route(method: string, path: string, body: Json): Json {
     let m: RegExpExecArray | null;
     if (method === 'POST' && path === '/v1/checkout/sessions') return this.createSession(body);
-    if (method === 'GET' && (m = /^\/v1\/checkout\/sessions\/([^/]+)$/.exec(path))) return this.get(this.sessions, m[1], 'checkout.session', 'session');
-    if (method === 'GET' && (m = /^\/v1\/payment_intents\/([^/]+)$/.exec(path))) return this.get(this.paymentIntents, m[1], 'payment_intent', 'intent');
+    if (method === 'GET' && (m = /^\/v1\/checkout\/sessions\/([^/]+)$/.exec(path)))
+      return this.get(this.sessions, m[1], 'checkout.session', 'session');
+    if (method === 'GET' && (m = /^\/v1\/payment_intents\/([^/]+)$/.exec(path)))
+      return this.get(this.paymentIntents, m[1], 'payment_intent', 'intent');
     if (method === 'POST' && path === '/v1/refunds') return this.createRefund(body);
-    throw new Refusal(404, { message: `Unrecognized request URL (${method}: ${path}). Please see https://stripe.com/docs or we can help at https://support.stripe.com/.`, type: 'invalid_request_error' });
+    throw new Refusal(404, {
+      message: `Unrecognized request URL (${method}: ${path}). Please see https://stripe.com/docs or we can help at https://support.stripe.com/.`,
+      type: 'invalid_request_error',
+    });
   }
 
   private get(map: Map<string, Json>, id: string, what: string, param: string): Json {
@@ -186,30 +249,81 @@ export class StripeDouble {
   }
 
   private createSession(p: Json): Json {
-    if (p.mode !== 'payment') throw invalid(p.mode ? `Invalid mode: ${p.mode}` : 'Missing required param: mode.', { code: p.mode ? undefined : 'parameter_missing', param: 'mode' });
+    if (p.mode !== 'payment')
+      throw invalid(p.mode ? `Invalid mode: ${p.mode}` : 'Missing required param: mode.', {
+        code: p.mode ? undefined : 'parameter_missing',
+        param: 'mode',
+      });
     const item = p.line_items?.[0];
-    if (!item?.price_data) throw invalid('Missing required param: line_items.', { code: 'parameter_missing', param: 'line_items' });
+    if (!item?.price_data)
+      throw invalid('Missing required param: line_items.', { code: 'parameter_missing', param: 'line_items' });
     const unit = Number(item.price_data.unit_amount);
     if (!/^\d+$/.test(item.price_data.unit_amount ?? '')) {
-      throw invalid(`Invalid integer: ${item.price_data.unit_amount}`, { code: 'parameter_invalid_integer', param: 'line_items[0][price_data][unit_amount]' });
+      throw invalid(`Invalid integer: ${item.price_data.unit_amount}`, {
+        code: 'parameter_invalid_integer',
+        param: 'line_items[0][price_data][unit_amount]',
+      });
     }
     const created = nowS();
     const expiresAt = p.expires_at === undefined ? created + 24 * 3600 : Number(p.expires_at);
-    if (expiresAt < created + 30 * 60) throw invalid('The `expires_at` timestamp must be at least 30 minutes from Checkout Session creation.', { param: 'expires_at' });
-    if (expiresAt > created + 24 * 3600) throw invalid('The `expires_at` timestamp must be less than 24 hours from Checkout Session creation.', { param: 'expires_at' });
+    if (expiresAt < created + 30 * 60)
+      throw invalid('The `expires_at` timestamp must be at least 30 minutes from Checkout Session creation.', {
+        param: 'expires_at',
+      });
+    if (expiresAt > created + 24 * 3600)
+      throw invalid('The `expires_at` timestamp must be less than 24 hours from Checkout Session creation.', {
+        param: 'expires_at',
+      });
     const id = `cs_test_a1${rand(56)}`;
     const amount = unit * Number(item.quantity ?? 1);
     const session = {
-      id, object: 'checkout.session', adaptive_pricing: { enabled: p.adaptive_pricing?.enabled === 'true' }, after_expiration: null, allow_promotion_codes: null,
-      amount_subtotal: amount, amount_total: amount, automatic_tax: { enabled: false, liability: null, status: null },
-      billing_address_collection: null, cancel_url: p.cancel_url ?? null, client_reference_id: p.client_reference_id ?? null, client_secret: null,
-      consent: null, consent_collection: null, created, currency: String(item.price_data.currency).toLowerCase(), custom_fields: [], custom_text: {},
-      customer: null, customer_creation: 'if_required', customer_details: null, customer_email: null, expires_at: expiresAt, invoice: null,
-      invoice_creation: null, livemode: false, locale: null, metadata: p.metadata ?? {}, mode: 'payment', payment_intent: null, payment_link: null,
-      payment_method_collection: 'if_required', payment_method_options: {}, payment_method_types: ['card'], payment_status: 'unpaid',
-      phone_number_collection: { enabled: false }, recovered_from: null, setup_intent: null, shipping_address_collection: null, shipping_cost: null,
-      shipping_options: [], status: 'open', submit_type: null, subscription: null, success_url: p.success_url ?? null,
-      total_details: { amount_discount: 0, amount_shipping: 0, amount_tax: 0 }, ui_mode: 'hosted',
+      id,
+      object: 'checkout.session',
+      adaptive_pricing: { enabled: p.adaptive_pricing?.enabled === 'true' },
+      after_expiration: null,
+      allow_promotion_codes: null,
+      amount_subtotal: amount,
+      amount_total: amount,
+      automatic_tax: { enabled: false, liability: null, status: null },
+      billing_address_collection: null,
+      cancel_url: p.cancel_url ?? null,
+      client_reference_id: p.client_reference_id ?? null,
+      client_secret: null,
+      consent: null,
+      consent_collection: null,
+      created,
+      currency: String(item.price_data.currency).toLowerCase(),
+      custom_fields: [],
+      custom_text: {},
+      customer: null,
+      customer_creation: 'if_required',
+      customer_details: null,
+      customer_email: null,
+      expires_at: expiresAt,
+      invoice: null,
+      invoice_creation: null,
+      livemode: false,
+      locale: null,
+      metadata: p.metadata ?? {},
+      mode: 'payment',
+      payment_intent: null,
+      payment_link: null,
+      payment_method_collection: 'if_required',
+      payment_method_options: {},
+      payment_method_types: ['card'],
+      payment_status: 'unpaid',
+      phone_number_collection: { enabled: false },
+      recovered_from: null,
+      setup_intent: null,
+      shipping_address_collection: null,
+      shipping_cost: null,
+      shipping_options: [],
+      status: 'open',
+      submit_type: null,
+      subscription: null,
+      success_url: p.success_url ?? null,
+      total_details: { amount_discount: 0, amount_shipping: 0, amount_tax: 0 },
+      ui_mode: 'hosted',
       url: `${this.checkoutBase ?? this.url}/c/pay/${id}`,
       // kept for the double: what the PaymentIntent will carry once the customer pays
       _pi_metadata: p.payment_intent_data?.metadata ?? {},
@@ -228,9 +342,14 @@ export class StripeDouble {
     if (!pi) throw missing('payment_intent', String(p.payment_intent), 'payment_intent');
     const charge = this.charges.get(pi.latest_charge)!;
     const left = charge.amount - charge.amount_refunded;
-    if (left === 0) throw invalid(`Charge ${charge.id} has already been refunded.`, { code: 'charge_already_refunded' });
+    if (left === 0)
+      throw invalid(`Charge ${charge.id} has already been refunded.`, { code: 'charge_already_refunded' });
     const amount = p.amount === undefined ? left : Number(p.amount);
-    if (amount > left) throw invalid(`Refund amount (${amount}) is greater than unrefunded amount on charge (${left})`, { code: 'amount_too_large', param: 'amount' });
+    if (amount > left)
+      throw invalid(`Refund amount (${amount}) is greater than unrefunded amount on charge (${left})`, {
+        code: 'amount_too_large',
+        param: 'amount',
+      });
     return clone(this.refundCharge(charge.id, amount, p.metadata ?? {}));
   }
 
@@ -252,13 +371,33 @@ export class StripeDouble {
     const s = this.session(id);
     const piId = `pi_3${rand(23)}`;
     const pi = {
-      id: piId, object: 'payment_intent', amount: s.amount_total, amount_capturable: 0, amount_received: 0, canceled_at: null, capture_method: 'automatic',
-      client_secret: `${piId}_secret_${rand(25)}`, confirmation_method: 'automatic', created: nowS(), currency: s.currency, customer: null, description: null,
-      last_payment_error: null, latest_charge: null as string | null, livemode: false, metadata: clone(s._pi_metadata), payment_method: `pm_1${rand(23)}`,
-      payment_method_types: ['card'], status: 'processing',
+      id: piId,
+      object: 'payment_intent',
+      amount: s.amount_total,
+      amount_capturable: 0,
+      amount_received: 0,
+      canceled_at: null,
+      capture_method: 'automatic',
+      client_secret: `${piId}_secret_${rand(25)}`,
+      confirmation_method: 'automatic',
+      created: nowS(),
+      currency: s.currency,
+      customer: null,
+      description: null,
+      last_payment_error: null,
+      latest_charge: null as string | null,
+      livemode: false,
+      metadata: clone(s._pi_metadata),
+      payment_method: `pm_1${rand(23)}`,
+      payment_method_types: ['card'],
+      status: 'processing',
     };
     this.paymentIntents.set(piId, pi);
-    Object.assign(s, { status: 'complete', payment_intent: piId, customer_details: { email: 'payer@example.com', name: 'Test Payer' } });
+    Object.assign(s, {
+      status: 'complete',
+      payment_intent: piId,
+      customer_details: { email: 'payer@example.com', name: 'Test Payer' },
+    });
     if (paid) this.settle(id, true);
     return this.present(s);
   }
@@ -268,16 +407,43 @@ export class StripeDouble {
     const s = this.session(id);
     const pi = this.paymentIntents.get(s.payment_intent)!;
     if (!succeeded) {
-      Object.assign(pi, { status: 'requires_payment_method', last_payment_error: { code: 'payment_method_provider_decline', type: 'card_error' } });
+      Object.assign(pi, {
+        status: 'requires_payment_method',
+        last_payment_error: { code: 'payment_method_provider_decline', type: 'card_error' },
+      });
       return this.present(s);
     }
     const chId = `ch_3${rand(23)}`;
     this.charges.set(chId, {
-      id: chId, object: 'charge', amount: pi.amount, amount_captured: pi.amount, amount_refunded: 0, balance_transaction: `txn_3${rand(23)}`,
-      billing_details: { email: 'payer@example.com', name: 'Test Payer' }, captured: true, created: nowS(), currency: pi.currency, customer: null,
-      description: null, disputed: false, failure_code: null, failure_message: null, livemode: false, metadata: {},
-      outcome: { network_status: 'approved_by_network', reason: null, risk_level: 'normal', seller_message: 'Payment complete.', type: 'authorized' },
-      paid: true, payment_intent: pi.id, payment_method: pi.payment_method, refunded: false, status: 'succeeded',
+      id: chId,
+      object: 'charge',
+      amount: pi.amount,
+      amount_captured: pi.amount,
+      amount_refunded: 0,
+      balance_transaction: `txn_3${rand(23)}`,
+      billing_details: { email: 'payer@example.com', name: 'Test Payer' },
+      captured: true,
+      created: nowS(),
+      currency: pi.currency,
+      customer: null,
+      description: null,
+      disputed: false,
+      failure_code: null,
+      failure_message: null,
+      livemode: false,
+      metadata: {},
+      outcome: {
+        network_status: 'approved_by_network',
+        reason: null,
+        risk_level: 'normal',
+        seller_message: 'Payment complete.',
+        type: 'authorized',
+      },
+      paid: true,
+      payment_intent: pi.id,
+      payment_method: pi.payment_method,
+      refunded: false,
+      status: 'succeeded',
     });
     Object.assign(pi, { status: 'succeeded', amount_received: pi.amount, latest_charge: chId });
     s.payment_status = 'paid';
@@ -302,9 +468,21 @@ export class StripeDouble {
     charge.amount_refunded += amount;
     charge.refunded = charge.amount_refunded === charge.amount;
     const refund = {
-      id: `re_3${rand(23)}`, object: 'refund', amount, balance_transaction: `txn_3${rand(23)}`, charge: chargeId, created: nowS(), currency: charge.currency,
-      destination_details: { card: { type: 'refund' }, type: 'card' }, metadata, payment_intent: charge.payment_intent, reason: null, receipt_number: null,
-      source_transfer_reversal: null, status: 'succeeded', transfer_reversal: null,
+      id: `re_3${rand(23)}`,
+      object: 'refund',
+      amount,
+      balance_transaction: `txn_3${rand(23)}`,
+      charge: chargeId,
+      created: nowS(),
+      currency: charge.currency,
+      destination_details: { card: { type: 'refund' }, type: 'card' },
+      metadata,
+      payment_intent: charge.payment_intent,
+      reason: null,
+      receipt_number: null,
+      source_transfer_reversal: null,
+      status: 'succeeded',
+      transfer_reversal: null,
     };
     this.refunds.set(refund.id, refund);
     return refund;
@@ -314,9 +492,21 @@ export class StripeDouble {
     const charge = this.charges.get(this.chargeOf(sessionId).id)!;
     charge.disputed = true;
     const dispute = {
-      id: `du_1${rand(23)}`, object: 'dispute', amount, balance_transactions: [], charge: charge.id, created: nowS(), currency: charge.currency,
-      evidence: {}, evidence_details: { due_by: nowS() + 7 * 86400, has_evidence: false, past_due: false, submission_count: 0 },
-      is_charge_refundable: false, livemode: false, metadata: {}, payment_intent: charge.payment_intent, reason, status: 'needs_response',
+      id: `du_1${rand(23)}`,
+      object: 'dispute',
+      amount,
+      balance_transactions: [],
+      charge: charge.id,
+      created: nowS(),
+      currency: charge.currency,
+      evidence: {},
+      evidence_details: { due_by: nowS() + 7 * 86400, has_evidence: false, past_due: false, submission_count: 0 },
+      is_charge_refundable: false,
+      livemode: false,
+      metadata: {},
+      payment_intent: charge.payment_intent,
+      reason,
+      status: 'needs_response',
     };
     this.disputes.set(dispute.id, dispute);
     return clone(dispute);
@@ -331,14 +521,29 @@ export class StripeDouble {
   // ---- webhooks ----------------------------------------------------------------------------
 
   /** A Stripe Event around `object`, signed for the endpoint secret (or another one) at a given time. */
-  event(type: string, object: Json, opts: { secret?: string; timestamp?: number; id?: string } = {}): { id: string; payload: string; header: string } {
+  event(
+    type: string,
+    object: Json,
+    opts: { secret?: string; timestamp?: number; id?: string } = {},
+  ): { id: string; payload: string; header: string } {
     const id = opts.id ?? `evt_1${rand(23)}`;
     const event = {
-      id, object: 'event', api_version: Stripe.API_VERSION, created: nowS(), data: { object }, livemode: false, pending_webhooks: 1,
-      request: { id: null, idempotency_key: null }, type,
+      id,
+      object: 'event',
+      api_version: Stripe.API_VERSION,
+      created: nowS(),
+      data: { object },
+      livemode: false,
+      pending_webhooks: 1,
+      request: { id: null, idempotency_key: null },
+      type,
     };
     const payload = JSON.stringify(event);
-    const header = Stripe.webhooks.generateTestHeaderString({ payload, secret: opts.secret ?? this.webhookSecret, timestamp: opts.timestamp });
+    const header = Stripe.webhooks.generateTestHeaderString({
+      payload,
+      secret: opts.secret ?? this.webhookSecret,
+      timestamp: opts.timestamp,
+    });
     return { id, payload, header };
   }
 

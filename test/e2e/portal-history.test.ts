@@ -9,7 +9,11 @@ import { HAVE_CHROMIUM, setupPortal } from './portal-harness.js';
 
 // An operator with a support address and an official domain, as a real deployment has.
 const SUPPORT = 'help@acme.example';
-const env = await setupPortal({ OPERATOR_NAME: 'Acme Cloud', SUPPORT_EMAIL: SUPPORT, PUBLIC_URL: 'http://billing.acme.example' });
+const env = await setupPortal({
+  OPERATOR_NAME: 'Acme Cloud',
+  SUPPORT_EMAIL: SUPPORT,
+  PUBLIC_URL: 'http://billing.acme.example',
+});
 let customer: string;
 const ids: Record<string, string> = {};
 
@@ -35,13 +39,29 @@ beforeAll(async () => {
   const paid = await topup('balance', { balance: 'whatsapp', amount: 3_000, method: 'balance' });
   expect(paid.status).toBe('succeeded');
   await topup('card', { balance: 'wallet', amount: 2_500, method: 'card' });
-  await topup('crypto', { balance: 'wallet', amount: 40_000_000, method: 'crypto', currency: 'USDT', network: 'TRC20' });
+  await topup('crypto', {
+    balance: 'wallet',
+    amount: 40_000_000,
+    method: 'crypto',
+    currency: 'USDT',
+    network: 'TRC20',
+  });
   const cancelled = await env.api('POST', `/v1/topups/${ids.crypto}/cancel`, undefined, `hist-cancel-${customer}`);
   expect(cancelled.body.status).toBe('cancelled');
   const bank = await topup('bank', { balance: 'wallet', amount: 10_000, method: 'bank_transfer' });
-  const confirmed = await env.api('POST', `/v1/topups/${ids.bank}/confirm`, { amount_received: bank.pay.amount }, `hist-confirm-${customer}`);
+  const confirmed = await env.api(
+    'POST',
+    `/v1/topups/${ids.bank}/confirm`,
+    { amount_received: bank.pay.amount },
+    `hist-confirm-${customer}`,
+  );
   expect(confirmed.body.status, JSON.stringify(confirmed.body)).toBe('succeeded');
-  const charge = await env.api('POST', '/v1/charges', { customer, balance: 'whatsapp', amount: 700, currency: 'USD', description: 'Messages sent' }, `hist-charge-${customer}`);
+  const charge = await env.api(
+    'POST',
+    '/v1/charges',
+    { customer, balance: 'whatsapp', amount: 700, currency: 'USD', description: 'Messages sent' },
+    `hist-charge-${customer}`,
+  );
   expect(charge.status, JSON.stringify(charge.body)).toBe(201);
 });
 
@@ -77,9 +97,15 @@ describe.skipIf(!HAVE_CHROMIUM)('portal: orders, statement, help, security', () 
     await expect(page.getByLabel('Status').inputValue()).resolves.toBe('succeeded');
     await expect.poll(() => tableRows(page).count()).toBe(2);
 
-    const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('link', { name: 'Export CSV' }).click()]);
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      page.getByRole('link', { name: 'Export CSV' }).click(),
+    ]);
     expect(download.suggestedFilename()).toBe('topups.csv');
-    const lines = fs.readFileSync((await download.path())!, 'utf8').trim().split('\n');
+    const lines = fs
+      .readFileSync((await download.path())!, 'utf8')
+      .trim()
+      .split('\n');
     const header = lines[0].split(',');
     const rows = lines.slice(1).map((l) => l.split(','));
     expect(rows.map((r) => r[header.indexOf('status')])).toEqual(['succeeded', 'succeeded']);
@@ -110,7 +136,12 @@ describe.skipIf(!HAVE_CHROMIUM)('portal: orders, statement, help, security', () 
   it('orders: keyset pages, "Older" and "Newer"', async () => {
     const many = await env.newCustomer({ email: 'many@example.com' });
     for (let i = 0; i < 22; i++) {
-      const r = await env.api('POST', '/v1/topups', { customer: many, balance: 'wallet', amount: 1_000 + i, currency: 'USD', method: 'card' }, `many-${many}-${i}`);
+      const r = await env.api(
+        'POST',
+        '/v1/topups',
+        { customer: many, balance: 'wallet', amount: 1_000 + i, currency: 'USD', method: 'card' },
+        `many-${many}-${i}`,
+      );
       expect(r.status).toBe(201);
     }
     const { context, page } = await env.signIn(many);
@@ -198,7 +229,10 @@ describe.skipIf(!HAVE_CHROMIUM)('portal: orders, statement, help, security', () 
     await page.getByText('This device').waitFor();
     await env.shot(page, 'security');
     for (let left = listed; left > 1; left--) {
-      await page.getByRole('button', { name: /^Sign out .*, last active/ }).first().click();
+      await page
+        .getByRole('button', { name: /^Sign out .*, last active/ })
+        .first()
+        .click();
       await expect.poll(() => sessions.count()).toBe(left - 1);
     }
     await page.getByText('This device').waitFor();

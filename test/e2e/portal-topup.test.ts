@@ -17,7 +17,9 @@ async function shot(page: Page, name: string) {
 
 const balances = async (customer: string): Promise<Record<string, number>> => {
   const res = await env.api('GET', `/v1/customers/${customer}/balances`);
-  return Object.fromEntries((res.body.data as { balance: string; available: number }[]).map((b) => [b.balance, b.available]));
+  return Object.fromEntries(
+    (res.body.data as { balance: string; available: number }[]).map((b) => [b.balance, b.available]),
+  );
 };
 
 /** The order page's status badge and its sentence. */
@@ -33,7 +35,10 @@ async function continueToOrder(page: Page, button = 'Continue'): Promise<string>
 /** Waits until the top-up page shows a fresh quote (pay and receive). */
 async function quoteShown(page: Page, pay: string) {
   await expect.poll(() => page.getByTestId('quote-pay').textContent(), { timeout: 10_000 }).toContain(pay);
-  await page.getByRole('button', { name: /^(Continue|Pay from wallet)$/ }).and(page.locator(':enabled')).waitFor();
+  await page
+    .getByRole('button', { name: /^(Continue|Pay from wallet)$/ })
+    .and(page.locator(':enabled'))
+    .waitFor();
 }
 
 /** Types a 6-digit payment password into the PIN boxes labelled `label`. */
@@ -44,7 +49,11 @@ async function typePin(page: Page, label: string, pin: string) {
 
 describe.skipIf(!HAVE_CHROMIUM)('portal: signing in and topping up', () => {
   it('a sign-in link opens Home with the balances; a spent link says so and offers the e-mail form', async () => {
-    const customer = await env.newCustomer({ email: 'home@example.com', wallet: 12_000, products: { whatsapp: 2_500 } });
+    const customer = await env.newCustomer({
+      email: 'home@example.com',
+      wallet: 12_000,
+      products: { whatsapp: 2_500 },
+    });
     const { context, page } = await env.signIn(customer, { returnUrl: 'https://platform.example/billing' });
     await page.getByRole('heading', { level: 1, name: 'Hello, Ada Lovelace' }).waitFor();
     await expect(page.getByTestId('wallet-available').textContent()).resolves.toContain('120.00');
@@ -60,7 +69,9 @@ describe.skipIf(!HAVE_CHROMIUM)('portal: signing in and topping up', () => {
     await page.getByRole('heading', { level: 1, name: '您好，Ada Lovelace' }).waitFor();
     await page.getByRole('heading', { name: '近 30 天余额' }).waitFor();
     await shot(page, 'home-zh');
-    await expect.poll(async () => (await page.request.get(`${env.baseUrl}/portal/api/me`)).json().then((m) => m.locale)).toBe('zh-CN');
+    await expect
+      .poll(async () => (await page.request.get(`${env.baseUrl}/portal/api/me`)).json().then((m) => m.locale))
+      .toBe('zh-CN');
     await context.close();
 
     // A link works once: opened again it is refused in plain words, with the e-mail form offered.
@@ -97,7 +108,10 @@ describe.skipIf(!HAVE_CHROMIUM)('portal: signing in and topping up', () => {
     await page.getByLabel('Amount to top up').fill('25');
     await page.getByRole('radio', { name: 'Credit card' }).click();
     await quoteShown(page, '26.03'); // 25.00 + 2.9 % + 0.30 (server-side), shown as the server said
-    await page.getByText(/Quote valid for 1[45]:\d\d/).first().waitFor();
+    await page
+      .getByText(/Quote valid for 1[45]:\d\d/)
+      .first()
+      .waitFor();
     await shot(page, 'topup-quote');
 
     const id = await continueToOrder(page);
@@ -114,11 +128,15 @@ describe.skipIf(!HAVE_CHROMIUM)('portal: signing in and topping up', () => {
     await checkout.close();
     await expect.poll(() => status(page).textContent(), { timeout: 15_000 }).toBe('Succeeded');
     await expect(page.getByTestId('balance-change').textContent()).resolves.toBe('120.00 → 145.00 USD');
-    expect(await page.getByRole('link', { name: 'Download receipt (PDF)' }).getAttribute('href')).toBe(`/portal/api/topups/${id}/receipt.pdf`);
+    expect(await page.getByRole('link', { name: 'Download receipt (PDF)' }).getAttribute('href')).toBe(
+      `/portal/api/topups/${id}/receipt.pdf`,
+    );
     await shot(page, 'order-success');
 
     await page.getByRole('link', { name: 'Home' }).first().click();
-    await expect.poll(() => page.getByTestId('wallet-available').textContent(), { timeout: 12_000 }).toContain('145.00');
+    await expect
+      .poll(() => page.getByTestId('wallet-available').textContent(), { timeout: 12_000 })
+      .toContain('145.00');
     await page.getByRole('link', { name: /^Credit card top-up of Wallet, 25.00 USD, Succeeded/ }).waitFor();
     await context.close();
   });
@@ -177,7 +195,10 @@ describe.skipIf(!HAVE_CHROMIUM)('portal: signing in and topping up', () => {
     await page.getByRole('button', { name: 'Copy Account number' }).waitFor();
     await shot(page, 'order-bank');
 
-    const png = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==', 'base64');
+    const png = Buffer.from(
+      'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==',
+      'base64',
+    );
     await page.getByText('Proof of payment (optional)').waitFor();
     await page.locator('input[type=file]').setInputFiles({ name: 'transfer.png', mimeType: 'image/png', buffer: png });
     await page.getByRole('button', { name: 'I have paid' }).click();
@@ -185,7 +206,12 @@ describe.skipIf(!HAVE_CHROMIUM)('portal: signing in and topping up', () => {
     await page.getByText(/with proof prf_/).waitFor(); // the timeline names the uploaded proof
 
     const order = (await env.api('GET', `/v1/topups/${id}`)).body as { pay: { amount: number } };
-    const confirmed = await env.api('POST', `/v1/topups/${id}/confirm`, { amount_received: order.pay.amount }, `confirm-${id}`);
+    const confirmed = await env.api(
+      'POST',
+      `/v1/topups/${id}/confirm`,
+      { amount_received: order.pay.amount },
+      `confirm-${id}`,
+    );
     expect(confirmed.status, JSON.stringify(confirmed.body)).toBe(200);
     await expect.poll(() => status(page).textContent(), { timeout: 15_000 }).toBe('Succeeded');
     await expect(page.getByTestId('balance-change').textContent()).resolves.toBe('0.00 → 100.00 USD');

@@ -11,15 +11,18 @@ const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 
 // CI installs Chromium and must run these; a developer machine without it skips them, loudly.
 const HAVE_CHROMIUM = fs.existsSync(CHROMIUM);
-if (!HAVE_CHROMIUM && process.env.CI) throw new Error(`browser tests need Chromium at ${CHROMIUM} (apt-get install chromium)`);
-if (!HAVE_CHROMIUM) console.warn(`SKIPPING browser tests: no Chromium at ${CHROMIUM} (apt-get install chromium, or set CHROMIUM_PATH)`);
+if (!HAVE_CHROMIUM && process.env.CI)
+  throw new Error(`browser tests need Chromium at ${CHROMIUM} (apt-get install chromium)`);
+if (!HAVE_CHROMIUM)
+  console.warn(`SKIPPING browser tests: no Chromium at ${CHROMIUM} (apt-get install chromium, or set CHROMIUM_PATH)`);
 
 const h = await setupHarness();
 let server: Awaited<ReturnType<typeof startServer>>;
 let browser: Browser;
 let customer: string;
 
-const api = (method: string, url: string, body?: unknown, key?: string) => httpCall(server.baseUrl, h.apiKey, method, url, body, key);
+const api = (method: string, url: string, body?: unknown, key?: string) =>
+  httpCall(server.baseUrl, h.apiKey, method, url, body, key);
 
 async function topup(body: Record<string, unknown>) {
   const res = await api('POST', '/v1/topups', { customer, balance: 'wallet', ...body }, `e2e-${Math.random()}`);
@@ -34,7 +37,10 @@ const waitForStatus = (id: string, status: string) =>
   });
 
 async function shot(page: Page, name: string) {
-  for (const [w, hgt] of [[1280, 800], [375, 812]]) {
+  for (const [w, hgt] of [
+    [1280, 800],
+    [375, 812],
+  ]) {
     await page.setViewportSize({ width: w, height: hgt });
     await page.screenshot({ path: path.join(SHOTS, `${name}-${w}x${hgt}.png`), fullPage: true });
   }
@@ -46,7 +52,14 @@ beforeAll(async () => {
   server = await startServer(h.url, { SANDBOX_RETRY_BASE_MS: '100' });
   browser = await chromium.launch({
     executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--no-first-run',
+    ],
   });
   await api('POST', '/v1/fx-rates', { base: 'USD', quote: 'CNY', rate: '7.20' });
   await api('POST', '/v1/fx-rates', { base: 'USD', quote: 'USDT', rate: '1.00' });
@@ -77,7 +90,9 @@ describe.skipIf(!HAVE_CHROMIUM)('sandbox pages in a real browser', () => {
   });
 
   it('card: Decline fails the order and credits nothing', async () => {
-    const before = (await api('GET', `/v1/customers/${customer}/balances`)).body.data.find((b: { balance: string }) => b.balance === 'wallet').posted;
+    const before = (await api('GET', `/v1/customers/${customer}/balances`)).body.data.find(
+      (b: { balance: string }) => b.balance === 'wallet',
+    ).posted;
     const order = await topup({ amount: 2000, currency: 'USD', method: 'card' });
     const page = await browser.newPage({ viewport: { width: 375, height: 812 } });
     await page.goto(`${server.baseUrl}/sandbox/checkout/${order.provider.payment_id}`);
@@ -85,7 +100,9 @@ describe.skipIf(!HAVE_CHROMIUM)('sandbox pages in a real browser', () => {
     await page.waitForLoadState();
     expect(await page.content()).toContain('declined');
     await waitForStatus(order.id, 'failed');
-    const after = (await api('GET', `/v1/customers/${customer}/balances`)).body.data.find((b: { balance: string }) => b.balance === 'wallet').posted;
+    const after = (await api('GET', `/v1/customers/${customer}/balances`)).body.data.find(
+      (b: { balance: string }) => b.balance === 'wallet',
+    ).posted;
     expect(after).toBe(before);
     await page.close();
   });

@@ -45,7 +45,13 @@ describe('POST /v1/charges: success', () => {
     expect(Math.abs(Date.parse(res.body.created_at) - Date.now())).toBeLessThan(60_000);
     expect(await h.balance(customer, 'wallet')).toEqual({ posted: 8_750, held: 0, available: 8_750 });
     const st = await h.call('GET', `/v1/customers/${customer}/statement?balance=wallet`);
-    expect(st.body.data[0]).toMatchObject({ kind: 'charge', amount: -1_250, balance_after: 8_750, transfer_id: res.body.transfer_id, reference: 'chg-shape' });
+    expect(st.body.data[0]).toMatchObject({
+      kind: 'charge',
+      amount: -1_250,
+      balance_after: 8_750,
+      transfer_id: res.body.transfer_id,
+      reference: 'chg-shape',
+    });
     expect(st.body.data).toHaveLength(2);
   });
 
@@ -79,7 +85,8 @@ describe('POST /v1/charges: success', () => {
   it('successive charges each report the running balance', async () => {
     const customer = await h.newCustomer({ wallet: 1_000 });
     const afters: number[] = [];
-    for (const amount of [100, 200, 300]) afters.push((await h.post('/v1/charges', charge(customer, amount))).body.balance_after.posted);
+    for (const amount of [100, 200, 300])
+      afters.push((await h.post('/v1/charges', charge(customer, amount))).body.balance_after.posted);
     expect(afters).toEqual([900, 700, 400]);
   });
 });
@@ -189,7 +196,11 @@ describe('POST /v1/charges: errors', () => {
     await sql`UPDATE customers SET status = 'frozen' WHERE id = ${customer}`.execute(h.handle.db);
     const before = await snapshot(customer);
     expectError(await h.post('/v1/charges', charge(customer, 10)), 403, 'customer_frozen');
-    expectError(await h.post('/v1/charges', { customer, balance: 'sms', amount: 10, currency: 'USD' }), 403, 'customer_frozen');
+    expectError(
+      await h.post('/v1/charges', { customer, balance: 'sms', amount: 10, currency: 'USD' }),
+      403,
+      'customer_frozen',
+    );
     expect(await snapshot(customer)).toEqual(before);
     await sql`UPDATE customers SET status = 'active' WHERE id = ${customer}`.execute(h.handle.db);
     expect((await h.post('/v1/charges', charge(customer, 10))).status).toBe(201);
@@ -221,14 +232,31 @@ describe('POST /v1/charges: errors', () => {
     ['currency lower case', { balance: 'wallet', amount: 10, currency: 'usd' }, 'currency'],
     ['currency a number', { balance: 'wallet', amount: 10, currency: 840 }, 'currency'],
     ['unknown field', { balance: 'wallet', amount: 10, currency: 'USD', memo: 'x' }, 'memo'],
-    ['description too long', { balance: 'wallet', amount: 10, currency: 'USD', description: 'd'.repeat(1001) }, 'description'],
+    [
+      'description too long',
+      { balance: 'wallet', amount: 10, currency: 'USD', description: 'd'.repeat(1001) },
+      'description',
+    ],
     ['description a number', { balance: 'wallet', amount: 10, currency: 'USD', description: 5 }, 'description'],
     ['metadata an array', { balance: 'wallet', amount: 10, currency: 'USD', metadata: ['a'] }, 'metadata'],
-    ['metadata nested object', { balance: 'wallet', amount: 10, currency: 'USD', metadata: { a: { b: 1 } } }, 'metadata.a'],
-    ['metadata value too long', { balance: 'wallet', amount: 10, currency: 'USD', metadata: { a: 'v'.repeat(501) } }, 'metadata.a'],
+    [
+      'metadata nested object',
+      { balance: 'wallet', amount: 10, currency: 'USD', metadata: { a: { b: 1 } } },
+      'metadata.a',
+    ],
+    [
+      'metadata value too long',
+      { balance: 'wallet', amount: 10, currency: 'USD', metadata: { a: 'v'.repeat(501) } },
+      'metadata.a',
+    ],
     [
       'metadata with 51 keys',
-      { balance: 'wallet', amount: 10, currency: 'USD', metadata: Object.fromEntries(Array.from({ length: 51 }, (_, i) => [`k${i}`, i])) },
+      {
+        balance: 'wallet',
+        amount: 10,
+        currency: 'USD',
+        metadata: Object.fromEntries(Array.from({ length: 51 }, (_, i) => [`k${i}`, i])),
+      },
       'metadata',
     ],
   ])('%s → 400 naming the field; nothing changes', async (_name, partial, field) => {
@@ -285,7 +313,14 @@ describe('POST /v1/charges: idempotency', () => {
     expect(second.headers['idempotent-replayed']).toBe('true');
     expect(second.body).toEqual(first.body);
     // key order in the body does not matter
-    const reordered = { metadata: { a: 1 }, description: 'once', currency: 'USD', amount: 300, balance: 'wallet', customer };
+    const reordered = {
+      metadata: { a: 1 },
+      description: 'once',
+      currency: 'USD',
+      amount: 300,
+      balance: 'wallet',
+      customer,
+    };
     const third = await h.post('/v1/charges', reordered, 'chg-replay');
     expect(third.status).toBe(201);
     expect(third.headers['idempotent-replayed']).toBe('true');
@@ -300,14 +335,25 @@ describe('POST /v1/charges: idempotency', () => {
     expect((await h.post('/v1/charges', charge(customer, 300), 'chg-reuse')).status).toBe(201);
     const before = await snapshot(customer);
     expectError(await h.post('/v1/charges', charge(customer, 301), 'chg-reuse'), 409, 'idempotency_key_reused');
-    expectError(await h.post('/v1/charges', charge(customer, 300, { description: 'x' }), 'chg-reuse'), 409, 'idempotency_key_reused');
-    expectError(await h.post('/v1/charges', { customer, balance: 'sms', amount: 300, currency: 'USD' }, 'chg-reuse'), 409, 'idempotency_key_reused');
+    expectError(
+      await h.post('/v1/charges', charge(customer, 300, { description: 'x' }), 'chg-reuse'),
+      409,
+      'idempotency_key_reused',
+    );
+    expectError(
+      await h.post('/v1/charges', { customer, balance: 'sms', amount: 300, currency: 'USD' }, 'chg-reuse'),
+      409,
+      'idempotency_key_reused',
+    );
     expect(await snapshot(customer)).toEqual(before);
   });
 
   it('a key used on another endpoint → 409 idempotency_key_reused', async () => {
     const customer = await h.newCustomer({ wallet: 1_000 });
-    expect((await h.post('/v1/holds', { customer, balance: 'wallet', amount: 100, currency: 'USD' }, 'cross-endpoint')).status).toBe(201);
+    expect(
+      (await h.post('/v1/holds', { customer, balance: 'wallet', amount: 100, currency: 'USD' }, 'cross-endpoint'))
+        .status,
+    ).toBe(201);
     expectError(await h.post('/v1/charges', charge(customer, 100), 'cross-endpoint'), 409, 'idempotency_key_reused');
     expect(await h.balance(customer, 'wallet')).toEqual({ posted: 1_000, held: 100, available: 900 });
   });
@@ -354,12 +400,16 @@ describe('POST /v1/charges: idempotency', () => {
 
   it('concurrent charges on one balance with distinct keys never overdraw and each gets its own answer', async () => {
     const customer = await h.newCustomer({ wallet: 1_000 });
-    const results = await Promise.all(Array.from({ length: 30 }, (_, i) => h.post('/v1/charges', charge(customer, 70), `par-${i}`)));
+    const results = await Promise.all(
+      Array.from({ length: 30 }, (_, i) => h.post('/v1/charges', charge(customer, 70), `par-${i}`)),
+    );
     const ok = results.filter((r) => r.status === 201);
     expect(ok).toHaveLength(14); // 14 × 70 = 980
     expect(results.filter((r) => r.status === 402)).toHaveLength(16);
     expect(new Set(ok.map((r) => r.body.id)).size).toBe(14);
-    expect(ok.map((r) => r.body.balance_after.posted).sort((x, y) => x - y)).toEqual(Array.from({ length: 14 }, (_, i) => 20 + 70 * i));
+    expect(ok.map((r) => r.body.balance_after.posted).sort((x, y) => x - y)).toEqual(
+      Array.from({ length: 14 }, (_, i) => 20 + 70 * i),
+    );
     for (const r of results.filter((x) => x.status === 402)) expect(r.body.error.details.available).toBe(20);
     expect(await h.balance(customer, 'wallet')).toEqual({ posted: 20, held: 0, available: 20 });
   });
@@ -368,7 +418,13 @@ describe('POST /v1/charges: idempotency', () => {
 describe('POST /v1/charges: expired holds', () => {
   it('an expired hold no longer blocks a charge', async () => {
     const customer = await h.newCustomer({ wallet: 1_000 });
-    const hold = await h.post('/v1/holds', { customer, balance: 'wallet', amount: 1_000, currency: 'USD', expires_in_seconds: 1 });
+    const hold = await h.post('/v1/holds', {
+      customer,
+      balance: 'wallet',
+      amount: 1_000,
+      currency: 'USD',
+      expires_in_seconds: 1,
+    });
     expect(hold.status).toBe(201);
     expectError(await h.post('/v1/charges', charge(customer, 1)), 402, 'insufficient_funds');
     await new Promise((r) => setTimeout(r, 1_200));
@@ -383,10 +439,18 @@ describe('POST /v1/charges: unknown balance and products added later', () => {
   it('a charge to an unknown balance repeats the same 422 under the same key and creates nothing', async () => {
     const customer = await h.newCustomer({ wallet: 1_000 });
     const before = await snapshot(customer);
-    const first = await h.post('/v1/charges', { customer, balance: 'fax', amount: 5, currency: 'USD' }, 'chg-unknown-balance');
+    const first = await h.post(
+      '/v1/charges',
+      { customer, balance: 'fax', amount: 5, currency: 'USD' },
+      'chg-unknown-balance',
+    );
     expectError(first, 422, 'unknown_balance');
     expect(first.body.error.details.balance).toBe('fax');
-    const second = await h.post('/v1/charges', { customer, balance: 'fax', amount: 5, currency: 'USD' }, 'chg-unknown-balance');
+    const second = await h.post(
+      '/v1/charges',
+      { customer, balance: 'fax', amount: 5, currency: 'USD' },
+      'chg-unknown-balance',
+    );
     expect(second.status).toBe(422);
     expect(second.body).toEqual(first.body);
     expect(await snapshot(customer)).toEqual(before);
@@ -402,7 +466,11 @@ describe('POST /v1/charges: unknown balance and products added later', () => {
     expect(g.status).toBe(201);
     const other = await h.newCustomer();
     // a second customer's first use of the product, straight through a charge
-    expectError(await h.post('/v1/charges', { customer: other, balance: 'voice', amount: 1, currency: 'USD' }), 402, 'insufficient_funds');
+    expectError(
+      await h.post('/v1/charges', { customer: other, balance: 'voice', amount: 1, currency: 'USD' }),
+      402,
+      'insufficient_funds',
+    );
     const ok = await h.post('/v1/charges', { customer, balance: 'voice', amount: 50, currency: 'USD' });
     expect(ok.status).toBe(201);
     expect(ok.body.balance_after).toEqual({ posted: 0, held: 0, available: 0 });
@@ -415,7 +483,14 @@ describe('charge bodies are exact JSON', () => {
     const customer = await h.newCustomer({ wallet: 1_000 });
     const description = 'He said "hi" \\ 你好 \n tab\t';
     const metadata = { order: 'A-1', n: 2, ok: true, none: null };
-    const res = await h.post('/v1/charges', { customer, balance: 'wallet', amount: 10, currency: 'USD', description, metadata });
+    const res = await h.post('/v1/charges', {
+      customer,
+      balance: 'wallet',
+      amount: 10,
+      currency: 'USD',
+      description,
+      metadata,
+    });
     expect(res.status).toBe(201);
     expect(res.body.description).toBe(description);
     expect(res.body.metadata).toEqual(metadata);

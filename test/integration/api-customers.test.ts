@@ -59,7 +59,12 @@ describe('POST /v1/customers', () => {
   });
 
   it('accepts name: null and a crypto asset currency', async () => {
-    const res = await h.post('/v1/customers', { external_id: ext(), email: 'c@example.com', name: null, currency: 'USDT' });
+    const res = await h.post('/v1/customers', {
+      external_id: ext(),
+      email: 'c@example.com',
+      name: null,
+      currency: 'USDT',
+    });
     expect(res.status).toBe(201);
     expect(res.body.name).toBeNull();
     expect(res.body.currency).toBe('USDT');
@@ -69,7 +74,12 @@ describe('POST /v1/customers', () => {
     const external_id = ext();
     const first = await h.post('/v1/customers', { external_id, email: 'first@example.com', name: 'First' });
     expect(first.status).toBe(201);
-    const again = await h.post('/v1/customers', { external_id, email: 'second@example.com', name: 'Second', currency: 'EUR' });
+    const again = await h.post('/v1/customers', {
+      external_id,
+      email: 'second@example.com',
+      name: 'Second',
+      currency: 'EUR',
+    });
     expect(again.status).toBe(200);
     expect(again.body).toEqual(first.body);
     expect(again.headers['idempotent-replayed']).toBeUndefined();
@@ -87,12 +97,20 @@ describe('POST /v1/customers', () => {
     const got = await h.call('GET', `/v1/customers/${id}`);
     const again = await h.post('/v1/customers', { external_id: got.body.external_id, email: 'x@example.com' });
     expect(again.status).toBe(200);
-    expect(again.body.balances[0]).toEqual({ balance: 'wallet', currency: 'USD', posted: 1234, held: 0, available: 1234 });
+    expect(again.body.balances[0]).toEqual({
+      balance: 'wallet',
+      currency: 'USD',
+      posted: 1234,
+      held: 0,
+      available: 1234,
+    });
   });
 
   it('concurrent creates with one external_id make one customer: one 201, the rest 200 with the same id', async () => {
     const external_id = ext();
-    const results = await Promise.all(Array.from({ length: 10 }, (_, i) => h.post('/v1/customers', { external_id, email: `race${i}@example.com` })));
+    const results = await Promise.all(
+      Array.from({ length: 10 }, (_, i) => h.post('/v1/customers', { external_id, email: `race${i}@example.com` })),
+    );
     expect(results.filter((r) => r.status === 201)).toHaveLength(1);
     expect(results.filter((r) => r.status === 200)).toHaveLength(9);
     expect(new Set(results.map((r) => r.body.id)).size).toBe(1);
@@ -110,7 +128,11 @@ describe('POST /v1/customers', () => {
     const first = await h.post('/v1/customers', body, 'cust-replay-1');
     expect(first.status).toBe(201);
     expect(first.headers['idempotent-replayed']).toBeUndefined();
-    const second = await h.post('/v1/customers', { name: 'R', email: 'r@example.com', external_id: body.external_id }, 'cust-replay-1');
+    const second = await h.post(
+      '/v1/customers',
+      { name: 'R', email: 'r@example.com', external_id: body.external_id },
+      'cust-replay-1',
+    );
     expect(second.status).toBe(201);
     expect(second.headers['idempotent-replayed']).toBe('true');
     expect(second.body).toEqual(first.body);
@@ -292,20 +314,38 @@ describe('GET /v1/customers/{id}/statement', () => {
 
   it('builds a history', async () => {
     id = await h.newCustomer();
-    const g = await h.post('/v1/grants', { customer: id, balance: 'wallet', amount: 10_000, currency: 'USD', reason: 'start' }, 'st-grant');
+    const g = await h.post(
+      '/v1/grants',
+      { customer: id, balance: 'wallet', amount: 10_000, currency: 'USD', reason: 'start' },
+      'st-grant',
+    );
     expect(g.status).toBe(201);
     grantTransferId = g.body.transfer_id;
-    chargeA = (await h.post('/v1/charges', { customer: id, balance: 'wallet', amount: 1_500, currency: 'USD' }, 'st-charge-a')).body;
-    chargeB = (await h.post('/v1/charges', { customer: id, balance: 'wallet', amount: 2_500, currency: 'USD' }, 'st-charge-b')).body;
-    const hold = await h.post('/v1/holds', { customer: id, balance: 'wallet', amount: 1_000, currency: 'USD' }, 'st-hold');
+    chargeA = (
+      await h.post('/v1/charges', { customer: id, balance: 'wallet', amount: 1_500, currency: 'USD' }, 'st-charge-a')
+    ).body;
+    chargeB = (
+      await h.post('/v1/charges', { customer: id, balance: 'wallet', amount: 2_500, currency: 'USD' }, 'st-charge-b')
+    ).body;
+    const hold = await h.post(
+      '/v1/holds',
+      { customer: id, balance: 'wallet', amount: 1_000, currency: 'USD' },
+      'st-hold',
+    );
     holdId = hold.body.id;
     const cap = await h.post(`/v1/holds/${holdId}/capture`, { amount: 400 });
     expect(cap.status).toBe(200);
-    const t = await h.post('/v1/transfers', { customer: id, from: 'wallet', to: 'sms', amount: 3_000, currency: 'USD' }, 'st-transfer');
+    const t = await h.post(
+      '/v1/transfers',
+      { customer: id, from: 'wallet', to: 'sms', amount: 3_000, currency: 'USD' },
+      'st-transfer',
+    );
     expect(t.status).toBe(201);
     transferId = t.body.id;
     // A failed charge leaves no entry.
-    expect((await h.post('/v1/charges', { customer: id, balance: 'wallet', amount: 2_601, currency: 'USD' })).status).toBe(402);
+    expect(
+      (await h.post('/v1/charges', { customer: id, balance: 'wallet', amount: 2_601, currency: 'USD' })).status,
+    ).toBe(402);
     expect(await h.balance(id, 'wallet')).toEqual({ posted: 2_600, held: 0, available: 2_600 });
   });
 
@@ -322,14 +362,25 @@ describe('GET /v1/customers/{id}/statement', () => {
       ['grant', 10_000, 10_000],
     ]);
     for (const e of data) {
-      expect(Object.keys(e).sort()).toEqual(['amount', 'balance_after', 'created_at', 'description', 'id', 'kind', 'reference', 'transfer_id']);
+      expect(Object.keys(e).sort()).toEqual([
+        'amount',
+        'balance_after',
+        'created_at',
+        'description',
+        'id',
+        'kind',
+        'reference',
+        'transfer_id',
+      ]);
       expect(e.id).toMatch(ENT_ID);
       expect(e.created_at).toMatch(ISO);
     }
     expect(new Set(data.map((e: any) => e.id)).size).toBe(5);
-    for (let i = 1; i < data.length; i++) expect(Date.parse(data[i - 1].created_at)).toBeGreaterThanOrEqual(Date.parse(data[i].created_at));
+    for (let i = 1; i < data.length; i++)
+      expect(Date.parse(data[i - 1].created_at)).toBeGreaterThanOrEqual(Date.parse(data[i].created_at));
     // running balance: each balance_after is the next (older) one plus this amount
-    for (let i = 0; i < data.length - 1; i++) expect(data[i].balance_after).toBe(data[i + 1].balance_after + data[i].amount);
+    for (let i = 0; i < data.length - 1; i++)
+      expect(data[i].balance_after).toBe(data[i + 1].balance_after + data[i].amount);
     expect(data[0].transfer_id).toBe(transferId);
     expect(data[2].transfer_id).toBe(chargeB.transfer_id);
     expect(data[3].transfer_id).toBe(chargeA.transfer_id);
@@ -346,7 +397,13 @@ describe('GET /v1/customers/{id}/statement', () => {
     expect(res.status).toBe(200);
     expect(res.body.has_more).toBe(false);
     expect(res.body.data).toHaveLength(1);
-    expect(res.body.data[0]).toMatchObject({ kind: 'transfer', amount: 3_000, balance_after: 3_000, transfer_id: transferId, reference: 'st-transfer' });
+    expect(res.body.data[0]).toMatchObject({
+      kind: 'transfer',
+      amount: 3_000,
+      balance_after: 3_000,
+      transfer_id: transferId,
+      reference: 'st-transfer',
+    });
   });
 
   it('an empty product balance has an empty statement', async () => {
@@ -360,11 +417,20 @@ describe('GET /v1/customers/{id}/statement', () => {
     const p1 = await h.call('GET', `/v1/customers/${id}/statement?balance=wallet&limit=2`);
     expect(p1.status).toBe(200);
     expect(p1.body).toEqual({ data: all.slice(0, 2), has_more: true });
-    const p2 = await h.call('GET', `/v1/customers/${id}/statement?balance=wallet&limit=2&starting_after=${p1.body.data[1].id}`);
+    const p2 = await h.call(
+      'GET',
+      `/v1/customers/${id}/statement?balance=wallet&limit=2&starting_after=${p1.body.data[1].id}`,
+    );
     expect(p2.body).toEqual({ data: all.slice(2, 4), has_more: true });
-    const p3 = await h.call('GET', `/v1/customers/${id}/statement?balance=wallet&limit=2&starting_after=${p2.body.data[1].id}`);
+    const p3 = await h.call(
+      'GET',
+      `/v1/customers/${id}/statement?balance=wallet&limit=2&starting_after=${p2.body.data[1].id}`,
+    );
     expect(p3.body).toEqual({ data: all.slice(4), has_more: false });
-    const p4 = await h.call('GET', `/v1/customers/${id}/statement?balance=wallet&limit=2&starting_after=${p3.body.data[0].id}`);
+    const p4 = await h.call(
+      'GET',
+      `/v1/customers/${id}/statement?balance=wallet&limit=2&starting_after=${p3.body.data[0].id}`,
+    );
     expect(p4.body).toEqual({ data: [], has_more: false });
     // exactly as many as there are: has_more false
     const exact = await h.call('GET', `/v1/customers/${id}/statement?balance=wallet&limit=5`);
@@ -386,7 +452,10 @@ describe('GET /v1/customers/{id}/statement', () => {
     expect(res.body.has_more).toBe(true);
     expect(res.body.data[0].balance_after).toBe(790);
     expect(res.body.data[19].balance_after).toBe(980);
-    const rest = await h.call('GET', `/v1/customers/${c}/statement?balance=wallet&starting_after=${res.body.data[19].id}`);
+    const rest = await h.call(
+      'GET',
+      `/v1/customers/${c}/statement?balance=wallet&starting_after=${res.body.data[19].id}`,
+    );
     expect(rest.body.data.map((e: any) => [e.kind, e.amount, e.balance_after])).toEqual([
       ['charge', -10, 990],
       ['grant', 1_000, 1_000],
@@ -399,12 +468,21 @@ describe('GET /v1/customers/{id}/statement', () => {
   });
 
   it('a starting_after that is not an entry of this statement → 400 naming starting_after', async () => {
-    expectInvalid(await h.call('GET', `/v1/customers/${id}/statement?balance=wallet&starting_after=garbage`), 'starting_after');
+    expectInvalid(
+      await h.call('GET', `/v1/customers/${id}/statement?balance=wallet&starting_after=garbage`),
+      'starting_after',
+    );
     const sms = (await h.call('GET', `/v1/customers/${id}/statement?balance=sms`)).body.data[0].id;
-    expectInvalid(await h.call('GET', `/v1/customers/${id}/statement?balance=wallet&starting_after=${sms}`), 'starting_after');
+    expectInvalid(
+      await h.call('GET', `/v1/customers/${id}/statement?balance=wallet&starting_after=${sms}`),
+      'starting_after',
+    );
     const other = await h.newCustomer({ wallet: 100 });
     const foreign = (await h.call('GET', `/v1/customers/${other}/statement?balance=wallet`)).body.data[0].id;
-    expectInvalid(await h.call('GET', `/v1/customers/${id}/statement?balance=wallet&starting_after=${foreign}`), 'starting_after');
+    expectInvalid(
+      await h.call('GET', `/v1/customers/${id}/statement?balance=wallet&starting_after=${foreign}`),
+      'starting_after',
+    );
   });
 
   it('errors: unknown customer 404, unknown balance 422 unknown_balance, missing/malformed balance 400', async () => {
@@ -428,7 +506,13 @@ describe('products configured by staff', () => {
     expect(balances.body.data.map((b: any) => b.balance)).toEqual(['wallet', 'sms', 'voice', 'whatsapp']);
     expect(balances.body.data[2]).toEqual(zero('voice'));
     // an existing customer can use it at once
-    const t = await h.post('/v1/transfers', { customer: id, from: 'wallet', to: 'voice', amount: 200, currency: 'USD' });
+    const t = await h.post('/v1/transfers', {
+      customer: id,
+      from: 'wallet',
+      to: 'voice',
+      amount: 200,
+      currency: 'USD',
+    });
     expect(t.status).toBe(201);
     const st = await h.call('GET', `/v1/customers/${id}/statement?balance=voice`);
     expect(st.body.data.map((e: any) => [e.kind, e.amount, e.balance_after])).toEqual([['transfer', 200, 200]]);
@@ -439,7 +523,13 @@ describe('products configured by staff', () => {
       expect(list.body.data).toContainEqual({ code: 'whatsapp', name: 'WhatsApp', enabled: false });
       const fresh = await h.post('/v1/customers', { external_id: ext(), email: 'p@example.com' });
       expect(fresh.body.balances.map((b: any) => b.balance)).toEqual(['wallet', 'sms', 'voice']);
-      const g = await h.post('/v1/grants', { customer: fresh.body.id, balance: 'whatsapp', amount: 100, currency: 'USD', reason: 'x' });
+      const g = await h.post('/v1/grants', {
+        customer: fresh.body.id,
+        balance: 'whatsapp',
+        amount: 100,
+        currency: 'USD',
+        reason: 'x',
+      });
       expectError(g, 422, 'unknown_balance');
     } finally {
       await sql`UPDATE products SET enabled = true WHERE code = 'whatsapp'`.execute(h.handle.db);

@@ -24,13 +24,41 @@ beforeAll(async () => {
 /** Valid bodies of the money and write endpoints; `required` are the fields a body must have. */
 function endpoints() {
   return [
-    { url: '/v1/customers', body: { external_id: `f-${crypto.randomUUID()}`, email: 'f@example.com', name: 'F' }, required: ['external_id', 'email'] },
-    { url: '/v1/charges', body: { customer, balance: 'wallet', amount: 1, currency: 'USD', description: 'fuzz', metadata: { k: 'v' } }, required: ['customer', 'balance', 'amount', 'currency'] },
-    { url: '/v1/holds', body: { customer, balance: 'sms', amount: 1, currency: 'USD', expires_in_seconds: 60 }, required: ['customer', 'balance', 'amount', 'currency'] },
-    { url: '/v1/grants', body: { customer, balance: 'wallet', amount: 1, currency: 'USD', reason: 'fuzz' }, required: ['customer', 'balance', 'amount', 'currency', 'reason'] },
-    { url: '/v1/transfers', body: { customer, from: 'wallet', to: 'sms', amount: 1, currency: 'USD' }, required: ['customer', 'from', 'to', 'amount', 'currency'] },
-    { url: '/v1/topups', body: { customer, balance: 'wallet', amount: 1_000, currency: 'USD', method: 'bank_transfer' }, required: ['customer', 'balance', 'amount', 'currency', 'method'] },
-    { url: '/v1/fx-rates', body: { base: 'USD', quote: 'EUR', rate: '0.92', source: 'fuzz' }, required: ['base', 'quote', 'rate'] },
+    {
+      url: '/v1/customers',
+      body: { external_id: `f-${crypto.randomUUID()}`, email: 'f@example.com', name: 'F' },
+      required: ['external_id', 'email'],
+    },
+    {
+      url: '/v1/charges',
+      body: { customer, balance: 'wallet', amount: 1, currency: 'USD', description: 'fuzz', metadata: { k: 'v' } },
+      required: ['customer', 'balance', 'amount', 'currency'],
+    },
+    {
+      url: '/v1/holds',
+      body: { customer, balance: 'sms', amount: 1, currency: 'USD', expires_in_seconds: 60 },
+      required: ['customer', 'balance', 'amount', 'currency'],
+    },
+    {
+      url: '/v1/grants',
+      body: { customer, balance: 'wallet', amount: 1, currency: 'USD', reason: 'fuzz' },
+      required: ['customer', 'balance', 'amount', 'currency', 'reason'],
+    },
+    {
+      url: '/v1/transfers',
+      body: { customer, from: 'wallet', to: 'sms', amount: 1, currency: 'USD' },
+      required: ['customer', 'from', 'to', 'amount', 'currency'],
+    },
+    {
+      url: '/v1/topups',
+      body: { customer, balance: 'wallet', amount: 1_000, currency: 'USD', method: 'bank_transfer' },
+      required: ['customer', 'balance', 'amount', 'currency', 'method'],
+    },
+    {
+      url: '/v1/fx-rates',
+      body: { base: 'USD', quote: 'EUR', rate: '0.92', source: 'fuzz' },
+      required: ['base', 'quote', 'rate'],
+    },
   ];
 }
 
@@ -112,8 +140,12 @@ async function world() {
 function expectEnvelope(res: Res, what: string): void {
   expect(res.status, `${what}: ${JSON.stringify(res.body)}`).toBeGreaterThanOrEqual(400);
   expect(res.status, `${what}: ${JSON.stringify(res.body)}`).toBeLessThan(500);
-  expect(res.body?.error, what).toEqual(expect.objectContaining({ code: expect.any(String), message: expect.any(String) }));
-  expect(ERROR_STATUS[res.body.error.code as keyof typeof ERROR_STATUS], `${what}: code ${res.body.error.code}`).toBe(res.status);
+  expect(res.body?.error, what).toEqual(
+    expect.objectContaining({ code: expect.any(String), message: expect.any(String) }),
+  );
+  expect(ERROR_STATUS[res.body.error.code as keyof typeof ERROR_STATUS], `${what}: code ${res.body.error.code}`).toBe(
+    res.status,
+  );
 }
 
 describe('the API under generated bad requests', () => {
@@ -124,7 +156,9 @@ describe('the API under generated bad requests', () => {
         const e = list[pick % list.length];
         const body = m.apply(e.body, e.required);
         const before = await world();
-        const res = await h.call('POST', e.url, JSON.stringify(body), { 'idempotency-key': `fz-${crypto.randomUUID()}` });
+        const res = await h.call('POST', e.url, JSON.stringify(body), {
+          'idempotency-key': `fz-${crypto.randomUUID()}`,
+        });
         const what = `POST ${e.url} with ${m.what}`;
         expectEnvelope(res, what);
         expect(await world(), what).toEqual(before);
@@ -158,7 +192,15 @@ describe('the API under generated bad requests', () => {
     await fc.assert(
       fc.asyncProperty(amounts, async (list) => {
         const results = await Promise.all(
-          list.map((amount) => h.post('/v1/charges', { customer, balance: 'sms', amount, currency: 'USD', description: `valid ${amount}` })),
+          list.map((amount) =>
+            h.post('/v1/charges', {
+              customer,
+              balance: 'sms',
+              amount,
+              currency: 'USD',
+              description: `valid ${amount}`,
+            }),
+          ),
         );
         for (const r of results) {
           if (r.status === 201) continue;

@@ -34,18 +34,43 @@ describe('FX rates', () => {
   it('a rate entered as CNY→USD serves a USD-wallet CNY top-up (both directions are usable)', async () => {
     const customer = await h.newCustomer();
     // no rate yet: refused
-    const none = await h.post('/v1/topups', { customer, balance: 'wallet', amount: 10_000, currency: 'CNY', method: 'bank_transfer' });
+    const none = await h.post('/v1/topups', {
+      customer,
+      balance: 'wallet',
+      amount: 10_000,
+      currency: 'CNY',
+      method: 'bank_transfer',
+    });
     expectError(none, 422, 'currency_not_supported');
     expect(none.body.error.details).toEqual({ from: 'CNY', to: 'USD' });
 
     const res = await setRate({ base: 'CNY', quote: 'USD', rate: '0.14', source: 'bank of test' });
     expect(res.status, JSON.stringify(res.body)).toBe(201);
-    expect(res.body).toEqual({ object: 'fx_rate', base: 'CNY', quote: 'USD', rate: '0.14', source: 'bank of test', created_at: expect.stringMatching(ISO) });
+    expect(res.body).toEqual({
+      object: 'fx_rate',
+      base: 'CNY',
+      quote: 'USD',
+      rate: '0.14',
+      source: 'bank of test',
+      created_at: expect.stringMatching(ISO),
+    });
     // USD 10.00 = CNY 71.428… → the minimum is stated as CNY 71.43
-    const low = await h.post('/v1/topups', { customer, balance: 'wallet', amount: 7142, currency: 'CNY', method: 'bank_transfer' });
+    const low = await h.post('/v1/topups', {
+      customer,
+      balance: 'wallet',
+      amount: 7142,
+      currency: 'CNY',
+      method: 'bank_transfer',
+    });
     expectError(low, 422, 'amount_below_minimum');
     expect(low.body.error.details).toEqual({ minimum: { amount: 7143, currency: 'CNY' } });
-    const ok = await h.post('/v1/topups', { customer, balance: 'wallet', amount: 7143, currency: 'CNY', method: 'bank_transfer' });
+    const ok = await h.post('/v1/topups', {
+      customer,
+      balance: 'wallet',
+      amount: 7143,
+      currency: 'CNY',
+      method: 'bank_transfer',
+    });
     expect(ok.status, JSON.stringify(ok.body)).toBe(201);
     expect(ok.body).toMatchObject({
       pay: { amount: 7143, currency: 'CNY' },
@@ -54,7 +79,13 @@ describe('FX rates', () => {
       fx: { base: 'CNY', quote: 'USD', rate: '0.14' },
     });
     // and the card's fixed fee USD 0.30 is stated in CNY: 0.30 / 0.14 = 2.142… → 2.15; 2.9 % of 100.00 = 2.90
-    const card = await h.post('/v1/topups', { customer, balance: 'wallet', amount: 10_000, currency: 'CNY', method: 'card' });
+    const card = await h.post('/v1/topups', {
+      customer,
+      balance: 'wallet',
+      amount: 10_000,
+      currency: 'CNY',
+      method: 'card',
+    });
     expect(card.status, JSON.stringify(card.body)).toBe(201);
     expect([card.body.fee, card.body.pay, card.body.credit]).toEqual([
       { amount: 505, currency: 'CNY' },
@@ -67,11 +98,23 @@ describe('FX rates', () => {
     expect((await setRate({ base: 'USD', quote: 'CNY', rate: '7.10' })).status).toBe(201);
     expect((await setRate({ base: 'USD', quote: 'CNY', rate: '7.20' })).status).toBe(201);
     const customer = await h.newCustomer();
-    const o = await h.post('/v1/topups', { customer, balance: 'wallet', amount: 7200, currency: 'CNY', method: 'bank_transfer' });
+    const o = await h.post('/v1/topups', {
+      customer,
+      balance: 'wallet',
+      amount: 7200,
+      currency: 'CNY',
+      method: 'bank_transfer',
+    });
     expect(o.status).toBe(201);
     expect([o.body.fx_rate, o.body.credit]).toEqual(['7.20', { amount: 1000, currency: 'USD' }]);
     // 7199 CNY is now short of USD 10.00
-    const low = await h.post('/v1/topups', { customer, balance: 'wallet', amount: 7199, currency: 'CNY', method: 'bank_transfer' });
+    const low = await h.post('/v1/topups', {
+      customer,
+      balance: 'wallet',
+      amount: 7199,
+      currency: 'CNY',
+      method: 'bank_transfer',
+    });
     expect(low.body.error.details).toEqual({ minimum: { amount: 7200, currency: 'CNY' } });
   });
 
@@ -80,9 +123,30 @@ describe('FX rates', () => {
     expect((await setRate({ base: 'EUR', quote: 'USD', rate: '1.0825', source: 'ecb' })).status).toBe(201);
     const data = await rates();
     expect(data).toEqual([
-      { object: 'fx_rate', base: 'CNY', quote: 'USD', rate: '0.14', source: 'bank of test', created_at: expect.stringMatching(ISO) },
-      { object: 'fx_rate', base: 'EUR', quote: 'USD', rate: '1.0825', source: 'ecb', created_at: expect.stringMatching(ISO) },
-      { object: 'fx_rate', base: 'USD', quote: 'CNY', rate: '7.20', source: 'api', created_at: expect.stringMatching(ISO) },
+      {
+        object: 'fx_rate',
+        base: 'CNY',
+        quote: 'USD',
+        rate: '0.14',
+        source: 'bank of test',
+        created_at: expect.stringMatching(ISO),
+      },
+      {
+        object: 'fx_rate',
+        base: 'EUR',
+        quote: 'USD',
+        rate: '1.0825',
+        source: 'ecb',
+        created_at: expect.stringMatching(ISO),
+      },
+      {
+        object: 'fx_rate',
+        base: 'USD',
+        quote: 'CNY',
+        rate: '7.20',
+        source: 'api',
+        created_at: expect.stringMatching(ISO),
+      },
     ]);
     expect(await rateCount()).toBe(5);
   });
@@ -90,7 +154,24 @@ describe('FX rates', () => {
   it('bad rates, pairs and currencies → 400 invalid_request naming the field; nothing stored', async () => {
     const before = await rateCount();
     const good = { base: 'USD', quote: 'CNY' };
-    for (const rate of ['0', '0.0', '0.000', '-1', '7.2.0', 'abc', '7.2000000000000', '', ' 7.2', '7,2', '1e3', '.5', '5.', '07.2', '+7.2', '1234567890123']) {
+    for (const rate of [
+      '0',
+      '0.0',
+      '0.000',
+      '-1',
+      '7.2.0',
+      'abc',
+      '7.2000000000000',
+      '',
+      ' 7.2',
+      '7,2',
+      '1e3',
+      '.5',
+      '5.',
+      '07.2',
+      '+7.2',
+      '1234567890123',
+    ]) {
       const res = await setRate({ ...good, rate });
       expectInvalid(res, 'rate');
     }
@@ -217,7 +298,13 @@ describe('GET /v1/payment-methods', () => {
     m = byName(await methods(`balance=sms&currency=EUR&customer=${cny}`));
     expect([m.card.available, m.bank_transfer.available, m.balance.available]).toEqual([false, false, false]);
     expect(m.balance.currencies).toEqual(['CNY']);
-    const refused = await h.post('/v1/topups', { customer: cny, balance: 'wallet', amount: 5000, currency: 'EUR', method: 'card' });
+    const refused = await h.post('/v1/topups', {
+      customer: cny,
+      balance: 'wallet',
+      amount: 5000,
+      currency: 'EUR',
+      method: 'card',
+    });
     expectError(refused, 422, 'currency_not_supported');
     expect((await setRate({ base: 'EUR', quote: 'CNY', rate: '7.80' })).status).toBe(201);
     m = byName(await methods(`balance=sms&currency=EUR&customer=${cny}`));
@@ -225,13 +312,25 @@ describe('GET /v1/payment-methods', () => {
     expect(m.card.fee.fixed).toEqual({ amount: 28, currency: 'EUR' }); // USD 0.30 / 1.0825 = 0.2771 → 0.28
     expect(m.card.minimum).toEqual({ amount: 924, currency: 'EUR' }); // USD 10.00 / 1.0825 = 9.2378 → 9.24
     // and the top-up now quotes what the catalogue said
-    const ok = await h.post('/v1/topups', { customer: cny, balance: 'wallet', amount: 924, currency: 'EUR', method: 'card' });
+    const ok = await h.post('/v1/topups', {
+      customer: cny,
+      balance: 'wallet',
+      amount: 924,
+      currency: 'EUR',
+      method: 'card',
+    });
     expect(ok.status, JSON.stringify(ok.body)).toBe(201);
     expect([ok.body.fee, ok.body.credit]).toEqual([
       { amount: 55, currency: 'EUR' }, // ceil(26.796) + 28
       { amount: 7207, currency: 'CNY' }, // 9.24 × 7.80 = 72.072
     ]);
-    const low = await h.post('/v1/topups', { customer: cny, balance: 'wallet', amount: 923, currency: 'EUR', method: 'card' });
+    const low = await h.post('/v1/topups', {
+      customer: cny,
+      balance: 'wallet',
+      amount: 923,
+      currency: 'EUR',
+      method: 'card',
+    });
     expect(low.body.error.details).toEqual({ minimum: { amount: 924, currency: 'EUR' } });
   });
 
@@ -255,19 +354,34 @@ describe('GET /v1/payment-methods', () => {
     expectError(await h.call('GET', '/v1/payment-methods?balance=nope'), 422, 'unknown_balance');
   });
 
-  it('a currency with no rate to the minimum\'s currency is not available, even without a customer', async () => {
-    await db.updateTable('payment_methods').set({ currencies: ['USD', 'JPY'] }).where('method', '=', 'card').execute();
+  it("a currency with no rate to the minimum's currency is not available, even without a customer", async () => {
+    await db
+      .updateTable('payment_methods')
+      .set({ currencies: ['USD', 'JPY'] })
+      .where('method', '=', 'card')
+      .execute();
     try {
       const jpy = byName(await methods('balance=wallet&currency=JPY'));
       expect(jpy.card.currencies).toEqual(['USD', 'JPY']);
       expect(jpy.card.available).toBe(false); // no USD↔JPY rate: the USD 10.00 minimum cannot be stated in JPY
       expect(jpy.card.minimum).toEqual({ amount: 1000, currency: 'USD' });
       const customer = await h.newCustomer();
-      expectError(await h.post('/v1/topups', { customer, balance: 'wallet', amount: 5000, currency: 'JPY', method: 'card' }), 422, 'currency_not_supported');
+      expectError(
+        await h.post('/v1/topups', { customer, balance: 'wallet', amount: 5000, currency: 'JPY', method: 'card' }),
+        422,
+        'currency_not_supported',
+      );
       expect((await setRate({ base: 'USD', quote: 'JPY', rate: '150' })).status).toBe(201);
-      expect(byName(await methods('balance=wallet&currency=JPY')).card).toMatchObject({ available: true, minimum: { amount: 1500, currency: 'JPY' } });
+      expect(byName(await methods('balance=wallet&currency=JPY')).card).toMatchObject({
+        available: true,
+        minimum: { amount: 1500, currency: 'JPY' },
+      });
     } finally {
-      await db.updateTable('payment_methods').set({ currencies: ['USD', 'CNY', 'EUR'] }).where('method', '=', 'card').execute();
+      await db
+        .updateTable('payment_methods')
+        .set({ currencies: ['USD', 'CNY', 'EUR'] })
+        .where('method', '=', 'card')
+        .execute();
     }
   });
 
@@ -276,7 +390,13 @@ describe('GET /v1/payment-methods', () => {
     try {
       expect((await methods('balance=wallet')).map((m) => m.method)).toEqual(['card', 'crypto']);
       const customer = await h.newCustomer();
-      const res = await h.post('/v1/topups', { customer, balance: 'wallet', amount: 5000, currency: 'USD', method: 'bank_transfer' });
+      const res = await h.post('/v1/topups', {
+        customer,
+        balance: 'wallet',
+        amount: 5000,
+        currency: 'USD',
+        method: 'bank_transfer',
+      });
       expectError(res, 422, 'method_not_available');
     } finally {
       await db.updateTable('payment_methods').set({ enabled: true }).where('method', '=', 'bank_transfer').execute();

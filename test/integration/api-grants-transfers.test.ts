@@ -71,7 +71,9 @@ describe('POST /v1/grants', () => {
 
   it('grants to a product balance; balance_after reflects existing holds', async () => {
     const customer = await h.newCustomer({ products: { whatsapp: 100 } });
-    expect((await h.post('/v1/holds', { customer, balance: 'whatsapp', amount: 60, currency: 'USD' })).status).toBe(201);
+    expect((await h.post('/v1/holds', { customer, balance: 'whatsapp', amount: 60, currency: 'USD' })).status).toBe(
+      201,
+    );
     const res = await h.post('/v1/grants', grant(customer, 50, { balance: 'whatsapp' }));
     expect(res.status).toBe(201);
     expect(res.body.balance).toBe('whatsapp');
@@ -88,7 +90,9 @@ describe('POST /v1/grants', () => {
     expect(big.body.amount).toBe(MAX);
     expect(await h.balance(b, 'wallet')).toEqual({ posted: MAX, held: 0, available: MAX });
     // spend it all again so the balance stays within safe range for anything else
-    expect((await h.post('/v1/charges', { customer: b, balance: 'wallet', amount: MAX, currency: 'USD' })).status).toBe(201);
+    expect((await h.post('/v1/charges', { customer: b, balance: 'wallet', amount: MAX, currency: 'USD' })).status).toBe(
+      201,
+    );
   });
 
   it.each(BAD_AMOUNTS)('amount %s → 400 naming amount; nothing changes', async (_name, amount) => {
@@ -103,7 +107,11 @@ describe('POST /v1/grants', () => {
     ['reason empty', { balance: 'wallet', amount: 10, currency: 'USD', reason: '' }, 'reason'],
     ['reason too long', { balance: 'wallet', amount: 10, currency: 'USD', reason: 'r'.repeat(1001) }, 'reason'],
     ['customer missing', { balance: 'wallet', amount: 10, currency: 'USD', reason: 'r' }, 'customer'],
-    ['customer malformed', { customer: 'cus_', balance: 'wallet', amount: 10, currency: 'USD', reason: 'r' }, 'customer'],
+    [
+      'customer malformed',
+      { customer: 'cus_', balance: 'wallet', amount: 10, currency: 'USD', reason: 'r' },
+      'customer',
+    ],
     ['balance missing', { amount: 10, currency: 'USD', reason: 'r' }, 'balance'],
     ['currency missing', { balance: 'wallet', amount: 10, reason: 'r' }, 'currency'],
     ['currency lower case', { balance: 'wallet', amount: 10, currency: 'usd', reason: 'r' }, 'currency'],
@@ -139,7 +147,11 @@ describe('POST /v1/grants', () => {
     expect(replay.headers['idempotent-replayed']).toBe('true');
     expect(replay.body).toEqual(first.body);
     expectError(await h.post('/v1/grants', grant(customer, 11), 'grant-idem'), 409, 'idempotency_key_reused');
-    expectError(await h.post('/v1/grants', grant(customer, 10, { reason: 'other' }), 'grant-idem'), 409, 'idempotency_key_reused');
+    expectError(
+      await h.post('/v1/grants', grant(customer, 10, { reason: 'other' }), 'grant-idem'),
+      409,
+      'idempotency_key_reused',
+    );
     expect(await h.balance(customer, 'wallet')).toEqual({ posted: 10, held: 0, available: 10 });
   });
 
@@ -177,10 +189,22 @@ describe('POST /v1/transfers', () => {
     expect(await h.balance(customer, 'wallet')).toEqual({ posted: 3_200, held: 0, available: 3_200 });
     expect(await h.balance(customer, 'sms')).toEqual({ posted: 1_800, held: 0, available: 1_800 });
     const wallet = await h.call('GET', `/v1/customers/${customer}/statement?balance=wallet`);
-    expect(wallet.body.data[0]).toMatchObject({ kind: 'transfer', amount: -1_800, balance_after: 3_200, transfer_id: res.body.id, reference: 'trf-shape' });
+    expect(wallet.body.data[0]).toMatchObject({
+      kind: 'transfer',
+      amount: -1_800,
+      balance_after: 3_200,
+      transfer_id: res.body.id,
+      reference: 'trf-shape',
+    });
     const sms = await h.call('GET', `/v1/customers/${customer}/statement?balance=sms`);
     expect(sms.body.data).toHaveLength(1);
-    expect(sms.body.data[0]).toMatchObject({ kind: 'transfer', amount: 1_800, balance_after: 1_800, transfer_id: res.body.id, reference: 'trf-shape' });
+    expect(sms.body.data[0]).toMatchObject({
+      kind: 'transfer',
+      amount: 1_800,
+      balance_after: 1_800,
+      transfer_id: res.body.id,
+      reference: 'trf-shape',
+    });
     // the product balance can then be charged
     const c = await h.post('/v1/charges', { customer, balance: 'sms', amount: 1_800, currency: 'USD' });
     expect(c.status).toBe(201);
@@ -286,7 +310,11 @@ describe('POST /v1/transfers', () => {
     expect(replay.status).toBe(201);
     expect(replay.headers['idempotent-replayed']).toBe('true');
     expect(replay.body).toEqual(first.body);
-    expectError(await h.post('/v1/transfers', transfer(customer, 400, { to: 'whatsapp' }), 'trf-idem'), 409, 'idempotency_key_reused');
+    expectError(
+      await h.post('/v1/transfers', transfer(customer, 400, { to: 'whatsapp' }), 'trf-idem'),
+      409,
+      'idempotency_key_reused',
+    );
     expect(await h.balance(customer, 'wallet')).toEqual({ posted: 600, held: 0, available: 600 });
     expect(await h.balance(customer, 'sms')).toEqual({ posted: 400, held: 0, available: 400 });
 
@@ -310,7 +338,9 @@ describe('POST /v1/transfers', () => {
   it('concurrent transfers never overdraw the wallet', async () => {
     const customer = await h.newCustomer({ wallet: 1_000 });
     const results = await Promise.all(
-      Array.from({ length: 12 }, (_, i) => h.post('/v1/transfers', transfer(customer, 100, { to: i % 2 ? 'sms' : 'whatsapp' }), `ptrf-${i}`)),
+      Array.from({ length: 12 }, (_, i) =>
+        h.post('/v1/transfers', transfer(customer, 100, { to: i % 2 ? 'sms' : 'whatsapp' }), `ptrf-${i}`),
+      ),
     );
     expect(results.filter((r) => r.status === 201)).toHaveLength(10);
     expect(results.filter((r) => r.status === 402)).toHaveLength(2);

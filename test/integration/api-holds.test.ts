@@ -105,7 +105,10 @@ describe('POST /v1/holds', () => {
   ])('expires_in_seconds %s → 400 naming expires_in_seconds; nothing changes', async (_name, value) => {
     const customer = await h.newCustomer({ wallet: 1_000 });
     const before = await snapshot(customer);
-    expectInvalid(await h.post('/v1/holds', holdBody(customer, 10, { expires_in_seconds: value })), 'expires_in_seconds');
+    expectInvalid(
+      await h.post('/v1/holds', holdBody(customer, 10, { expires_in_seconds: value })),
+      'expires_in_seconds',
+    );
     expect(await snapshot(customer)).toEqual(before);
   });
 
@@ -161,7 +164,11 @@ describe('POST /v1/holds', () => {
     ['amount missing', { balance: 'wallet', currency: 'USD' }, 'amount'],
     ['currency missing', { balance: 'wallet', amount: 10 }, 'currency'],
     ['unknown field', { balance: 'wallet', amount: 10, currency: 'USD', capture: true }, 'capture'],
-    ['description too long', { balance: 'wallet', amount: 10, currency: 'USD', description: 'x'.repeat(1001) }, 'description'],
+    [
+      'description too long',
+      { balance: 'wallet', amount: 10, currency: 'USD', description: 'x'.repeat(1001) },
+      'description',
+    ],
     ['metadata (not accepted on holds)', { balance: 'wallet', amount: 10, currency: 'USD', metadata: {} }, 'metadata'],
   ])('%s → 400 naming the field', async (_name, partial, field) => {
     const customer = await h.newCustomer({ wallet: 1_000 });
@@ -194,7 +201,11 @@ describe('POST /v1/holds', () => {
     expect((await h.post('/v1/holds', holdBody(customer, 250), 'hold-reuse')).status).toBe(201);
     const before = await snapshot(customer);
     expectError(await h.post('/v1/holds', holdBody(customer, 251), 'hold-reuse'), 409, 'idempotency_key_reused');
-    expectError(await h.post('/v1/holds', holdBody(customer, 250, { expires_in_seconds: 60 }), 'hold-reuse'), 409, 'idempotency_key_reused');
+    expectError(
+      await h.post('/v1/holds', holdBody(customer, 250, { expires_in_seconds: 60 }), 'hold-reuse'),
+      409,
+      'idempotency_key_reused',
+    );
     expect(await snapshot(customer)).toEqual(before);
   });
 
@@ -416,7 +427,13 @@ describe('expired holds', () => {
     expect(got.body.closed_at).toMatch(ISO);
     expect(await h.balance(customer, 'wallet')).toEqual({ posted: 1_000, held: 100, available: 900 });
     const customerView = await h.call('GET', `/v1/customers/${customer}`);
-    expect(customerView.body.balances[0]).toEqual({ balance: 'wallet', currency: 'USD', posted: 1_000, held: 100, available: 900 });
+    expect(customerView.body.balances[0]).toEqual({
+      balance: 'wallet',
+      currency: 'USD',
+      posted: 1_000,
+      held: 100,
+      available: 900,
+    });
 
     const cap = await h.post(`/v1/holds/${hold.id}/capture`, {});
     expectError(cap, 409, 'hold_not_active');
@@ -441,7 +458,11 @@ describe('holds under concurrency', () => {
     const customer = await h.newCustomer({ wallet: 1_000 });
     const hold = await newHold(customer, 600);
     const results = await Promise.all(
-      Array.from({ length: 10 }, (_, i) => (i % 2 ? h.post(`/v1/holds/${hold.id}/void`, undefined) : h.post(`/v1/holds/${hold.id}/capture`, { amount: 100 + i }))),
+      Array.from({ length: 10 }, (_, i) =>
+        i % 2
+          ? h.post(`/v1/holds/${hold.id}/void`, undefined)
+          : h.post(`/v1/holds/${hold.id}/capture`, { amount: 100 + i }),
+      ),
     );
     const ok = results.filter((r) => r.status === 200);
     expect(ok).toHaveLength(1);
@@ -449,12 +470,18 @@ describe('holds under concurrency', () => {
     const final = (await h.call('GET', `/v1/holds/${hold.id}`)).body;
     expect(final.status).toBe(ok[0].body.status);
     const captured = final.status === 'captured' ? final.captured_amount : 0;
-    expect(await h.balance(customer, 'wallet')).toEqual({ posted: 1_000 - captured, held: 0, available: 1_000 - captured });
+    expect(await h.balance(customer, 'wallet')).toEqual({
+      posted: 1_000 - captured,
+      held: 0,
+      available: 1_000 - captured,
+    });
   });
 
   it('concurrent creates with one key and body make one hold', async () => {
     const customer = await h.newCustomer({ wallet: 1_000 });
-    const results = await Promise.all(Array.from({ length: 10 }, () => h.post('/v1/holds', holdBody(customer, 300), 'hold-same-key')));
+    const results = await Promise.all(
+      Array.from({ length: 10 }, () => h.post('/v1/holds', holdBody(customer, 300), 'hold-same-key')),
+    );
     const created = results.filter((r) => r.status === 201 && r.headers['idempotent-replayed'] !== 'true');
     expect(created).toHaveLength(1);
     for (const r of results) {
@@ -468,7 +495,11 @@ describe('holds under concurrency', () => {
     const customer = await h.newCustomer({ wallet: 1_000 });
     const results = await Promise.all(
       Array.from({ length: 20 }, (_, i) =>
-        h.post(i % 2 ? '/v1/holds' : '/v1/charges', { customer, balance: 'wallet', amount: 100, currency: 'USD' }, `mix-${i}`),
+        h.post(
+          i % 2 ? '/v1/holds' : '/v1/charges',
+          { customer, balance: 'wallet', amount: 100, currency: 'USD' },
+          `mix-${i}`,
+        ),
       ),
     );
     expect(results.filter((r) => r.status === 201)).toHaveLength(10);

@@ -12,7 +12,9 @@ const CACHE_MS = 3_000;
 
 async function coffer(args: string[]) {
   try {
-    const { stdout, stderr } = await run(process.execPath, [bin, ...args], { env: { ...process.env, DATABASE_URL: h.url, API_KEY_CACHE_MS: String(CACHE_MS) } });
+    const { stdout, stderr } = await run(process.execPath, [bin, ...args], {
+      env: { ...process.env, DATABASE_URL: h.url, API_KEY_CACHE_MS: String(CACHE_MS) },
+    });
     return { code: 0, stdout, stderr };
   } catch (err) {
     const e = err as { code: number; stdout: string; stderr: string };
@@ -24,7 +26,11 @@ const listRow = async (id: string) => {
   const list = await coffer(['api-keys', 'list']);
   expect(list.code).toBe(0);
   expect(list.stdout.split('\n')[0]).toMatch(/^ID\s+NAME\s+PREFIX\s+CREATED\s+LAST WRITE\s+REVOKED$/);
-  return list.stdout.split('\n').find((l) => l.startsWith(`${id} `))!.trim().split(/\s+/);
+  return list.stdout
+    .split('\n')
+    .find((l) => l.startsWith(`${id} `))!
+    .trim()
+    .split(/\s+/);
 };
 
 describe('coffer api-keys list | revoke', () => {
@@ -36,13 +42,18 @@ describe('coffer api-keys list | revoke', () => {
     const a = await startServer(h.url, { API_KEY_CACHE_MS: String(CACHE_MS), LOG_LEVEL: 'warn' });
     const b = await startServer(h.url, { API_KEY_CACHE_MS: String(CACHE_MS), LOG_LEVEL: 'warn' });
     try {
-      const get = (base: string) => fetch(`${base}/v1/customers?limit=1`, { headers: { authorization: `Bearer ${secret}` } });
+      const get = (base: string) =>
+        fetch(`${base}/v1/customers?limit=1`, { headers: { authorization: `Bearer ${secret}` } });
       // Both processes have the key cached as valid.
       expect((await get(a.baseUrl)).status).toBe(200);
       expect((await get(b.baseUrl)).status).toBe(200);
       const write = await fetch(`${a.baseUrl}/v1/customers`, {
         method: 'POST',
-        headers: { authorization: `Bearer ${secret}`, 'content-type': 'application/json', 'idempotency-key': crypto.randomUUID() },
+        headers: {
+          authorization: `Bearer ${secret}`,
+          'content-type': 'application/json',
+          'idempotency-key': crypto.randomUUID(),
+        },
         body: JSON.stringify({ external_id: `k-${crypto.randomUUID()}`, email: 'k@example.com' }),
       });
       expect(write.status).toBe(201);
@@ -64,7 +75,11 @@ describe('coffer api-keys list | revoke', () => {
       expect(revoked.code).toBe(0);
       expect(revoked.stdout).toContain(`API key ${id} revoked`);
       for (const s of [a, b]) {
-        await waitFor('the revoked key to be refused', CACHE_MS + 2_000, async () => (await get(s.baseUrl)).status === 401);
+        await waitFor(
+          'the revoked key to be refused',
+          CACHE_MS + 2_000,
+          async () => (await get(s.baseUrl)).status === 401,
+        );
         // Within the cache time of the revocation (plus the poll's own latency), in each process.
         expect(Date.now() - at).toBeLessThan(CACHE_MS + 1_000);
         const res = await get(s.baseUrl);

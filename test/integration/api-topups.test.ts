@@ -12,7 +12,10 @@ const PUBLIC = h.config.publicUrl;
 const MISSING_ORDER = 'ord_00000000000000000000000000';
 
 // The rates every test here relies on: 1 USD = 7.20 CNY and 1 USDT = 0.998 USD.
-for (const rate of [{ base: 'USD', quote: 'CNY', rate: '7.20' }, { base: 'USDT', quote: 'USD', rate: '0.998' }]) {
+for (const rate of [
+  { base: 'USD', quote: 'CNY', rate: '7.20' },
+  { base: 'USDT', quote: 'USD', rate: '0.998' },
+]) {
   const res = await h.post('/v1/fx-rates', rate);
   expect(res.status, JSON.stringify(res.body)).toBe(201);
 }
@@ -20,8 +23,22 @@ for (const rate of [{ base: 'USD', quote: 'CNY', rate: '7.20' }, { base: 'USDT',
 type Body = Record<string, unknown>;
 const topup = (body: Body, key?: string) => h.post('/v1/topups', body, key);
 const get = (id: string) => h.call('GET', `/v1/topups/${id}`);
-const cardBody = (customer: string, amount: unknown = 5000, extra: Body = {}): Body => ({ customer, balance: 'wallet', amount, currency: 'USD', method: 'card', ...extra });
-const cryptoBody = (customer: string, amount = 20_000_000, network = 'TRC20'): Body => ({ customer, balance: 'wallet', amount, currency: 'USDT', method: 'crypto', network });
+const cardBody = (customer: string, amount: unknown = 5000, extra: Body = {}): Body => ({
+  customer,
+  balance: 'wallet',
+  amount,
+  currency: 'USD',
+  method: 'card',
+  ...extra,
+});
+const cryptoBody = (customer: string, amount = 20_000_000, network = 'TRC20'): Body => ({
+  customer,
+  balance: 'wallet',
+  amount,
+  currency: 'USDT',
+  method: 'crypto',
+  network,
+});
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function created(body: Body): Promise<any> {
@@ -43,7 +60,13 @@ async function webhookRaw(raw: string, signature: string | null = signatureHeade
 
 /** Delivers every queued sandbox webhook of a payment, in order, as the sandbox would; returns the results. */
 async function deliver(paymentId: string): Promise<string[]> {
-  const rows = await db.selectFrom('sandbox_deliveries').select(['id', 'body']).where('payment_id', '=', paymentId).where('delivered_at', 'is', null).orderBy('id').execute();
+  const rows = await db
+    .selectFrom('sandbox_deliveries')
+    .select(['id', 'body'])
+    .where('payment_id', '=', paymentId)
+    .where('delivered_at', 'is', null)
+    .orderBy('id')
+    .execute();
   const results: string[] = [];
   for (const row of rows) {
     const res = await webhookRaw(row.body);
@@ -56,16 +79,27 @@ async function deliver(paymentId: string): Promise<string[]> {
 
 async function sandboxAction(url: string, payload?: Body | string): Promise<void> {
   const form = typeof payload === 'string';
-  const res = await h.app.inject({ method: 'POST', url, ...(payload === undefined ? {} : { payload, headers: form ? { 'content-type': 'application/x-www-form-urlencoded' } : {} }) });
+  const res = await h.app.inject({
+    method: 'POST',
+    url,
+    ...(payload === undefined
+      ? {}
+      : { payload, headers: form ? { 'content-type': 'application/x-www-form-urlencoded' } : {} }),
+  });
   expect(res.statusCode, res.body).toBe(303);
 }
 const payCard = (pid: string) => sandboxAction(`/sandbox/checkout/${pid}/pay`);
 const declineCard = (pid: string) => sandboxAction(`/sandbox/checkout/${pid}/decline`);
 const deposit = (pid: string, amount: string, network: string, asForm = false) =>
-  sandboxAction(`/sandbox/crypto/${pid}/deposit`, asForm ? new URLSearchParams({ amount, network }).toString() : { amount, network });
+  sandboxAction(
+    `/sandbox/crypto/${pid}/deposit`,
+    asForm ? new URLSearchParams({ amount, network }).toString() : { amount, network },
+  );
 const confirmDeposit = (pid: string) => sandboxAction(`/sandbox/crypto/${pid}/confirm`);
 
-async function count(table: 'orders' | 'transfers' | 'order_timeline' | 'provider_events' | 'accounts'): Promise<number> {
+async function count(
+  table: 'orders' | 'transfers' | 'order_timeline' | 'provider_events' | 'accounts',
+): Promise<number> {
   const { rows } = await sql<{ n: string }>`SELECT count(*)::text AS n FROM ${sql.table(table)}`.execute(db);
   return Number(rows[0].n);
 }
@@ -83,7 +117,12 @@ async function world(customer: string) {
 }
 
 async function transfersOf(orderId: string) {
-  return db.selectFrom('transfers').select(['reference', 'amount', 'currency']).where('object_id', '=', orderId).orderBy('reference').execute();
+  return db
+    .selectFrom('transfers')
+    .select(['reference', 'amount', 'currency'])
+    .where('object_id', '=', orderId)
+    .orderBy('reference')
+    .execute();
 }
 
 const timelineOf = (o: any) => o.timeline.map((t: any) => [t.status, t.note, t.actor]);
@@ -142,7 +181,10 @@ describe('card', () => {
     // nothing happens until the webhook arrives
     expect((await get(o.id)).body.status).toBe('pending');
     const [queued] = await db.selectFrom('sandbox_deliveries').select('body').where('payment_id', '=', pid).execute();
-    expect(JSON.parse(queued.body)).toMatchObject({ type: 'payment.succeeded', data: { payment_id: pid, amount: 5175, currency: 'USD' } });
+    expect(JSON.parse(queued.body)).toMatchObject({
+      type: 'payment.succeeded',
+      data: { payment_id: pid, amount: 5175, currency: 'USD' },
+    });
     expect(await deliver(pid)).toEqual(['processed']);
     const done = (await get(o.id)).body;
     expect(done).toMatchObject({
@@ -180,7 +222,14 @@ describe('card', () => {
     await declineCard(o.provider.payment_id);
     expect(await deliver(o.provider.payment_id)).toEqual(['processed']);
     const failed = (await get(o.id)).body;
-    expect(failed).toMatchObject({ status: 'failed', received: null, credited: null, succeeded_at: null, next_action: null, paid_late: false });
+    expect(failed).toMatchObject({
+      status: 'failed',
+      received: null,
+      credited: null,
+      succeeded_at: null,
+      next_action: null,
+      paid_late: false,
+    });
     expect(timelineOf(failed)).toEqual([
       ['pending', 'Order created: card', 'api'],
       ['failed', 'Payment failed: card_declined', 'provider:sandbox'],
@@ -193,22 +242,42 @@ describe('card', () => {
     const customer = await h.newCustomer();
     const o = await created(cardBody(customer, 5000));
     const pid = o.provider.payment_id;
-    const claim = (amount: number) => JSON.stringify({ id: newId('evt'), type: 'payment.succeeded', data: { payment_id: pid, amount, currency: 'USD' } });
+    const claim = (amount: number) =>
+      JSON.stringify({
+        id: newId('evt'),
+        type: 'payment.succeeded',
+        data: { payment_id: pid, amount, currency: 'USD' },
+      });
     // not paid on the sandbox yet: 503 so the provider delivers it again later; nothing recorded
     const early = await webhookRaw(claim(5175));
     expect(early.status).toBe(503);
     expect(early.body.error.code).toBe('unavailable');
-    expect(await h.handle.db.selectFrom('provider_events').select('event_id').where('order_id', '=', o.id).execute()).toEqual([]);
+    expect(
+      await h.handle.db.selectFrom('provider_events').select('event_id').where('order_id', '=', o.id).execute(),
+    ).toEqual([]);
     expect((await get(o.id)).body.status).toBe('pending');
     // paid 5175 on the sandbox; an event claiming 999999 is credited for what the provider holds
     await payCard(pid);
     expect((await webhookRaw(claim(999_999))).body).toEqual({ received: true, result: 'processed' });
-    expect((await get(o.id)).body).toMatchObject({ status: 'succeeded', received: { amount: 5175, currency: 'USD' }, credited: { amount: 5000, currency: 'USD' } });
+    expect((await get(o.id)).body).toMatchObject({
+      status: 'succeeded',
+      received: { amount: 5175, currency: 'USD' },
+      credited: { amount: 5000, currency: 'USD' },
+    });
     // the sandbox's own queued event for the same payment now arrives: already credited, no change
     expect(await deliver(pid)).toEqual(['processed']);
     const after = (await get(o.id)).body;
-    expect(after).toMatchObject({ status: 'succeeded', needs_review: false, credited: { amount: 5000, currency: 'USD' } });
-    const recorded = await h.handle.db.selectFrom('provider_events').select('result').where('order_id', '=', o.id).orderBy('received_at').execute();
+    expect(after).toMatchObject({
+      status: 'succeeded',
+      needs_review: false,
+      credited: { amount: 5000, currency: 'USD' },
+    });
+    const recorded = await h.handle.db
+      .selectFrom('provider_events')
+      .select('result')
+      .where('order_id', '=', o.id)
+      .orderBy('received_at')
+      .execute();
     expect(recorded.at(-1)!.result).toBe('This payment was already credited; no change');
     expect((await h.balance(customer, 'wallet')).posted).toBe(5000);
   });
@@ -216,7 +285,12 @@ describe('card', () => {
   it('a product balance topped up by card is credited to the product; the wallet is untouched', async () => {
     const customer = await h.newCustomer({ wallet: 700 });
     const o = await created(cardBody(customer, 3000, { balance: 'whatsapp' }));
-    expect([o.balance, o.fee.amount, o.pay.amount, o.credit]).toEqual(['whatsapp', 117, 3117, { amount: 3000, currency: 'USD' }]);
+    expect([o.balance, o.fee.amount, o.pay.amount, o.credit]).toEqual([
+      'whatsapp',
+      117,
+      3117,
+      { amount: 3000, currency: 'USD' },
+    ]);
     await payCard(o.provider.payment_id);
     expect(await deliver(o.provider.payment_id)).toEqual(['processed']);
     expect(await h.balance(customer, 'whatsapp')).toEqual({ posted: 3000, held: 0, available: 3000 });
@@ -237,7 +311,12 @@ describe('card', () => {
     const customer = await h.newCustomer({ currency: 'CNY' });
     const o = await created(cardBody(customer, 1001));
     // 1001 × 7.20 = 7207.2 CNY minor → 7207; fee ceil(29.029) + 30 = 60 USD minor
-    expect([o.fee, o.pay, o.credit, o.fx_rate]).toEqual([{ amount: 60, currency: 'USD' }, { amount: 1061, currency: 'USD' }, { amount: 7207, currency: 'CNY' }, '7.20']);
+    expect([o.fee, o.pay, o.credit, o.fx_rate]).toEqual([
+      { amount: 60, currency: 'USD' },
+      { amount: 1061, currency: 'USD' },
+      { amount: 7207, currency: 'CNY' },
+      '7.20',
+    ]);
     await payCard(o.provider.payment_id);
     expect(await deliver(o.provider.payment_id)).toEqual(['processed']);
     expect((await get(o.id)).body.credited).toEqual({ amount: 7207, currency: 'CNY' });
@@ -248,7 +327,11 @@ describe('card', () => {
     const customer = await h.newCustomer();
     const o = await created(cardBody(customer, 5000));
     await payCard(o.provider.payment_id);
-    const [row] = await db.selectFrom('sandbox_deliveries').select('body').where('payment_id', '=', o.provider.payment_id).execute();
+    const [row] = await db
+      .selectFrom('sandbox_deliveries')
+      .select('body')
+      .where('payment_id', '=', o.provider.payment_id)
+      .execute();
     const results = await Promise.all([webhookRaw(row.body), webhookRaw(row.body), webhookRaw(row.body)]);
     expect(results.map((r) => r.status)).toEqual([200, 200, 200]);
     expect(results.map((r) => r.body.result).sort()).toEqual(['duplicate', 'duplicate', 'processed']);
@@ -294,12 +377,24 @@ describe('crypto', () => {
     const pid = o.provider.payment_id;
     await deposit(pid, '20.00', 'TRC20');
     expect(await deliver(pid)).toEqual(['processed']);
-    expect((await get(o.id)).body).toMatchObject({ status: 'processing', needs_review: false, received: null, credited: null, next_action: null });
+    expect((await get(o.id)).body).toMatchObject({
+      status: 'processing',
+      needs_review: false,
+      received: null,
+      credited: null,
+      next_action: null,
+    });
     expect((await h.balance(customer, 'wallet')).posted).toBe(0);
     await confirmDeposit(pid);
     expect(await deliver(pid)).toEqual(['processed']);
     const done = (await get(o.id)).body;
-    expect(done).toMatchObject({ status: 'succeeded', needs_review: false, paid_late: false, received: { amount: 20_000_000, currency: 'USDT' }, credited: { amount: 1996, currency: 'USD' } });
+    expect(done).toMatchObject({
+      status: 'succeeded',
+      needs_review: false,
+      paid_late: false,
+      received: { amount: 20_000_000, currency: 'USDT' },
+      credited: { amount: 1996, currency: 'USD' },
+    });
     expect(timelineOf(done)).toEqual([
       ['pending', 'Order created: crypto', 'api'],
       ['processing', 'Payment seen; waiting for confirmation', 'provider:sandbox'],
@@ -316,8 +411,19 @@ describe('crypto', () => {
     await confirmDeposit(pid);
     expect(await deliver(pid)).toEqual(['processed', 'processed']);
     const got = (await get(o.id)).body;
-    expect(got).toMatchObject({ status: 'processing', needs_review: true, paid_late: false, received: { amount: 15_000_000, currency: 'USDT' }, credited: null, succeeded_at: null });
-    expect(timelineOf(got).at(-1)).toEqual(['processing', 'Under-payment: 15000000 of 20000000 arrived; it needs review', 'provider:sandbox']);
+    expect(got).toMatchObject({
+      status: 'processing',
+      needs_review: true,
+      paid_late: false,
+      received: { amount: 15_000_000, currency: 'USDT' },
+      credited: null,
+      succeeded_at: null,
+    });
+    expect(timelineOf(got).at(-1)).toEqual([
+      'processing',
+      'Under-payment: 15000000 of 20000000 arrived; it needs review',
+      'provider:sandbox',
+    ]);
     expect(await h.balance(customer, 'wallet')).toEqual({ posted: 0, held: 0, available: 0 });
     expect(await transfersOf(o.id)).toEqual([]);
   });
@@ -331,8 +437,18 @@ describe('crypto', () => {
     expect(await deliver(pid)).toEqual(['processed', 'processed']);
     const got = (await get(o.id)).body;
     // 25.500000 USDT × 0.998 = 25.449 USD → 25.44
-    expect(got).toMatchObject({ status: 'succeeded', needs_review: false, received: { amount: 25_500_000, currency: 'USDT' }, credited: { amount: 2544, currency: 'USD' }, credit: { amount: 1996, currency: 'USD' } });
-    expect(timelineOf(got).at(-1)).toEqual(['succeeded', 'Paid (over-payment: 25500000 of 20000000)', 'provider:sandbox']);
+    expect(got).toMatchObject({
+      status: 'succeeded',
+      needs_review: false,
+      received: { amount: 25_500_000, currency: 'USDT' },
+      credited: { amount: 2544, currency: 'USD' },
+      credit: { amount: 1996, currency: 'USD' },
+    });
+    expect(timelineOf(got).at(-1)).toEqual([
+      'succeeded',
+      'Paid (over-payment: 25500000 of 20000000)',
+      'provider:sandbox',
+    ]);
     expect((await h.balance(customer, 'wallet')).posted).toBe(2544);
   });
 
@@ -344,15 +460,34 @@ describe('crypto', () => {
     await confirmDeposit(pid);
     expect(await deliver(pid)).toEqual(['processed', 'processed']);
     const got = (await get(o.id)).body;
-    expect(got).toMatchObject({ status: 'processing', needs_review: true, received: { amount: 20_000_000, currency: 'USDT' }, credited: null });
-    expect(timelineOf(got).at(-1)).toEqual(['processing', 'Payment arrived on ERC20 instead of TRC20; it needs review', 'provider:sandbox']);
+    expect(got).toMatchObject({
+      status: 'processing',
+      needs_review: true,
+      received: { amount: 20_000_000, currency: 'USDT' },
+      credited: null,
+    });
+    expect(timelineOf(got).at(-1)).toEqual([
+      'processing',
+      'Payment arrived on ERC20 instead of TRC20; it needs review',
+      'provider:sandbox',
+    ]);
     expect((await h.balance(customer, 'wallet')).posted).toBe(0);
   });
 
   it('lists and the CSV expire pending orders past their time first (the check on read)', async () => {
     const customer = await h.newCustomer();
-    const o = await h.post('/v1/topups', { customer, balance: 'wallet', amount: 5000, currency: 'USD', method: 'bank_transfer' });
-    await db.updateTable('orders').set({ expires_at: sql`now() - interval '1 second'` }).where('id', '=', o.body.id).execute();
+    const o = await h.post('/v1/topups', {
+      customer,
+      balance: 'wallet',
+      amount: 5000,
+      currency: 'USD',
+      method: 'bank_transfer',
+    });
+    await db
+      .updateTable('orders')
+      .set({ expires_at: sql`now() - interval '1 second'` })
+      .where('id', '=', o.body.id)
+      .execute();
     expect((await h.call('GET', `/v1/topups?customer=${customer}&status=pending`)).body.data).toEqual([]);
     const listed = (await h.call('GET', `/v1/topups?customer=${customer}`)).body.data;
     expect(listed.map((x: any) => [x.id, x.status])).toEqual([[o.body.id, 'expired']]);
@@ -363,7 +498,11 @@ describe('crypto', () => {
     const customer = await h.newCustomer();
     const o = await created(cryptoBody(customer));
     const pid = o.provider.payment_id;
-    await db.updateTable('orders').set({ expires_at: sql`now() - interval '1 minute'` }).where('id', '=', o.id).execute();
+    await db
+      .updateTable('orders')
+      .set({ expires_at: sql`now() - interval '1 minute'` })
+      .where('id', '=', o.id)
+      .execute();
     const expired = (await get(o.id)).body;
     expect(expired).toMatchObject({ status: 'expired', next_action: null, paid_late: false });
     expect(timelineOf(expired)).toEqual([
@@ -373,10 +512,23 @@ describe('crypto', () => {
     await deposit(pid, '20.00', 'TRC20');
     await confirmDeposit(pid);
     expect(await deliver(pid)).toEqual(['processed', 'processed']);
-    const results = await db.selectFrom('provider_events').select('result').where('order_id', '=', o.id).orderBy('received_at').execute();
-    expect(results.map((r) => r.result)).toEqual(['Payment processing reported while expired; no change', 'Paid late (order was expired)']);
+    const results = await db
+      .selectFrom('provider_events')
+      .select('result')
+      .where('order_id', '=', o.id)
+      .orderBy('received_at')
+      .execute();
+    expect(results.map((r) => r.result)).toEqual([
+      'Payment processing reported while expired; no change',
+      'Paid late (order was expired)',
+    ]);
     const got = (await get(o.id)).body;
-    expect(got).toMatchObject({ status: 'succeeded', paid_late: true, needs_review: false, credited: { amount: 1996, currency: 'USD' } });
+    expect(got).toMatchObject({
+      status: 'succeeded',
+      paid_late: true,
+      needs_review: false,
+      credited: { amount: 1996, currency: 'USD' },
+    });
     expect(timelineOf(got).at(-1)).toEqual(['succeeded', 'Paid late (order was expired)', 'provider:sandbox']);
     expect((await h.balance(customer, 'wallet')).posted).toBe(1996);
   });
@@ -387,11 +539,19 @@ describe('crypto', () => {
     const pid = o.provider.payment_id;
     await deposit(pid, '20.00', 'TRC20');
     expect(await deliver(pid)).toEqual(['processed']);
-    await db.updateTable('orders').set({ expires_at: sql`now() - interval '1 minute'` }).where('id', '=', o.id).execute();
+    await db
+      .updateTable('orders')
+      .set({ expires_at: sql`now() - interval '1 minute'` })
+      .where('id', '=', o.id)
+      .execute();
     expect((await get(o.id)).body.status).toBe('processing');
     await confirmDeposit(pid);
     expect(await deliver(pid)).toEqual(['processed']);
-    expect((await get(o.id)).body).toMatchObject({ status: 'succeeded', paid_late: false, credited: { amount: 1996, currency: 'USD' } });
+    expect((await get(o.id)).body).toMatchObject({
+      status: 'succeeded',
+      paid_late: false,
+      credited: { amount: 1996, currency: 'USD' },
+    });
   });
 });
 
@@ -418,7 +578,11 @@ describe('bank_transfer', () => {
       reference: ref,
       account: h.config.bankAccounts.CNY,
     });
-    expect(o.next_action.account).toMatchObject({ beneficiary: expect.any(String), bank_name: expect.any(String), account_number: expect.any(String) });
+    expect(o.next_action.account).toMatchObject({
+      beneficiary: expect.any(String),
+      bank_name: expect.any(String),
+      account_number: expect.any(String),
+    });
     expect(Date.parse(o.expires_at) - Date.parse(o.created_at)).toBe(3 * 24 * 3600_000);
   });
 
@@ -443,7 +607,11 @@ describe('bank_transfer', () => {
         next_action: null,
         succeeded_at: expect.stringMatching(ISO),
       });
-      expect(timelineOf(res.body).at(-1)).toEqual(['succeeded', `Bank transfer confirmed ${what}: ${received} of 10000 — seen on statement`, 'api']);
+      expect(timelineOf(res.body).at(-1)).toEqual([
+        'succeeded',
+        `Bank transfer confirmed ${what}: ${received} of 10000 — seen on statement`,
+        'api',
+      ]);
       expect(await h.balance(customer, 'wallet')).toEqual({ posted: credited, held: 0, available: credited });
     } finally {
       expect((await h.post('/v1/fx-rates', { base: 'USD', quote: 'CNY', rate: '7.20' })).status).toBe(201);
@@ -474,12 +642,20 @@ describe('bank_transfer', () => {
   it('amount_received ≤ fee → 400, nothing credited', async () => {
     const customer = await h.newCustomer();
     // staff set a fixed fee of USD 0.50 on bank transfers for this order
-    await db.updateTable('payment_methods').set({ fee_fixed_minor: 50n }).where('method', '=', 'bank_transfer').execute();
+    await db
+      .updateTable('payment_methods')
+      .set({ fee_fixed_minor: 50n })
+      .where('method', '=', 'bank_transfer')
+      .execute();
     let o: any;
     try {
       o = await created({ customer, balance: 'wallet', amount: 5000, currency: 'USD', method: 'bank_transfer' });
     } finally {
-      await db.updateTable('payment_methods').set({ fee_fixed_minor: 0n }).where('method', '=', 'bank_transfer').execute();
+      await db
+        .updateTable('payment_methods')
+        .set({ fee_fixed_minor: 0n })
+        .where('method', '=', 'bank_transfer')
+        .execute();
     }
     expect([o.fee.amount, o.pay.amount, o.credit.amount]).toEqual([50, 5050, 5000]);
     const before = (await get(o.id)).body;
@@ -488,7 +664,8 @@ describe('bank_transfer', () => {
       expectInvalid(res, 'amount_received');
       expect(res.body.error.message).toBe('amount_received must be more than the fee (50).');
     }
-    for (const [, bad] of BAD_AMOUNTS) expectInvalid(await h.post(`/v1/topups/${o.id}/confirm`, { amount_received: bad }), 'amount_received');
+    for (const [, bad] of BAD_AMOUNTS)
+      expectInvalid(await h.post(`/v1/topups/${o.id}/confirm`, { amount_received: bad }), 'amount_received');
     expectInvalid(await h.post(`/v1/topups/${o.id}/confirm`, {}), 'amount_received');
     expect((await get(o.id)).body).toEqual(before);
     expect((await h.balance(customer, 'wallet')).posted).toBe(0);
@@ -500,14 +677,30 @@ describe('bank_transfer', () => {
 
   it('confirming an expired or cancelled bank transfer still credits it, marked paid late', async () => {
     const customer = await h.newCustomer();
-    const expired = await created({ customer, balance: 'wallet', amount: 2000, currency: 'USD', method: 'bank_transfer' });
-    await db.updateTable('orders').set({ expires_at: sql`now() - interval '1 day'` }).where('id', '=', expired.id).execute();
+    const expired = await created({
+      customer,
+      balance: 'wallet',
+      amount: 2000,
+      currency: 'USD',
+      method: 'bank_transfer',
+    });
+    await db
+      .updateTable('orders')
+      .set({ expires_at: sql`now() - interval '1 day'` })
+      .where('id', '=', expired.id)
+      .execute();
     const e = await h.post(`/v1/topups/${expired.id}/confirm`, { amount_received: 2000 });
     expect(e.status, JSON.stringify(e.body)).toBe(200);
     expect(e.body).toMatchObject({ status: 'succeeded', paid_late: true, credited: { amount: 2000, currency: 'USD' } });
     expect(timelineOf(e.body).map((t: string[]) => t[0])).toEqual(['pending', 'expired', 'succeeded']);
 
-    const cancelled = await created({ customer, balance: 'wallet', amount: 3000, currency: 'USD', method: 'bank_transfer' });
+    const cancelled = await created({
+      customer,
+      balance: 'wallet',
+      amount: 3000,
+      currency: 'USD',
+      method: 'bank_transfer',
+    });
     expect((await h.post(`/v1/topups/${cancelled.id}/cancel`, undefined)).status).toBe(200);
     const c = await h.post(`/v1/topups/${cancelled.id}/confirm`, { amount_received: 3000 });
     expect(c.body).toMatchObject({ status: 'succeeded', paid_late: true, credited: { amount: 3000, currency: 'USD' } });
@@ -553,7 +746,9 @@ describe('balance method', () => {
     expect(res.body.error.details).toEqual({ available: 2000, currency: 'USD' });
     expect(await world(customer)).toEqual(before);
     expect(await db.selectFrom('orders').select('id').where('customer_id', '=', customer).execute()).toEqual([]);
-    expect((await topup({ customer, balance: 'sms', amount: 2000, currency: 'USD', method: 'balance' })).status).toBe(201);
+    expect((await topup({ customer, balance: 'sms', amount: 2000, currency: 'USD', method: 'balance' })).status).toBe(
+      201,
+    );
     expect(await h.balance(customer, 'wallet')).toEqual({ posted: 1000, held: 1000, available: 0 });
   });
 
@@ -613,7 +808,9 @@ describe('minimum', () => {
     const high = await topup({ customer, balance: 'wallet', amount: 7_200_001, currency: 'CNY', method: 'card' });
     expectError(high, 422, 'amount_above_maximum');
     expect(high.body.error.details).toEqual({ maximum: { amount: 7_200_000, currency: 'CNY' } });
-    expect((await topup({ customer, balance: 'wallet', amount: 7_200_000, currency: 'CNY', method: 'card' })).status).toBe(201);
+    expect(
+      (await topup({ customer, balance: 'wallet', amount: 7_200_000, currency: 'CNY', method: 'card' })).status,
+    ).toBe(201);
   });
 });
 
@@ -639,7 +836,13 @@ describe('errors: refused requests change nothing', () => {
     expect(unknown.body.error.details).toEqual({ balance: 'nope' });
     await check();
 
-    const noNetwork = await topup({ customer, balance: 'wallet', amount: 20_000_000, currency: 'USDT', method: 'crypto' });
+    const noNetwork = await topup({
+      customer,
+      balance: 'wallet',
+      amount: 20_000_000,
+      currency: 'USDT',
+      method: 'crypto',
+    });
     expectInvalid(noNetwork, 'network');
     expect(noNetwork.body.error.message).toBe('network is required for crypto (one of TRC20, ERC20, BEP20).');
     expectInvalid(await topup(cryptoBody(customer, 20_000_000, 'SOL')), 'network');
@@ -667,7 +870,10 @@ describe('errors: refused requests change nothing', () => {
     for (const [label, bad] of BAD_AMOUNTS) {
       const res = await topup({ ...ok, amount: bad });
       expectInvalid(res, 'amount');
-      expect(res.body.error.details.fields.map((f: { field: string }) => f.field), label).toEqual(['amount']);
+      expect(
+        res.body.error.details.fields.map((f: { field: string }) => f.field),
+        label,
+      ).toEqual(['amount']);
     }
     const { amount: _amount, ...noAmount } = ok;
     expectInvalid(await topup(noAmount), 'amount');
@@ -701,12 +907,19 @@ describe('idempotency', () => {
     expect(again.status).toBe(201);
     expect(again.headers['idempotent-replayed']).toBe('true');
     expect(again.body).toEqual(first.body);
-    expect(again.body.next_action).toEqual({ type: 'redirect', url: `${PUBLIC}/sandbox/checkout/${first.body.provider.payment_id}` });
+    expect(again.body.next_action).toEqual({
+      type: 'redirect',
+      url: `${PUBLIC}/sandbox/checkout/${first.body.provider.payment_id}`,
+    });
     // key order in the body does not matter
     const { amount, ...rest } = cardBody(customer, 4000);
     expect((await topup({ amount, ...rest }, key)).headers['idempotent-replayed']).toBe('true');
-    expect(await db.selectFrom('orders').select('id').where('customer_id', '=', customer).execute()).toEqual([{ id: first.body.id }]);
-    expect(await db.selectFrom('sandbox_payments').select('id').where('order_id', '=', first.body.id).execute()).toHaveLength(1);
+    expect(await db.selectFrom('orders').select('id').where('customer_id', '=', customer).execute()).toEqual([
+      { id: first.body.id },
+    ]);
+    expect(
+      await db.selectFrom('sandbox_payments').select('id').where('order_id', '=', first.body.id).execute(),
+    ).toHaveLength(1);
 
     const reused = await topup(cardBody(customer, 4001), key);
     expectError(reused, 409, 'idempotency_key_reused');
@@ -750,7 +963,11 @@ describe('cancel', () => {
   it('an order past its expiry cannot be cancelled: it is expired', async () => {
     const customer = await h.newCustomer();
     const o = await created(cardBody(customer, 5000));
-    await db.updateTable('orders').set({ expires_at: sql`now() - interval '1 second'` }).where('id', '=', o.id).execute();
+    await db
+      .updateTable('orders')
+      .set({ expires_at: sql`now() - interval '1 second'` })
+      .where('id', '=', o.id)
+      .execute();
     const res = await h.post(`/v1/topups/${o.id}/cancel`, undefined);
     expectError(res, 409, 'invalid_state');
     expect(res.body.error.details).toEqual({ status: 'expired' });
@@ -770,7 +987,11 @@ describe('GET /v1/topups/{id}', () => {
     const customer = await h.newCustomer();
     const o = await created(cardBody(customer, 5000));
     expect((await get(o.id)).body.status).toBe('pending');
-    await db.updateTable('orders').set({ expires_at: sql`now() - interval '1 second'` }).where('id', '=', o.id).execute();
+    await db
+      .updateTable('orders')
+      .set({ expires_at: sql`now() - interval '1 second'` })
+      .where('id', '=', o.id)
+      .execute();
     const got = (await get(o.id)).body;
     expect(got).toMatchObject({ status: 'expired', next_action: null, credited: null });
     expect(timelineOf(got)).toEqual([
@@ -875,7 +1096,10 @@ describe('recharge history', () => {
 
   it('GET /v1/topups.csv: header, one line per order, decimals, quoting', async () => {
     const csv = async (query: string) => {
-      const res = await h.app.inject({ url: `/v1/topups.csv?${query}`, headers: { authorization: `Bearer ${h.apiKey}` } });
+      const res = await h.app.inject({
+        url: `/v1/topups.csv?${query}`,
+        headers: { authorization: `Bearer ${h.apiKey}` },
+      });
       expect(res.statusCode, res.body).toBe(200);
       expect(res.headers['content-type']).toBe('text/csv; charset=utf-8');
       expect(res.headers['content-disposition']).toBe('attachment; filename="topups.csv"');
@@ -889,24 +1113,48 @@ describe('recharge history', () => {
     expect(lines).toHaveLength(6);
     expect(lines.slice(1).map((l) => l.split(',')[0])).toEqual(ids(4, 3, 2, 1, 0));
     const o = (i: number) => orders[i];
-    expect(lines[1]).toBe(`${o(4).id},${o(4).created_at},${a},sms,card,pending,false,false,20.00,0.88,20.88,USD,,20.00,,USD,,sandbox,${o(4).provider.payment_id},,0.00,none`);
-    expect(lines[2]).toBe(`${o(3).id},${o(3).created_at},${a},wallet,crypto,pending,false,false,20.123457,0.000000,20.123457,USDT,0.998,20.08,,USD,TRC20,sandbox,${o(3).provider.payment_id},,0.00,none`);
-    expect(lines[3]).toBe(`${o(2).id},${o(2).created_at},${a},sms,balance,succeeded,false,false,10.00,0.00,10.00,USD,,10.00,10.00,USD,,internal,,${o(2).succeeded_at},0.00,none`);
-    expect(lines[4]).toBe(`${o(1).id},${o(1).created_at},${a},wallet,bank_transfer,cancelled,false,false,72.00,0.00,72.00,CNY,7.20,10.00,,USD,,manual,${o(1).provider.payment_id},,0.00,none`);
+    expect(lines[1]).toBe(
+      `${o(4).id},${o(4).created_at},${a},sms,card,pending,false,false,20.00,0.88,20.88,USD,,20.00,,USD,,sandbox,${o(4).provider.payment_id},,0.00,none`,
+    );
+    expect(lines[2]).toBe(
+      `${o(3).id},${o(3).created_at},${a},wallet,crypto,pending,false,false,20.123457,0.000000,20.123457,USDT,0.998,20.08,,USD,TRC20,sandbox,${o(3).provider.payment_id},,0.00,none`,
+    );
+    expect(lines[3]).toBe(
+      `${o(2).id},${o(2).created_at},${a},sms,balance,succeeded,false,false,10.00,0.00,10.00,USD,,10.00,10.00,USD,,internal,,${o(2).succeeded_at},0.00,none`,
+    );
+    expect(lines[4]).toBe(
+      `${o(1).id},${o(1).created_at},${a},wallet,bank_transfer,cancelled,false,false,72.00,0.00,72.00,CNY,7.20,10.00,,USD,,manual,${o(1).provider.payment_id},,0.00,none`,
+    );
     // the same filters as the list
     expect((await csv(`customer=${a}&status=cancelled`)).slice(1).map((l) => l.split(',')[0])).toEqual(ids(1));
     expect((await csv(`customer=${a}&balance=sms&method=card`)).slice(1).map((l) => l.split(',')[0])).toEqual(ids(4));
-    expect((await csv(`customer=${a}&created_gte=${encodeURIComponent(o(1).created_at)}&created_lt=${encodeURIComponent(o(3).created_at)}`)).slice(1).map((l) => l.split(',')[0])).toEqual(ids(2, 1));
+    expect(
+      (
+        await csv(
+          `customer=${a}&created_gte=${encodeURIComponent(o(1).created_at)}&created_lt=${encodeURIComponent(o(3).created_at)}`,
+        )
+      )
+        .slice(1)
+        .map((l) => l.split(',')[0]),
+    ).toEqual(ids(2, 1));
     expect(await csv(`customer=${a}&method=crypto&status=succeeded`)).toEqual([HEADER]);
 
     // cells with commas and quotes are quoted; a leading formula character is neutralised
     await db.updateTable('orders').set({ provider_payment_id: 'ref,"x"' }).where('id', '=', o(1).id).execute();
-    await db.updateTable('orders').set({ provider_payment_id: '=HYPERLINK("http://x")' }).where('id', '=', o(0).id).execute();
+    await db
+      .updateTable('orders')
+      .set({ provider_payment_id: '=HYPERLINK("http://x")' })
+      .where('id', '=', o(0).id)
+      .execute();
     await db.updateTable('orders').set({ provider_payment_id: '@cmd' }).where('id', '=', o(4).id).execute();
     const quoted = await csv(`customer=${a}`);
     expect(quoted).toHaveLength(6);
-    expect(quoted[4]).toBe(`${o(1).id},${o(1).created_at},${a},wallet,bank_transfer,cancelled,false,false,72.00,0.00,72.00,CNY,7.20,10.00,,USD,,manual,"ref,""x""",,0.00,none`);
-    expect(quoted[5]).toBe(`${o(0).id},${o(0).created_at},${a},wallet,card,pending,false,false,10.00,0.59,10.59,USD,,10.00,,USD,,sandbox,"'=HYPERLINK(""http://x"")",,0.00,none`);
+    expect(quoted[4]).toBe(
+      `${o(1).id},${o(1).created_at},${a},wallet,bank_transfer,cancelled,false,false,72.00,0.00,72.00,CNY,7.20,10.00,,USD,,manual,"ref,""x""",,0.00,none`,
+    );
+    expect(quoted[5]).toBe(
+      `${o(0).id},${o(0).created_at},${a},wallet,card,pending,false,false,10.00,0.59,10.59,USD,,10.00,,USD,,sandbox,"'=HYPERLINK(""http://x"")",,0.00,none`,
+    );
     expect(quoted[1].split(',')[18]).toBe("'@cmd");
   });
 });
@@ -917,19 +1165,45 @@ describe('webhook ingestion', () => {
     const o = await created(cardBody(customer, 5000));
     const pid = o.provider.payment_id;
     await payCard(pid); // the provider really has the payment, so a valid event would credit it
-    const event = (over: Body = {}) => JSON.stringify({ id: newId('evt'), type: 'payment.succeeded', data: { payment_id: pid, amount: 5175, currency: 'USD' }, ...over });
+    const event = (over: Body = {}) =>
+      JSON.stringify({
+        id: newId('evt'),
+        type: 'payment.succeeded',
+        data: { payment_id: pid, amount: 5175, currency: 'USD' },
+        ...over,
+      });
     const before = (await get(o.id)).body;
     const events = await count('provider_events');
 
     const cases: [string, string, string | null, string][] = [];
     const forged = event();
-    cases.push(['forged', forged, signatureHeader('whsec_not_the_secret', forged), 'Coffer-Signature does not match the body']);
+    cases.push([
+      'forged',
+      forged,
+      signatureHeader('whsec_not_the_secret', forged),
+      'Coffer-Signature does not match the body',
+    ]);
     const stale = event();
-    cases.push(['stale', stale, signatureHeader(h.sandboxSecret, stale, Date.now() - 301_000), 'Coffer-Signature timestamp is outside the tolerance']);
+    cases.push([
+      'stale',
+      stale,
+      signatureHeader(h.sandboxSecret, stale, Date.now() - 301_000),
+      'Coffer-Signature timestamp is outside the tolerance',
+    ]);
     const future = event();
-    cases.push(['future', future, signatureHeader(h.sandboxSecret, future, Date.now() + 360_000), 'Coffer-Signature timestamp is outside the tolerance']);
+    cases.push([
+      'future',
+      future,
+      signatureHeader(h.sandboxSecret, future, Date.now() + 360_000),
+      'Coffer-Signature timestamp is outside the tolerance',
+    ]);
     const signed = event();
-    cases.push(['altered', signed.replace('"amount":5175', '"amount":9175'), signatureHeader(h.sandboxSecret, signed), 'Coffer-Signature does not match the body']);
+    cases.push([
+      'altered',
+      signed.replace('"amount":5175', '"amount":9175'),
+      signatureHeader(h.sandboxSecret, signed),
+      'Coffer-Signature does not match the body',
+    ]);
     const unsigned = event();
     cases.push(['missing header', unsigned, null, 'missing Coffer-Signature header']);
     const sig = signatureHeader(h.sandboxSecret, unsigned);
@@ -937,11 +1211,26 @@ describe('webhook ingestion', () => {
     const malformed = '{"id":"evt_1","type":';
     cases.push(['malformed JSON', malformed, signatureHeader(h.sandboxSecret, malformed), 'body is not JSON']);
     const unknownType = event({ type: 'payment.refunded' });
-    cases.push(['unknown type', unknownType, signatureHeader(h.sandboxSecret, unknownType), 'type is not a sandbox event type']);
+    cases.push([
+      'unknown type',
+      unknownType,
+      signatureHeader(h.sandboxSecret, unknownType),
+      'type is not a sandbox event type',
+    ]);
     const badId = event({ id: 'evt_with space' });
-    cases.push(['bad event id', badId, signatureHeader(h.sandboxSecret, badId), 'id must be an evt_ id of at most 255 printable characters']);
+    cases.push([
+      'bad event id',
+      badId,
+      signatureHeader(h.sandboxSecret, badId),
+      'id must be an evt_ id of at most 255 printable characters',
+    ]);
     const badAmount = event({ data: { payment_id: pid, amount: 51.75, currency: 'USD' } });
-    cases.push(['fractional amount', badAmount, signatureHeader(h.sandboxSecret, badAmount), 'data.amount must be a non-negative integer']);
+    cases.push([
+      'fractional amount',
+      badAmount,
+      signatureHeader(h.sandboxSecret, badAmount),
+      'data.amount must be a non-negative integer',
+    ]);
 
     for (const [label, raw, header, reason] of cases) {
       const res = await webhookRaw(raw, header);
@@ -958,17 +1247,30 @@ describe('webhook ingestion', () => {
     expect((await h.balance(customer, 'wallet')).posted).toBe(5000);
 
     // an event for a payment nobody knows (signed 299 s ago: still inside the tolerance)
-    const stranger = JSON.stringify({ id: newId('evt'), type: 'payment.succeeded', data: { payment_id: 'sbxpay_nobody', amount: 100, currency: 'USD' } });
+    const stranger = JSON.stringify({
+      id: newId('evt'),
+      type: 'payment.succeeded',
+      data: { payment_id: 'sbxpay_nobody', amount: 100, currency: 'USD' },
+    });
     const res = await webhookRaw(stranger, signatureHeader(h.sandboxSecret, stranger, Date.now() - 299_000));
     expect(res).toEqual({ status: 200, body: { received: true, result: 'unknown_payment' } });
-    const row = await db.selectFrom('provider_events').select(['result', 'order_id']).where('event_id', '=', JSON.parse(stranger).id).executeTakeFirstOrThrow();
+    const row = await db
+      .selectFrom('provider_events')
+      .select(['result', 'order_id'])
+      .where('event_id', '=', JSON.parse(stranger).id)
+      .executeTakeFirstOrThrow();
     expect(row).toEqual({ result: 'unknown payment', order_id: null });
     expect(await count('provider_events')).toBe(events + 2);
 
     // the accepted event again: a duplicate
     expect(await webhookRaw(signed)).toEqual({ status: 200, body: { received: true, result: 'duplicate' } });
     // no webhook endpoint for the manual provider
-    const manual = await h.app.inject({ method: 'POST', url: '/webhooks/manual', headers: { 'content-type': 'application/json' }, payload: '{}' });
+    const manual = await h.app.inject({
+      method: 'POST',
+      url: '/webhooks/manual',
+      headers: { 'content-type': 'application/json' },
+      payload: '{}',
+    });
     expect(manual.statusCode).toBe(404);
   });
 });

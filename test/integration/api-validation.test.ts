@@ -36,11 +36,36 @@ beforeAll(async () => {
 /** A valid body per POST endpoint (capture/void bodies are optional). */
 function endpoints(): { name: string; url: string; body: Record<string, unknown>; keyRequired: boolean }[] {
   return [
-    { name: 'customers', url: '/v1/customers', body: { external_id: `v-${Math.random()}`, email: 'v@example.com' }, keyRequired: false },
-    { name: 'charges', url: '/v1/charges', body: { customer, balance: 'wallet', amount: 10, currency: 'USD' }, keyRequired: true },
-    { name: 'holds', url: '/v1/holds', body: { customer, balance: 'wallet', amount: 10, currency: 'USD' }, keyRequired: true },
-    { name: 'grants', url: '/v1/grants', body: { customer, balance: 'wallet', amount: 10, currency: 'USD', reason: 'r' }, keyRequired: true },
-    { name: 'transfers', url: '/v1/transfers', body: { customer, from: 'wallet', to: 'sms', amount: 10, currency: 'USD' }, keyRequired: true },
+    {
+      name: 'customers',
+      url: '/v1/customers',
+      body: { external_id: `v-${Math.random()}`, email: 'v@example.com' },
+      keyRequired: false,
+    },
+    {
+      name: 'charges',
+      url: '/v1/charges',
+      body: { customer, balance: 'wallet', amount: 10, currency: 'USD' },
+      keyRequired: true,
+    },
+    {
+      name: 'holds',
+      url: '/v1/holds',
+      body: { customer, balance: 'wallet', amount: 10, currency: 'USD' },
+      keyRequired: true,
+    },
+    {
+      name: 'grants',
+      url: '/v1/grants',
+      body: { customer, balance: 'wallet', amount: 10, currency: 'USD', reason: 'r' },
+      keyRequired: true,
+    },
+    {
+      name: 'transfers',
+      url: '/v1/transfers',
+      body: { customer, from: 'wallet', to: 'sms', amount: 10, currency: 'USD' },
+      keyRequired: true,
+    },
     { name: 'capture', url: `/v1/holds/${holdId}/capture`, body: { amount: 10 }, keyRequired: false },
     { name: 'void', url: `/v1/holds/${holdId}/void`, body: {}, keyRequired: false },
   ];
@@ -112,14 +137,22 @@ describe('authentication', () => {
     const c = await h.newCustomer({ wallet: 1_000 });
     const body = { customer: c, balance: 'wallet', amount: 100, currency: 'USD' };
     const a = await h.post('/v1/charges', body, 'scoped-key');
-    const b = await h.call('POST', '/v1/charges', body, { authorization: `Bearer ${other.secret}`, 'idempotency-key': 'scoped-key' });
+    const b = await h.call('POST', '/v1/charges', body, {
+      authorization: `Bearer ${other.secret}`,
+      'idempotency-key': 'scoped-key',
+    });
     expect(a.status).toBe(201);
     expect(b.status).toBe(201);
     expect(b.headers['idempotent-replayed']).toBeUndefined();
     expect(b.body.id).not.toBe(a.body.id);
     expect(await h.balance(c, 'wallet')).toEqual({ posted: 800, held: 0, available: 800 });
     // and a different body under the same key on the other API key is not "reused" on the first
-    const c2 = await h.call('POST', '/v1/holds', { ...body, amount: 5 }, { authorization: `Bearer ${other.secret}`, 'idempotency-key': 'scoped-key-2' });
+    const c2 = await h.call(
+      'POST',
+      '/v1/holds',
+      { ...body, amount: 5 },
+      { authorization: `Bearer ${other.secret}`, 'idempotency-key': 'scoped-key-2' },
+    );
     expect(c2.status).toBe(201);
     const c3 = await h.post('/v1/holds', { ...body, amount: 6 }, 'scoped-key-2');
     expect(c3.status).toBe(201);
@@ -189,10 +222,15 @@ describe('malformed and oversized requests', () => {
 
   it('a non-JSON content type → 400 invalid_request (never 415/500)', async () => {
     const c = await h.newCustomer({ wallet: 1_000 });
-    const res = await h.call('POST', '/v1/charges', JSON.stringify({ customer: c, balance: 'wallet', amount: 1, currency: 'USD' }), {
-      'content-type': 'text/plain',
-      'idempotency-key': 'text-plain',
-    });
+    const res = await h.call(
+      'POST',
+      '/v1/charges',
+      JSON.stringify({ customer: c, balance: 'wallet', amount: 1, currency: 'USD' }),
+      {
+        'content-type': 'text/plain',
+        'idempotency-key': 'text-plain',
+      },
+    );
     expect(res.status).toBe(400);
     expect(res.body.error.code).toBe('invalid_request');
     expect(await h.balance(c, 'wallet')).toEqual({ posted: 1_000, held: 0, available: 1_000 });
@@ -225,7 +263,13 @@ describe('unknown fields', () => {
   });
 
   it('all problems are listed (allErrors)', async () => {
-    const res = await h.post('/v1/charges', { customer: 'x', balance: 'Wallet', amount: -5, currency: 'usd', extra: true });
+    const res = await h.post('/v1/charges', {
+      customer: 'x',
+      balance: 'Wallet',
+      amount: -5,
+      currency: 'usd',
+      extra: true,
+    });
     expect(res.status).toBe(400);
     const fields = res.body.error.details.fields.map((f: { field: string }) => f.field);
     for (const f of ['customer', 'balance', 'amount', 'currency', 'extra']) expect(fields).toContain(f);
@@ -241,7 +285,13 @@ describe('unknown fields', () => {
       'status must be one of: pending, processing, succeeded, failed, expired, cancelled.',
     );
     const before = await world(customer, holdId);
-    const transfer = await h.post('/v1/transfers', { customer, from: 'sms', to: 'wallet', amount: 10, currency: 'USD' });
+    const transfer = await h.post('/v1/transfers', {
+      customer,
+      from: 'sms',
+      to: 'wallet',
+      amount: 10,
+      currency: 'USD',
+    });
     expectInvalid(transfer, 'from');
     expect(transfer.body.error.details.fields).toEqual([{ field: 'from', problem: 'must be wallet' }]);
     expect(await world(customer, holdId)).toEqual(before);
@@ -272,10 +322,26 @@ describe('Idempotency-Key', () => {
     const hold1 = (await h.post('/v1/holds', { customer: c, balance: 'wallet', amount: 100, currency: 'USD' })).body.id;
     const hold2 = (await h.post('/v1/holds', { customer: c, balance: 'wallet', amount: 100, currency: 'USD' })).body.id;
     const cases: [string, unknown, unknown][] = [
-      ['/v1/customers', { external_id: `replay-${c}`, email: 'r@example.com' }, { external_id: `replay-${c}`, email: 'other@example.com' }],
-      ['/v1/charges', { customer: c, balance: 'wallet', amount: 10, currency: 'USD' }, { customer: c, balance: 'wallet', amount: 11, currency: 'USD' }],
-      ['/v1/holds', { customer: c, balance: 'wallet', amount: 10, currency: 'USD' }, { customer: c, balance: 'wallet', amount: 11, currency: 'USD' }],
-      ['/v1/grants', { customer: c, balance: 'sms', amount: 10, currency: 'USD', reason: 'r' }, { customer: c, balance: 'sms', amount: 10, currency: 'USD', reason: 's' }],
+      [
+        '/v1/customers',
+        { external_id: `replay-${c}`, email: 'r@example.com' },
+        { external_id: `replay-${c}`, email: 'other@example.com' },
+      ],
+      [
+        '/v1/charges',
+        { customer: c, balance: 'wallet', amount: 10, currency: 'USD' },
+        { customer: c, balance: 'wallet', amount: 11, currency: 'USD' },
+      ],
+      [
+        '/v1/holds',
+        { customer: c, balance: 'wallet', amount: 10, currency: 'USD' },
+        { customer: c, balance: 'wallet', amount: 11, currency: 'USD' },
+      ],
+      [
+        '/v1/grants',
+        { customer: c, balance: 'sms', amount: 10, currency: 'USD', reason: 'r' },
+        { customer: c, balance: 'sms', amount: 10, currency: 'USD', reason: 's' },
+      ],
       [
         '/v1/transfers',
         { customer: c, from: 'wallet', to: 'whatsapp', amount: 10, currency: 'USD' },
@@ -302,7 +368,11 @@ describe('Idempotency-Key', () => {
         expect((await h.call('GET', `/v1/customers/${c}/balances`)).body).toEqual(balancesBefore);
       }
     }
-    expect(await h.balance(c, 'wallet')).toEqual({ posted: 10_000 - 10 - 50 - 10, held: 10, available: 10_000 - 70 - 10 });
+    expect(await h.balance(c, 'wallet')).toEqual({
+      posted: 10_000 - 10 - 50 - 10,
+      held: 10,
+      available: 10_000 - 70 - 10,
+    });
   });
 });
 
@@ -334,16 +404,31 @@ describe('failed requests change nothing', () => {
       ['/v1/grants', { ...w, amount: 5, reason: 'r', currency: 'EUR' }, 422, 'currency_mismatch'],
       ['/v1/grants', { ...w, amount: 5, reason: 'r', balance: 'voice' }, 422, 'unknown_balance'],
       ['/v1/grants', { ...w, amount: -5, reason: 'r' }, 400, 'invalid_request'],
-      ['/v1/transfers', { customer, from: 'wallet', to: 'sms', amount: 1_000_000, currency: 'USD' }, 402, 'insufficient_funds'],
+      [
+        '/v1/transfers',
+        { customer, from: 'wallet', to: 'sms', amount: 1_000_000, currency: 'USD' },
+        402,
+        'insufficient_funds',
+      ],
       ['/v1/transfers', { customer, from: 'wallet', to: 'wallet', amount: 5, currency: 'USD' }, 400, 'invalid_request'],
       ['/v1/transfers', { customer, from: 'wallet', to: 'voice', amount: 5, currency: 'USD' }, 422, 'unknown_balance'],
-      ['/v1/transfers', { customer: frozen, from: 'wallet', to: 'sms', amount: 5, currency: 'USD' }, 403, 'customer_frozen'],
+      [
+        '/v1/transfers',
+        { customer: frozen, from: 'wallet', to: 'sms', amount: 5, currency: 'USD' },
+        403,
+        'customer_frozen',
+      ],
       [`/v1/holds/${holdId}/capture`, { amount: 1_001 }, 400, 'invalid_request'],
       [`/v1/holds/${captured}/capture`, {}, 409, 'hold_not_active'],
       [`/v1/holds/${captured}/void`, {}, 409, 'hold_not_active'],
       [`/v1/holds/${MISSING_HOLD}/capture`, {}, 404, 'not_found'],
       [`/v1/holds/${MISSING_HOLD}/void`, {}, 404, 'not_found'],
-      ['/v1/customers', { external_id: 'never', email: 'n@example.com', currency: 'XYZ' }, 422, 'currency_not_supported'],
+      [
+        '/v1/customers',
+        { external_id: 'never', email: 'n@example.com', currency: 'XYZ' },
+        422,
+        'currency_not_supported',
+      ],
     ];
     for (const [url, body, status, code] of attempts) {
       const res = await h.post(url, body);
@@ -352,7 +437,11 @@ describe('failed requests change nothing', () => {
       if (code === 'insufficient_funds') expect(typeof res.body.error.details.available).toBe('number');
       if (code === 'invalid_request') expect(res.body.error.details.fields.length).toBeGreaterThan(0);
     }
-    const reused = await h.post('/v1/charges', { customer, balance: 'wallet', amount: 2, currency: 'USD' }, 'barrage-used');
+    const reused = await h.post(
+      '/v1/charges',
+      { customer, balance: 'wallet', amount: 2, currency: 'USD' },
+      'barrage-used',
+    );
     expectError(reused, 409, 'idempotency_key_reused');
 
     expect(await world(customer, holdId)).toEqual(before);

@@ -14,31 +14,55 @@ const PDF = Buffer.from('%PDF-1.4\n1 0 obj\n<<>>\nendobj\ntrailer\n<<>>\n%%EOF\n
 
 async function bankOrder() {
   const customer = await h.newCustomer();
-  const res = await h.post('/v1/topups', { customer, balance: 'wallet', amount: 5000, currency: 'USD', method: 'bank_transfer' });
+  const res = await h.post('/v1/topups', {
+    customer,
+    balance: 'wallet',
+    amount: 5000,
+    currency: 'USD',
+    method: 'bank_transfer',
+  });
   expect(res.status).toBe(201);
   return res.body as { id: string; customer: string };
 }
 
 async function upload(id: string, body: Buffer, contentType = 'image/png') {
-  const res = await h.app.inject({ method: 'POST', url: `/v1/topups/${id}/proof`, headers: { authorization: `Bearer ${h.apiKey}`, 'content-type': contentType }, payload: body });
+  const res = await h.app.inject({
+    method: 'POST',
+    url: `/v1/topups/${id}/proof`,
+    headers: { authorization: `Bearer ${h.apiKey}`, 'content-type': contentType },
+    payload: body,
+  });
   return { status: res.statusCode, body: res.json() };
 }
 
-const proofRows = async (orderId: string) => h.handle.db.selectFrom('payment_proofs').selectAll().where('order_id', '=', orderId).execute();
+const proofRows = async (orderId: string) =>
+  h.handle.db.selectFrom('payment_proofs').selectAll().where('order_id', '=', orderId).execute();
 
 describe('bank transfer proof of payment', () => {
   it('a PNG, JPEG or PDF marks the order paid for review; staff download it byte for byte, then confirm', async () => {
-    for (const [file, type] of [[PNG, 'image/png'], [JPEG, 'image/jpeg'], [PDF, 'application/pdf']] as const) {
+    for (const [file, type] of [
+      [PNG, 'image/png'],
+      [JPEG, 'image/jpeg'],
+      [PDF, 'application/pdf'],
+    ] as const) {
       const order = await bankOrder();
       // the declared type does not matter: the bytes decide
       const res = await upload(order.id, file, 'application/octet-stream');
       expect(res.status, JSON.stringify(res.body)).toBe(201);
       expect(res.body.order.status).toBe('processing');
-      expect(res.body.proof).toMatchObject({ object: 'payment_proof', topup: order.id, content_type: type, size: file.length });
+      expect(res.body.proof).toMatchObject({
+        object: 'payment_proof',
+        topup: order.id,
+        content_type: type,
+        size: file.length,
+      });
       expect(res.body.order.timeline.at(-1).note).toContain(res.body.proof.id);
       const list = await h.call('GET', `/v1/topups/${order.id}/proofs`);
       expect(list.body.data.map((p: { id: string }) => p.id)).toEqual([res.body.proof.id]);
-      const dl = await h.app.inject({ url: `/v1/topups/${order.id}/proofs/${res.body.proof.id}`, headers: { authorization: `Bearer ${h.apiKey}` } });
+      const dl = await h.app.inject({
+        url: `/v1/topups/${order.id}/proofs/${res.body.proof.id}`,
+        headers: { authorization: `Bearer ${h.apiKey}` },
+      });
       expect(dl.statusCode).toBe(200);
       expect(dl.headers['content-type']).toBe(type);
       expect(dl.headers['content-disposition']).toMatch(/^attachment; filename="prf_/);
@@ -56,7 +80,9 @@ describe('bank transfer proof of payment', () => {
 
   it('refuses what is not a PNG, JPEG or PDF, an empty body and more than 5 MB; nothing is stored and the order stays pending', async () => {
     const order = await bankOrder();
-    const before = fs.existsSync(path.join(dataDir, 'uploads', 'proofs', order.id)) ? fs.readdirSync(path.join(dataDir, 'uploads', 'proofs', order.id)).length : 0;
+    const before = fs.existsSync(path.join(dataDir, 'uploads', 'proofs', order.id))
+      ? fs.readdirSync(path.join(dataDir, 'uploads', 'proofs', order.id)).length
+      : 0;
     expectInvalid(await upload(order.id, Buffer.from('<html><script>alert(1)</script></html>')), 'body');
     expectInvalid(await upload(order.id, Buffer.from('GIF89a....')), 'body');
     expectInvalid(await upload(order.id, Buffer.alloc(0)), 'body');
@@ -64,7 +90,9 @@ describe('bank transfer proof of payment', () => {
     expect((await upload(order.id, big)).status).toBe(413);
     expect((await upload(order.id, PNG, 'text/plain')).status).toBe(400);
     expect(await proofRows(order.id)).toEqual([]);
-    const after = fs.existsSync(path.join(dataDir, 'uploads', 'proofs', order.id)) ? fs.readdirSync(path.join(dataDir, 'uploads', 'proofs', order.id)).length : 0;
+    const after = fs.existsSync(path.join(dataDir, 'uploads', 'proofs', order.id))
+      ? fs.readdirSync(path.join(dataDir, 'uploads', 'proofs', order.id)).length
+      : 0;
     expect(after).toBe(before);
     expect((await h.call('GET', `/v1/topups/${order.id}`)).body.status).toBe('pending');
   });
@@ -72,10 +100,20 @@ describe('bank transfer proof of payment', () => {
   it('only bank transfers that are pending or processing; unknown orders are 404; the file of a refused upload is removed', async () => {
     const customer = await h.newCustomer();
     await h.post('/v1/fx-rates', { base: 'USD', quote: 'CNY', rate: '7.20' });
-    const card = await h.post('/v1/topups', { customer, balance: 'wallet', amount: 5000, currency: 'USD', method: 'card' });
+    const card = await h.post('/v1/topups', {
+      customer,
+      balance: 'wallet',
+      amount: 5000,
+      currency: 'USD',
+      method: 'card',
+    });
     expectError(await upload(card.body.id, PNG), 409, 'invalid_state');
     expect(await proofRows(card.body.id)).toEqual([]);
-    expect(fs.existsSync(path.join(dataDir, 'uploads', 'proofs', card.body.id)) ? fs.readdirSync(path.join(dataDir, 'uploads', 'proofs', card.body.id)) : []).toEqual([]);
+    expect(
+      fs.existsSync(path.join(dataDir, 'uploads', 'proofs', card.body.id))
+        ? fs.readdirSync(path.join(dataDir, 'uploads', 'proofs', card.body.id))
+        : [],
+    ).toEqual([]);
     expectError(await upload('ord_00000000000000000000000000', PNG), 404, 'not_found');
     const cancelled = await bankOrder();
     await h.post(`/v1/topups/${cancelled.id}/cancel`, undefined);
@@ -90,6 +128,10 @@ describe('bank transfer proof of payment', () => {
     const second = await upload(order.id, PDF);
     expect(second.status).toBe(201);
     expect(second.body.order.status).toBe('processing');
-    expect(second.body.order.timeline.map((t: { status: string }) => t.status)).toEqual(['pending', 'processing', 'processing']);
+    expect(second.body.order.timeline.map((t: { status: string }) => t.status)).toEqual([
+      'pending',
+      'processing',
+      'processing',
+    ]);
   });
 });

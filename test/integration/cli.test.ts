@@ -16,7 +16,9 @@ const h = await setupHarness();
 
 async function coffer(args: string[], env: Record<string, string> = {}) {
   try {
-    const { stdout, stderr } = await run(process.execPath, [bin, ...args], { env: { ...process.env, DATABASE_URL: h.url, ...env } });
+    const { stdout, stderr } = await run(process.execPath, [bin, ...args], {
+      env: { ...process.env, DATABASE_URL: h.url, ...env },
+    });
     return { code: 0, stdout, stderr };
   } catch (err) {
     const e = err as { code: number; stdout: string; stderr: string };
@@ -37,14 +39,20 @@ describe('coffer CLI', () => {
   });
 
   it('fx import refuses a file with one bad line and stores nothing from it', async () => {
-    const before = await h.handle.db.selectFrom('fx_rates').select((eb) => eb.fn.countAll<bigint>().as('n')).executeTakeFirstOrThrow();
+    const before = await h.handle.db
+      .selectFrom('fx_rates')
+      .select((eb) => eb.fn.countAll<bigint>().as('n'))
+      .executeTakeFirstOrThrow();
     const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'coffer-fx-')), 'bad.csv');
     fs.writeFileSync(file, 'USD,JPY,150\nUSD,XXX,1.5\n');
     const res = await coffer(['fx', 'import', file]);
     expect(res.code).toBe(1);
     expect(res.stderr.trim().split('\n')).toHaveLength(1);
     expect(res.stderr).toContain('bad.csv:2');
-    const after = await h.handle.db.selectFrom('fx_rates').select((eb) => eb.fn.countAll<bigint>().as('n')).executeTakeFirstOrThrow();
+    const after = await h.handle.db
+      .selectFrom('fx_rates')
+      .select((eb) => eb.fn.countAll<bigint>().as('n'))
+      .executeTakeFirstOrThrow();
     expect(after.n).toBe(before.n);
   });
 
@@ -53,7 +61,11 @@ describe('coffer CLI', () => {
     expect(res.code).toBe(0);
     const secret = res.stdout.trim().split('\n').at(-1)!;
     expect(secret).toMatch(/^sk_[A-Za-z0-9_-]{32}$/);
-    const row = await h.handle.db.selectFrom('api_keys').select('secret_hash').where('name', '=', 'ci').executeTakeFirstOrThrow();
+    const row = await h.handle.db
+      .selectFrom('api_keys')
+      .select('secret_hash')
+      .where('name', '=', 'ci')
+      .executeTakeFirstOrThrow();
     expect(row.secret_hash).not.toContain(secret);
     expect(row.secret_hash).toBe(crypto.createHash('sha256').update(secret).digest('hex'));
   });
@@ -76,7 +88,9 @@ describe('coffer CLI', () => {
     const res = await coffer(['serve'], prod);
     expect(res.code).toBe(1);
     expect(res.stderr.trim().split('\n')).toHaveLength(1);
-    expect(res.stderr).toMatch(/^coffer: SANDBOX_ALLOW_PRODUCTION: the sandbox provider \(test mode\) backs card, crypto/);
+    expect(res.stderr).toMatch(
+      /^coffer: SANDBOX_ALLOW_PRODUCTION: the sandbox provider \(test mode\) backs card, crypto/,
+    );
     const allowed = await startServer(h.url, { ...prod, SANDBOX_ALLOW_PRODUCTION: 'true' });
     try {
       expect((await fetch(`${allowed.baseUrl}/healthz`)).status).toBe(200);
@@ -102,7 +116,9 @@ describe('coffer CLI', () => {
     try {
       const res = await coffer(['serve'], { PORT: '0' });
       expect(res.code).toBe(1);
-      expect(res.stderr.trim()).toBe('coffer: payment_methods: method bank_transfer names provider "paypal", which is not configured');
+      expect(res.stderr.trim()).toBe(
+        'coffer: payment_methods: method bank_transfer names provider "paypal", which is not configured',
+      );
     } finally {
       await sql`UPDATE payment_methods SET provider = 'manual' WHERE method = 'bank_transfer'`.execute(h.handle.db);
     }
@@ -124,9 +140,15 @@ describe('coffer CLI', () => {
     await admin.query(`CREATE DATABASE ${name}`);
     try {
       const url = withDatabase(inject('adminUrl'), name);
-      const [a, b] = await Promise.all([coffer(['migrate'], { DATABASE_URL: url }), coffer(['migrate'], { DATABASE_URL: url })]);
+      const [a, b] = await Promise.all([
+        coffer(['migrate'], { DATABASE_URL: url }),
+        coffer(['migrate'], { DATABASE_URL: url }),
+      ]);
       expect([a.code, b.code]).toEqual([0, 0]);
-      expect([a.stdout, b.stdout].sort()).toEqual(['applied: 0001_ledger, 0002_topups, 0003_reversals, 0004_payment_proofs, 0005_history_indexes, 0006_fast_credit, 0007_events, 0008_credit_calls, 0009_open_status_index, 0010_charge_writes, 0011_portal, 0012_customer_status_events, 0013_isolated_charge_groups, 0014_steady_charges, 0015_routines\n', 'database is up to date\n']);
+      expect([a.stdout, b.stdout].sort()).toEqual([
+        'applied: 0001_ledger, 0002_topups, 0003_reversals, 0004_payment_proofs, 0005_history_indexes, 0006_fast_credit, 0007_events, 0008_credit_calls, 0009_open_status_index, 0010_charge_writes, 0011_portal, 0012_customer_status_events, 0013_isolated_charge_groups, 0014_steady_charges, 0015_routines\n',
+        'database is up to date\n',
+      ]);
       const again = await coffer(['migrate'], { DATABASE_URL: url });
       expect(again.stdout).toBe('database is up to date\n');
     } finally {
@@ -141,11 +163,15 @@ describe('coffer CLI', () => {
     const ok = await coffer(['ledger', 'verify']);
     expect(ok.code).toBe(0);
     expect(ok.stdout).toMatch(/^ledger OK/);
-    await sql`UPDATE accounts SET posted = posted + 1 WHERE customer_id = ${customer} AND code = 'wallet'`.execute(h.handle.db);
+    await sql`UPDATE accounts SET posted = posted + 1 WHERE customer_id = ${customer} AND code = 'wallet'`.execute(
+      h.handle.db,
+    );
     const bad = await coffer(['ledger', 'verify']);
     expect(bad.code).toBe(1);
     expect(bad.stderr).toContain(customer);
-    await sql`UPDATE accounts SET posted = posted - 1 WHERE customer_id = ${customer} AND code = 'wallet'`.execute(h.handle.db);
+    await sql`UPDATE accounts SET posted = posted - 1 WHERE customer_id = ${customer} AND code = 'wallet'`.execute(
+      h.handle.db,
+    );
   });
 
   it('demo seeds a customer with balances and prints an API key that works', async () => {
@@ -155,8 +181,17 @@ describe('coffer CLI', () => {
     const key = /Demo API key: (\S+)/.exec(res.stdout)![1];
     const again = await coffer(['demo'], { COFFER_DATA_DIR: dir });
     expect(again.stdout).toContain(key);
-    const customer = await h.handle.db.selectFrom('customers').select('id').where('external_id', '=', 'demo').executeTakeFirstOrThrow();
-    const wallet = await h.handle.db.selectFrom('accounts').select('posted').where('customer_id', '=', customer.id).where('code', '=', 'wallet').executeTakeFirstOrThrow();
+    const customer = await h.handle.db
+      .selectFrom('customers')
+      .select('id')
+      .where('external_id', '=', 'demo')
+      .executeTakeFirstOrThrow();
+    const wallet = await h.handle.db
+      .selectFrom('accounts')
+      .select('posted')
+      .where('customer_id', '=', customer.id)
+      .where('code', '=', 'wallet')
+      .executeTakeFirstOrThrow();
     expect(wallet.posted).toBe(10_000n);
     fs.rmSync(dir, { recursive: true, force: true });
   });

@@ -53,11 +53,15 @@ describe('hot balance: concurrent charges are group-committed without overdraft'
   });
 
   it('charges on many balances at once share round trips but keep per-balance results', async () => {
-    const customers = await Promise.all(Array.from({ length: 30 }, () => h.newCustomer({ wallet: 950, products: { sms: 500 } })));
+    const customers = await Promise.all(
+      Array.from({ length: 30 }, () => h.newCustomer({ wallet: 950, products: { sms: 500 } })),
+    );
     const requests = customers.flatMap((customer, c) =>
       Array.from({ length: 15 }, (_, i) => {
         const balance = i % 3 === 0 ? 'sms' : 'wallet';
-        return h.post('/v1/charges', { customer, balance, amount: 100, currency: 'USD' }, `many-${c}-${i}`).then((r) => ({ customer, balance, r }));
+        return h
+          .post('/v1/charges', { customer, balance, amount: 100, currency: 'USD' }, `many-${c}-${i}`)
+          .then((r) => ({ customer, balance, r }));
       }),
     );
     const results = await Promise.all(requests);
@@ -76,7 +80,9 @@ describe('hot balance: concurrent charges are group-committed without overdraft'
   describe('a key stored by another transaction while a batch is writing it', () => {
     // Another process's batch storing the same key for another balance, caught mid-transaction:
     // the key row is written and not committed yet.
-    async function holdKey(key: string): Promise<{ apiKeyId: string; commit(): Promise<void>; waitForWaiter(): Promise<void> }> {
+    async function holdKey(
+      key: string,
+    ): Promise<{ apiKeyId: string; commit(): Promise<void>; waitForWaiter(): Promise<void> }> {
       const holder = new pg.Client({ connectionString: h.url });
       await holder.connect();
       const { rows } = await holder.query(`SELECT id FROM api_keys WHERE name = 'test'`);
@@ -89,7 +95,9 @@ describe('hot balance: concurrent charges are group-committed without overdraft'
         apiKeyId: String(rows[0].id),
         async waitForWaiter() {
           for (let i = 0; i < 200; i++) {
-            const r = await holder.query(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`);
+            const r = await holder.query(
+              `SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`,
+            );
             if (r.rows[0].n > 0) return;
             await new Promise((resolve) => setTimeout(resolve, 25));
           }
@@ -149,4 +157,3 @@ describe('hot balance: concurrent charges are group-committed without overdraft'
     });
   });
 });
-

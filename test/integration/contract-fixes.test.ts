@@ -20,8 +20,16 @@ async function newHold(customer: string, amount: number): Promise<{ id: string }
   return res.body;
 }
 
-async function bankOrder(customer?: string): Promise<{ id: string; customer: string; pay: { amount: number }; credit: { amount: number } }> {
-  const res = await h.post('/v1/topups', { customer: customer ?? (await h.newCustomer()), balance: 'wallet', amount: 5000, currency: 'USD', method: 'bank_transfer' });
+async function bankOrder(
+  customer?: string,
+): Promise<{ id: string; customer: string; pay: { amount: number }; credit: { amount: number } }> {
+  const res = await h.post('/v1/topups', {
+    customer: customer ?? (await h.newCustomer()),
+    balance: 'wallet',
+    amount: 5000,
+    currency: 'USD',
+    method: 'bank_transfer',
+  });
   expect(res.status, JSON.stringify(res.body)).toBe(201);
   return res.body;
 }
@@ -30,20 +38,28 @@ async function upload(id: string, body: Buffer, key?: string) {
   const res = await h.app.inject({
     method: 'POST',
     url: `/v1/topups/${id}/proof`,
-    headers: { authorization: `Bearer ${h.apiKey}`, 'content-type': 'image/png', ...(key ? { 'idempotency-key': key } : {}) },
+    headers: {
+      authorization: `Bearer ${h.apiKey}`,
+      'content-type': 'image/png',
+      ...(key ? { 'idempotency-key': key } : {}),
+    },
     payload: body,
   });
   return { status: res.statusCode, body: res.json(), headers: res.headers };
 }
 
 const timelineNotes = async (orderId: string) =>
-  (await db.selectFrom('order_timeline').select('note').where('order_id', '=', orderId).orderBy('id').execute()).map((t) => t.note);
+  (await db.selectFrom('order_timeline').select('note').where('order_id', '=', orderId).orderBy('id').execute()).map(
+    (t) => t.note,
+  );
 
 describe('holds: capture and void are idempotent money POSTs', () => {
   it('concurrent captures under one key capture once; the others replay it or are told the key is in use', async () => {
     const customer = await h.newCustomer({ wallet: 1_000 });
     const hold = await newHold(customer, 400);
-    const answers = await Promise.all(Array.from({ length: 8 }, () => h.post(`/v1/holds/${hold.id}/capture`, { amount: 300 }, `cap-race-${hold.id}`)));
+    const answers = await Promise.all(
+      Array.from({ length: 8 }, () => h.post(`/v1/holds/${hold.id}/capture`, { amount: 300 }, `cap-race-${hold.id}`)),
+    );
     const ok = answers.filter((a) => a.status === 200);
     expect(ok.length).toBeGreaterThanOrEqual(1);
     for (const a of answers) if (a.status !== 200) expectError(a, 409, 'idempotency_key_in_use');
@@ -62,7 +78,11 @@ describe('holds: capture and void are idempotent money POSTs', () => {
     expectError(refused, 409, 'hold_not_active');
     const replay = await h.post(`/v1/holds/${hold.id}/capture`, {}, `cap-b-${hold.id}`);
     expect([replay.status, replay.headers['idempotent-replayed'], replay.body]).toEqual([409, 'true', refused.body]);
-    expectError(await h.post(`/v1/holds/${hold.id}/capture`, { amount: 5 }, `cap-b-${hold.id}`), 409, 'idempotency_key_reused');
+    expectError(
+      await h.post(`/v1/holds/${hold.id}/capture`, { amount: 5 }, `cap-b-${hold.id}`),
+      409,
+      'idempotency_key_reused',
+    );
     expectError(await h.post(`/v1/holds/${hold.id}/void`, {}, `cap-b-${hold.id}`), 409, 'idempotency_key_reused');
     expect(await h.balance(customer, 'wallet')).toEqual({ posted: 1_000, held: 0, available: 1_000 });
   });
@@ -86,7 +106,11 @@ describe('bank-transfer proof and mark_paid honour Idempotency-Key', () => {
     const again = await h.post(`/v1/topups/${order.id}/mark_paid`, undefined, `paid-${order.id}`);
     expect([again.status, again.headers['idempotent-replayed'], again.body]).toEqual([200, 'true', first.body]);
     expect((await timelineNotes(order.id)).filter((n) => n.startsWith('The customer reports'))).toHaveLength(1);
-    expectError(await h.post(`/v1/topups/${order.id}/cancel`, undefined, `paid-${order.id}`), 409, 'idempotency_key_reused');
+    expectError(
+      await h.post(`/v1/topups/${order.id}/cancel`, undefined, `paid-${order.id}`),
+      409,
+      'idempotency_key_reused',
+    );
   });
 
   it('proof: a repeat replays 201 with the same proof and stores no second file; other bytes under the key → 409 reused', async () => {
@@ -105,7 +129,13 @@ describe('bank-transfer proof and mark_paid honour Idempotency-Key', () => {
 
   it('a refusal is recorded and replayed (a card order cannot be marked paid); without a key it is as before', async () => {
     const customer = await h.newCustomer();
-    const card = await h.post('/v1/topups', { customer, balance: 'wallet', amount: 5000, currency: 'USD', method: 'card' });
+    const card = await h.post('/v1/topups', {
+      customer,
+      balance: 'wallet',
+      amount: 5000,
+      currency: 'USD',
+      method: 'card',
+    });
     expect(card.status).toBe(201);
     const refused = await h.post(`/v1/topups/${card.body.id}/mark_paid`, undefined, `paid-${card.body.id}`);
     expectError(refused, 409, 'invalid_state');
@@ -120,11 +150,28 @@ describe('bank-transfer proof and mark_paid honour Idempotency-Key', () => {
 describe('POST /webhooks/sandbox event ids', () => {
   async function deliverWithId(eventId: string) {
     const customer = await h.newCustomer();
-    const o = await h.post('/v1/topups', { customer, balance: 'wallet', amount: 5000, currency: 'USD', method: 'card' });
+    const o = await h.post('/v1/topups', {
+      customer,
+      balance: 'wallet',
+      amount: 5000,
+      currency: 'USD',
+      method: 'card',
+    });
     // the customer pays on the sandbox's page (the event is checked against the payment's state)
-    expect((await h.app.inject({ method: 'POST', url: `/sandbox/checkout/${o.body.provider.payment_id}/pay` })).statusCode).toBe(303);
-    const raw = JSON.stringify({ id: eventId, type: 'payment.succeeded', data: { payment_id: o.body.provider.payment_id, amount: o.body.pay.amount, currency: 'USD' } });
-    const res = await h.app.inject({ method: 'POST', url: '/webhooks/sandbox', headers: { 'content-type': 'application/json', 'coffer-signature': signatureHeader(h.sandboxSecret, raw) }, payload: raw });
+    expect(
+      (await h.app.inject({ method: 'POST', url: `/sandbox/checkout/${o.body.provider.payment_id}/pay` })).statusCode,
+    ).toBe(303);
+    const raw = JSON.stringify({
+      id: eventId,
+      type: 'payment.succeeded',
+      data: { payment_id: o.body.provider.payment_id, amount: o.body.pay.amount, currency: 'USD' },
+    });
+    const res = await h.app.inject({
+      method: 'POST',
+      url: '/webhooks/sandbox',
+      headers: { 'content-type': 'application/json', 'coffer-signature': signatureHeader(h.sandboxSecret, raw) },
+      payload: raw,
+    });
     return { status: res.statusCode, body: res.json() };
   }
 
@@ -157,7 +204,10 @@ describe('GET /v1/customers is a list', () => {
     const found = await h.call('GET', `/v1/customers?external_id=${encodeURIComponent(one.external_id)}&limit=1`);
     expect(found.status).toBe(200);
     expect(found.body).toEqual({ data: [one], has_more: false });
-    const after = await h.call('GET', `/v1/customers?external_id=${encodeURIComponent(one.external_id)}&starting_after=${ids[1]}`);
+    const after = await h.call(
+      'GET',
+      `/v1/customers?external_id=${encodeURIComponent(one.external_id)}&starting_after=${ids[1]}`,
+    );
     expect(after.body).toEqual({ data: [], has_more: false });
     expectInvalid(await h.call('GET', '/v1/customers?limit=0'), 'limit');
   });
@@ -176,17 +226,35 @@ describe('an unknown starting_after is 400 naming it, on every list', () => {
     expect((await h.call('GET', `/v1/topups?starting_after=${other.id}`)).status).toBe(200);
     const st = await h.call('GET', `/v1/customers/${customer}/statement?balance=wallet`);
     const entry = st.body.data[0].id as string;
-    expect((await h.call('GET', `/v1/customers/${customer}/statement?balance=wallet&starting_after=${entry}`)).body).toEqual({ data: [], has_more: false });
+    expect(
+      (await h.call('GET', `/v1/customers/${customer}/statement?balance=wallet&starting_after=${entry}`)).body,
+    ).toEqual({ data: [], has_more: false });
     const beyond = entry.replace(/_[0-9a-z]+$/, '_zz');
-    expectInvalid(await h.call('GET', `/v1/customers/${customer}/statement?balance=wallet&starting_after=${beyond}`), 'starting_after');
-    expectInvalid(await h.call('GET', `/v1/customers/${customer}/statement?balance=sms&starting_after=${entry}`), 'starting_after');
-    expectInvalid(await h.call('GET', `/v1/customers/${customer}/statement?balance=wallet&starting_after=ent_x`), 'starting_after');
+    expectInvalid(
+      await h.call('GET', `/v1/customers/${customer}/statement?balance=wallet&starting_after=${beyond}`),
+      'starting_after',
+    );
+    expectInvalid(
+      await h.call('GET', `/v1/customers/${customer}/statement?balance=sms&starting_after=${entry}`),
+      'starting_after',
+    );
+    expectInvalid(
+      await h.call('GET', `/v1/customers/${customer}/statement?balance=wallet&starting_after=ent_x`),
+      'starting_after',
+    );
   });
 });
 
 describe('customer.frozen / customer.unfrozen events', () => {
   const statusEvents = (customer: string) =>
-    db.selectFrom('events').select(['id', 'type', 'data']).where('customer_id', '=', customer).where('type', 'like', 'customer.%').orderBy('created_at').orderBy('id').execute();
+    db
+      .selectFrom('events')
+      .select(['id', 'type', 'data'])
+      .where('customer_id', '=', customer)
+      .where('type', 'like', 'customer.%')
+      .orderBy('created_at')
+      .orderBy('id')
+      .execute();
 
   it('are written wherever the status changes, once per change, with the customer object', async () => {
     const customer = await h.newCustomer({ wallet: 100 });
@@ -208,8 +276,14 @@ describe('customer.frozen / customer.unfrozen events', () => {
     expect(confirmed.status, JSON.stringify(confirmed.body)).toBe(200);
     expect((await h.call('GET', `/v1/customers/${customer}`)).body.status).toBe('active');
     const events = await statusEvents(customer);
-    expect(events.map((e) => [e.type, (e.data as any).object.status])).toEqual([['customer.frozen', 'frozen'], ['customer.unfrozen', 'active']]);
-    expect((events[1].data as any).object.balances[0]).toMatchObject({ balance: 'wallet', posted: order.credit.amount });
+    expect(events.map((e) => [e.type, (e.data as any).object.status])).toEqual([
+      ['customer.frozen', 'frozen'],
+      ['customer.unfrozen', 'active'],
+    ]);
+    expect((events[1].data as any).object.balances[0]).toMatchObject({
+      balance: 'wallet',
+      posted: order.credit.amount,
+    });
   });
 });
 
@@ -217,7 +291,13 @@ describe('balance top-ups: succeeded_at is never before created_at', () => {
   it('for every order paid from the wallet, read back and as answered', async () => {
     const customer = await h.newCustomer({ wallet: 100_000 });
     for (let i = 0; i < 15; i++) {
-      const res = await h.post('/v1/topups', { customer, balance: 'sms', amount: 2000, currency: 'USD', method: 'balance' });
+      const res = await h.post('/v1/topups', {
+        customer,
+        balance: 'sms',
+        amount: 2000,
+        currency: 'USD',
+        method: 'balance',
+      });
       expect(res.status, JSON.stringify(res.body)).toBe(201);
       expect(res.body.status).toBe('succeeded');
       expect(Date.parse(res.body.succeeded_at)).toBeGreaterThanOrEqual(Date.parse(res.body.created_at));

@@ -20,7 +20,9 @@ describe('a coffer serve killed with SIGKILL mid-traffic', () => {
     const second = await startServer(h.url, { HOLD_SWEEP_INTERVAL_MS: '0' });
     try {
       const retried = await Promise.all(
-        Array.from({ length: n }, (_, i) => httpCall(second.baseUrl, h.apiKey, 'POST', '/v1/charges', body(i), `crash-${i}`)),
+        Array.from({ length: n }, (_, i) =>
+          httpCall(second.baseUrl, h.apiKey, 'POST', '/v1/charges', body(i), `crash-${i}`),
+        ),
       );
       expect(retried.every((r) => r.status === 201)).toBe(true);
       // Everything answered before the crash was durable, so its retry is a replay of the same charge.
@@ -43,7 +45,12 @@ describe('a coffer serve killed with SIGKILL mid-traffic', () => {
   it('charges spread over many customers, killed mid-call, are applied exactly once after retries', async () => {
     const customers = await Promise.all(Array.from({ length: 40 }, () => h.newCustomer({ wallet: 100_000 })));
     const n = 400;
-    const body = (i: number) => ({ customer: customers[i % customers.length], balance: 'wallet', amount: 10 + (i % 5), currency: 'USD' });
+    const body = (i: number) => ({
+      customer: customers[i % customers.length],
+      balance: 'wallet',
+      amount: 10 + (i % 5),
+      currency: 'USD',
+    });
     const first = await startServer(h.url, { HOLD_SWEEP_INTERVAL_MS: '0' });
     const inflight = Array.from({ length: n }, (_, i) =>
       httpCall(first.baseUrl, h.apiKey, 'POST', '/v1/charges', body(i), `crash-spread-${i}`).catch(() => null),
@@ -54,7 +61,9 @@ describe('a coffer serve killed with SIGKILL mid-traffic', () => {
     const second = await startServer(h.url, { HOLD_SWEEP_INTERVAL_MS: '0' });
     try {
       const retried = await Promise.all(
-        Array.from({ length: n }, (_, i) => httpCall(second.baseUrl, h.apiKey, 'POST', '/v1/charges', body(i), `crash-spread-${i}`)),
+        Array.from({ length: n }, (_, i) =>
+          httpCall(second.baseUrl, h.apiKey, 'POST', '/v1/charges', body(i), `crash-spread-${i}`),
+        ),
       );
       expect(retried.every((r) => r.status === 201)).toBe(true);
       seen.forEach((r, i) => {

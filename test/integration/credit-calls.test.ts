@@ -26,21 +26,47 @@ async function paidCardOrders(customers: string[], n: number): Promise<PaidOrder
   const out: PaidOrder[] = [];
   for (let i = 0; i < n; i++) {
     const customer = customers[i % customers.length];
-    const res = await h.post('/v1/topups', { customer, balance: 'wallet', amount: 1000 + i, currency: 'USD', method: 'card' });
+    const res = await h.post('/v1/topups', {
+      customer,
+      balance: 'wallet',
+      amount: 1000 + i,
+      currency: 'USD',
+      method: 'card',
+    });
     expect(res.status, JSON.stringify(res.body)).toBe(201);
     const paymentId = res.body.provider.payment_id as string;
     const pay = await h.app.inject({ method: 'POST', url: `/sandbox/checkout/${paymentId}/pay` });
     expect(pay.statusCode).toBe(303);
-    const queued = await h.handle.db.selectFrom('sandbox_deliveries').select('body').where('payment_id', '=', paymentId).execute();
+    const queued = await h.handle.db
+      .selectFrom('sandbox_deliveries')
+      .select('body')
+      .where('payment_id', '=', paymentId)
+      .execute();
     const delivery = queued.find((d) => JSON.parse(d.body).type === 'payment.succeeded')!;
-    const row = await h.handle.db.selectFrom('orders').select(['pay_amount', 'credit_amount']).where('id', '=', res.body.id).executeTakeFirstOrThrow();
-    out.push({ id: res.body.id, customer, paymentId, payAmount: row.pay_amount, creditAmount: row.credit_amount, event: delivery.body });
+    const row = await h.handle.db
+      .selectFrom('orders')
+      .select(['pay_amount', 'credit_amount'])
+      .where('id', '=', res.body.id)
+      .executeTakeFirstOrThrow();
+    out.push({
+      id: res.body.id,
+      customer,
+      paymentId,
+      payAmount: row.pay_amount,
+      creditAmount: row.credit_amount,
+      event: delivery.body,
+    });
   }
   return out;
 }
 
 const deliver = (raw: string) =>
-  h.app.inject({ method: 'POST', url: '/webhooks/sandbox', headers: { 'content-type': 'application/json', 'coffer-signature': signatureHeader(h.sandboxSecret, raw) }, payload: raw });
+  h.app.inject({
+    method: 'POST',
+    url: '/webhooks/sandbox',
+    headers: { 'content-type': 'application/json', 'coffer-signature': signatureHeader(h.sandboxSecret, raw) },
+    payload: raw,
+  });
 
 async function creditsOf(orderId: string) {
   return h.handle.db.selectFrom('transfers').select(['amount']).where('reference', '=', orderId).execute();
@@ -80,7 +106,11 @@ describe('webhook credits in shared round trips', () => {
     expect(results.filter((r) => r === 'duplicate')).toHaveLength(30);
 
     for (const o of orders) {
-      const row = await h.handle.db.selectFrom('orders').select(['status', 'credited_amount']).where('id', '=', o.id).executeTakeFirstOrThrow();
+      const row = await h.handle.db
+        .selectFrom('orders')
+        .select(['status', 'credited_amount'])
+        .where('id', '=', o.id)
+        .executeTakeFirstOrThrow();
       expect(row).toEqual({ status: 'succeeded', credited_amount: o.creditAmount });
       expect(await creditsOf(o.id)).toEqual([{ amount: o.creditAmount }]);
     }
@@ -118,14 +148,27 @@ describe('webhook credits in shared round trips', () => {
     expect(results.slice(4)).toEqual(['processed', 'processed', 'processed']);
 
     // The stale one wrote nothing: no event recorded, order still pending, no credit.
-    expect(await h.handle.db.selectFrom('provider_events').select('event_id').where('event_id', '=', calls[1].eventId).execute()).toEqual([]);
-    const staleRow = await h.handle.db.selectFrom('orders').select(['status']).where('id', '=', stale.id).executeTakeFirstOrThrow();
+    expect(
+      await h.handle.db
+        .selectFrom('provider_events')
+        .select('event_id')
+        .where('event_id', '=', calls[1].eventId)
+        .execute(),
+    ).toEqual([]);
+    const staleRow = await h.handle.db
+      .selectFrom('orders')
+      .select(['status'])
+      .where('id', '=', stale.id)
+      .executeTakeFirstOrThrow();
     expect(staleRow.status).toBe('pending');
     expect(await creditsOf(stale.id)).toEqual([]);
 
     // Every credited order committed in a transaction of its own.
     const credited = [first, ...rest];
-    const { rows } = await h.handle.pool.query<{ xmin: string }>('SELECT xmin::text FROM orders WHERE id = ANY($1::text[])', [credited.map((o) => o.id)]);
+    const { rows } = await h.handle.pool.query<{ xmin: string }>(
+      'SELECT xmin::text FROM orders WHERE id = ANY($1::text[])',
+      [credited.map((o) => o.id)],
+    );
     expect(new Set(rows.map((r) => r.xmin)).size).toBe(credited.length);
     for (const o of credited) expect(await creditsOf(o.id)).toEqual([{ amount: o.creditAmount }]);
     expect((await h.balance(customer, 'wallet')).posted).toBe(credited.reduce((s, o) => s + Number(o.creditAmount), 0));

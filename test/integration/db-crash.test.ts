@@ -46,12 +46,27 @@ describe('PostgreSQL crash during grouped charges', () => {
     await handle.close();
     const customers: string[] = [];
     for (let c = 0; c < 30; c++) {
-      const res = await httpCall(first.baseUrl, secret, 'POST', '/v1/customers', { external_id: `crash-${c}`, email: 'c@example.com' });
+      const res = await httpCall(first.baseUrl, secret, 'POST', '/v1/customers', {
+        external_id: `crash-${c}`,
+        email: 'c@example.com',
+      });
       customers.push(res.body.id);
-      await httpCall(first.baseUrl, secret, 'POST', '/v1/grants', { customer: res.body.id, balance: 'wallet', amount: 100_000, currency: 'USD', reason: 'test' }, `g-${c}`);
+      await httpCall(
+        first.baseUrl,
+        secret,
+        'POST',
+        '/v1/grants',
+        { customer: res.body.id, balance: 'wallet', amount: 100_000, currency: 'USD', reason: 'test' },
+        `g-${c}`,
+      );
     }
     const n = 600;
-    const body = (i: number) => ({ customer: customers[i % customers.length], balance: 'wallet', amount: 7, currency: 'USD' });
+    const body = (i: number) => ({
+      customer: customers[i % customers.length],
+      balance: 'wallet',
+      amount: 7,
+      currency: 'USD',
+    });
     const inflight = Array.from({ length: n }, (_, i) =>
       httpCall(first.baseUrl, secret, 'POST', '/v1/charges', body(i), `dbcrash-${i}`).catch(() => null),
     );
@@ -67,11 +82,16 @@ describe('PostgreSQL crash during grouped charges', () => {
     try {
       const check = openDatabase(url, 2);
       const ids = new Set(
-        (await check.db.selectFrom('transfers').select('object_id').where('kind', '=', 'charge').execute()).map((t) => t.object_id),
+        (await check.db.selectFrom('transfers').select('object_id').where('kind', '=', 'charge').execute()).map(
+          (t) => t.object_id,
+        ),
       );
-      for (const i of answered) expect(ids.has(seen[i]!.body.id), `charge ${i} answered 201 before the crash`).toBe(true);
+      for (const i of answered)
+        expect(ids.has(seen[i]!.body.id), `charge ${i} answered 201 before the crash`).toBe(true);
       const retried = await Promise.all(
-        Array.from({ length: n }, (_, i) => httpCall(second.baseUrl, secret, 'POST', '/v1/charges', body(i), `dbcrash-${i}`)),
+        Array.from({ length: n }, (_, i) =>
+          httpCall(second.baseUrl, secret, 'POST', '/v1/charges', body(i), `dbcrash-${i}`),
+        ),
       );
       expect(retried.every((r) => r.status === 201)).toBe(true);
       for (const i of answered) expect(retried[i].body.id).toBe(seen[i]!.body.id);
@@ -96,31 +116,59 @@ describe('PostgreSQL crash during grouped charges', () => {
     const url = pgServer.url;
     const secret = 'whsec_dbcrash_test_secret_0123456789';
     // The sandbox's own deliveries go nowhere (a closed port): the test delivers every webhook itself.
-    const env = { HOLD_SWEEP_INTERVAL_MS: '0', SANDBOX_WEBHOOK_SECRET: secret, SANDBOX_WEBHOOK_URL: 'http://127.0.0.1:9/webhooks/sandbox' };
+    const env = {
+      HOLD_SWEEP_INTERVAL_MS: '0',
+      SANDBOX_WEBHOOK_SECRET: secret,
+      SANDBOX_WEBHOOK_URL: 'http://127.0.0.1:9/webhooks/sandbox',
+    };
     const first = await startServer(url, env);
     const handle = openDatabase(url, 2);
     const { secret: apiKey } = await createApiKey(handle.db, 'crash-webhooks');
     const customers: string[] = [];
     for (let c = 0; c < 20; c++) {
-      const res = await httpCall(first.baseUrl, apiKey, 'POST', '/v1/customers', { external_id: `wh-crash-${c}`, email: 'c@example.com' });
+      const res = await httpCall(first.baseUrl, apiKey, 'POST', '/v1/customers', {
+        external_id: `wh-crash-${c}`,
+        email: 'c@example.com',
+      });
       customers.push(res.body.id);
     }
     const n = 300;
     const orders: { id: string; credit: number; customer: string; event: string }[] = [];
     for (let i = 0; i < n; i++) {
       const customer = customers[i % customers.length];
-      const o = await httpCall(first.baseUrl, apiKey, 'POST', '/v1/topups', { customer, balance: 'wallet', amount: 1000 + i, currency: 'USD', method: 'card' }, `wh-crash-o-${i}`);
+      const o = await httpCall(
+        first.baseUrl,
+        apiKey,
+        'POST',
+        '/v1/topups',
+        { customer, balance: 'wallet', amount: 1000 + i, currency: 'USD', method: 'card' },
+        `wh-crash-o-${i}`,
+      );
       expect(o.status).toBe(201);
-      const pay = await fetch(`${first.baseUrl}/sandbox/checkout/${o.body.provider.payment_id}/pay`, { method: 'POST', redirect: 'manual' });
+      const pay = await fetch(`${first.baseUrl}/sandbox/checkout/${o.body.provider.payment_id}/pay`, {
+        method: 'POST',
+        redirect: 'manual',
+      });
       expect(pay.status).toBe(303);
-      const queued = await handle.db.selectFrom('sandbox_deliveries').select('body').where('payment_id', '=', o.body.provider.payment_id).execute();
+      const queued = await handle.db
+        .selectFrom('sandbox_deliveries')
+        .select('body')
+        .where('payment_id', '=', o.body.provider.payment_id)
+        .execute();
       const event = queued.find((q) => JSON.parse(q.body).type === 'payment.succeeded')!.body;
       orders.push({ id: o.body.id, credit: o.body.credit.amount, customer, event });
     }
     await handle.close();
     const deliver = (base: string, raw: string) =>
-      fetch(`${base}/webhooks/sandbox`, { method: 'POST', headers: { 'content-type': 'application/json', 'coffer-signature': signatureHeader(secret, raw) }, body: raw })
-        .then(async (r) => ({ status: r.status, result: r.status === 200 ? ((await r.json()) as { result: string }).result : null }))
+      fetch(`${base}/webhooks/sandbox`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'coffer-signature': signatureHeader(secret, raw) },
+        body: raw,
+      })
+        .then(async (r) => ({
+          status: r.status,
+          result: r.status === 200 ? ((await r.json()) as { result: string }).result : null,
+        }))
         .catch(() => null);
 
     // Every event is delivered twice at once, so calls also end with a duplicate, which writes
@@ -133,19 +181,32 @@ describe('PostgreSQL crash during grouped charges', () => {
     await first.stop();
     const acknowledged = new Set(sends.filter((_, k) => seen[k]?.status === 200));
     const processed = [...new Set(sends.filter((_, k) => seen[k]?.result === 'processed'))];
-    console.log(`orders whose webhook was answered 200 before the crash: ${acknowledged.size} of ${n} (${processed.length} "processed")`);
+    console.log(
+      `orders whose webhook was answered 200 before the crash: ${acknowledged.size} of ${n} (${processed.length} "processed")`,
+    );
 
     pgServer = await startEmbeddedPostgres(dir, () => undefined);
     const second = await startServer(url, env);
     try {
       const check = openDatabase(url, 2);
-      const succeeded = new Set((await check.db.selectFrom('orders').select('id').where('status', '=', 'succeeded').execute()).map((o) => o.id));
-      for (const i of acknowledged) expect(succeeded.has(orders[i].id), `order ${i} acknowledged before the crash`).toBe(true);
+      const succeeded = new Set(
+        (await check.db.selectFrom('orders').select('id').where('status', '=', 'succeeded').execute()).map((o) => o.id),
+      );
+      for (const i of acknowledged)
+        expect(succeeded.has(orders[i].id), `order ${i} acknowledged before the crash`).toBe(true);
       // The provider delivers again what was not answered 200: each order ends credited exactly once.
       const again = await Promise.all(orders.map((o) => deliver(second.baseUrl, o.event)));
       for (const [i, r] of again.entries()) expect(r?.status, `redelivery of ${i}`).toBe(200);
       for (const i of acknowledged) expect(again[i]!.result).toBe('duplicate');
-      const credits = await check.db.selectFrom('transfers').select(['reference', 'amount']).where('reference', 'in', orders.map((o) => o.id)).execute();
+      const credits = await check.db
+        .selectFrom('transfers')
+        .select(['reference', 'amount'])
+        .where(
+          'reference',
+          'in',
+          orders.map((o) => o.id),
+        )
+        .execute();
       expect(credits).toHaveLength(n);
       for (const c of customers) {
         const expected = orders.filter((o) => o.customer === c).reduce((s, o) => s + o.credit, 0);

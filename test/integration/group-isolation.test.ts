@@ -14,17 +14,32 @@ import { setupHarness } from './harness.js';
 const h = await setupHarness();
 
 const deliver = (raw: string) =>
-  h.app.inject({ method: 'POST', url: '/webhooks/sandbox', headers: { 'content-type': 'application/json', 'coffer-signature': signatureHeader(h.sandboxSecret, raw) }, payload: raw });
+  h.app.inject({
+    method: 'POST',
+    url: '/webhooks/sandbox',
+    headers: { 'content-type': 'application/json', 'coffer-signature': signatureHeader(h.sandboxSecret, raw) },
+    payload: raw,
+  });
 
 /** Card top-ups paid on the sandbox's checkout; `event` is the payment.succeeded webhook queued for each. */
 async function paidOrders(customer: string, n: number) {
   const out: { id: string; event: string; credit: number }[] = [];
   for (let i = 0; i < n; i++) {
-    const res = await h.post('/v1/topups', { customer, balance: 'wallet', amount: 1000 + i, currency: 'USD', method: 'card' });
+    const res = await h.post('/v1/topups', {
+      customer,
+      balance: 'wallet',
+      amount: 1000 + i,
+      currency: 'USD',
+      method: 'card',
+    });
     expect(res.status, JSON.stringify(res.body)).toBe(201);
     const paymentId = res.body.provider.payment_id as string;
     expect((await h.app.inject({ method: 'POST', url: `/sandbox/checkout/${paymentId}/pay` })).statusCode).toBe(303);
-    const queued = await h.handle.db.selectFrom('sandbox_deliveries').select('body').where('payment_id', '=', paymentId).execute();
+    const queued = await h.handle.db
+      .selectFrom('sandbox_deliveries')
+      .select('body')
+      .where('payment_id', '=', paymentId)
+      .execute();
     const event = queued.map((d) => d.body).find((b) => JSON.parse(b).type === 'payment.succeeded')!;
     out.push({ id: res.body.id, event, credit: Number(res.body.credit_amount ?? res.body.amount) });
   }
@@ -40,14 +55,26 @@ describe('a failing member of a charge batch', () => {
   it('a charge the database refuses fails alone; the 54 others in its batches and calls succeed', async () => {
     // A rule the operator's database enforces that the API knows nothing about: the refused
     // charges pass validation and fail while their batch is written.
-    await h.handle.pool.query(`ALTER TABLE transfers ADD CONSTRAINT test_no_poison CHECK (description IS DISTINCT FROM 'poison') NOT VALID`);
+    await h.handle.pool.query(
+      `ALTER TABLE transfers ADD CONSTRAINT test_no_poison CHECK (description IS DISTINCT FROM 'poison') NOT VALID`,
+    );
     try {
       const customers = await Promise.all(Array.from({ length: 6 }, () => h.newCustomer({ wallet: 100_000 })));
       // 60 charges at once: 10 per customer, one poisoned per customer, interleaved so every batch has one.
-      const sends = Array.from({ length: 60 }, (_, i) => ({ customer: customers[i % 6], poisoned: i >= 54, amount: 100 + i }));
+      const sends = Array.from({ length: 60 }, (_, i) => ({
+        customer: customers[i % 6],
+        poisoned: i >= 54,
+        amount: 100 + i,
+      }));
       const answers = await Promise.all(
         sends.map((s) =>
-          h.post('/v1/charges', { customer: s.customer, balance: 'wallet', amount: s.amount, currency: 'USD', description: s.poisoned ? 'poison' : `usage ${s.amount}` }),
+          h.post('/v1/charges', {
+            customer: s.customer,
+            balance: 'wallet',
+            amount: s.amount,
+            currency: 'USD',
+            description: s.poisoned ? 'poison' : `usage ${s.amount}`,
+          }),
         ),
       );
       sends.forEach((s, i) => {
@@ -65,7 +92,9 @@ describe('a failing member of a charge batch', () => {
         const charged = sends.filter((s) => s.customer === c && !s.poisoned).reduce((sum, s) => sum + s.amount, 0);
         expect((await h.balance(c, 'wallet')).posted).toBe(100_000 - charged);
       }
-      const { rows } = await h.handle.pool.query(`SELECT count(*)::int AS n FROM transfers WHERE kind = 'charge' AND description = 'poison'`);
+      const { rows } = await h.handle.pool.query(
+        `SELECT count(*)::int AS n FROM transfers WHERE kind = 'charge' AND description = 'poison'`,
+      );
       expect(rows[0].n).toBe(0);
     } finally {
       await h.handle.pool.query('ALTER TABLE transfers DROP CONSTRAINT test_no_poison');
@@ -83,7 +112,14 @@ describe('a failing member of a charge batch', () => {
       sends.map((s, i) =>
         batcher.charge(
           { apiKeyId: id, key: `iso-${crypto.randomUUID()}-${i}`, requestHash: 'h' },
-          { customer: s.customer, balance: 'wallet', amountMinor: BigInt(s.amount), currency: 'USD', description: s.bad ? 'nul\u0000byte' : 'ok', metadata: null },
+          {
+            customer: s.customer,
+            balance: 'wallet',
+            amountMinor: BigInt(s.amount),
+            currency: 'USD',
+            description: s.bad ? 'nul\u0000byte' : 'ok',
+            metadata: null,
+          },
         ),
       ),
     );
@@ -107,7 +143,9 @@ describe('a failing member of a webhook credit call', () => {
   it('a delivery the database refuses fails alone; the 38 around it are credited', async () => {
     const customer = await h.newCustomer();
     const orders = await paidOrders(customer, 40);
-    await h.handle.pool.query(`ALTER TABLE provider_events ADD CONSTRAINT test_no_poison CHECK (event_id NOT LIKE 'evt_poison%') NOT VALID`);
+    await h.handle.pool.query(
+      `ALTER TABLE provider_events ADD CONSTRAINT test_no_poison CHECK (event_id NOT LIKE 'evt_poison%') NOT VALID`,
+    );
     try {
       const poisoned = new Set([orders[5].id, orders[30].id]);
       const sends = orders.map((o) => {
@@ -126,7 +164,11 @@ describe('a failing member of a webhook credit call', () => {
           expect(JSON.parse(a.body).result).toBe('processed');
         }
       });
-      const rows = await h.handle.db.selectFrom('orders').select(['id', 'status']).where('customer_id', '=', customer).execute();
+      const rows = await h.handle.db
+        .selectFrom('orders')
+        .select(['id', 'status'])
+        .where('customer_id', '=', customer)
+        .execute();
       for (const r of rows) expect(r.status, r.id).toBe(poisoned.has(r.id) ? 'pending' : 'succeeded');
     } finally {
       await h.handle.pool.query('ALTER TABLE provider_events DROP CONSTRAINT test_no_poison');
@@ -142,7 +184,11 @@ describe('a failing member of a webhook credit call', () => {
     const customer = await h.newCustomer();
     const orders = await paidOrders(customer, 12);
     const caller = new CreditCaller(h.handle.pool, 1, 64);
-    const rows = await h.handle.db.selectFrom('orders').select(['id', 'pay_amount', 'credit_amount']).where('customer_id', '=', customer).execute();
+    const rows = await h.handle.db
+      .selectFrom('orders')
+      .select(['id', 'pay_amount', 'credit_amount'])
+      .where('customer_id', '=', customer)
+      .execute();
     const byId = new Map(rows.map((r) => [r.id, r]));
     const results = await Promise.all(
       orders.map((o, i) =>

@@ -55,7 +55,11 @@ export async function setupHarness(env: Record<string, string> = {}): Promise<Ha
     const res = await app.inject({
       method: method as 'GET',
       url: u,
-      headers: { authorization: `Bearer ${secret}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...headers },
+      headers: {
+        authorization: `Bearer ${secret}`,
+        ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+        ...headers,
+      },
       payload: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
     });
     let parsed: unknown = null;
@@ -66,7 +70,8 @@ export async function setupHarness(env: Record<string, string> = {}): Promise<Ha
     }
     return { status: res.statusCode, body: parsed, headers: res.headers };
   };
-  const post: Harness['post'] = (u, body, key) => call('POST', u, body, { 'idempotency-key': key ?? `k-${++seq}-${crypto.randomUUID()}` });
+  const post: Harness['post'] = (u, body, key) =>
+    call('POST', u, body, { 'idempotency-key': key ?? `k-${++seq}-${crypto.randomUUID()}` });
 
   const h: Harness = {
     app,
@@ -78,7 +83,11 @@ export async function setupHarness(env: Record<string, string> = {}): Promise<Ha
     call,
     post,
     async newCustomer(opts = {}) {
-      const res = await post('/v1/customers', { external_id: `ext-${crypto.randomUUID()}`, email: 'c@example.com', currency: opts.currency });
+      const res = await post('/v1/customers', {
+        external_id: `ext-${crypto.randomUUID()}`,
+        email: 'c@example.com',
+        currency: opts.currency,
+      });
       expect(res.status).toBe(201);
       const id = res.body.id as string;
       const currency = res.body.currency as string;
@@ -153,7 +162,14 @@ export async function startServer(
 }
 
 /** fetch with the API key and JSON. */
-export async function httpCall(baseUrl: string, apiKey: string, method: string, u: string, body?: unknown, key?: string): Promise<Res> {
+export async function httpCall(
+  baseUrl: string,
+  apiKey: string,
+  method: string,
+  u: string,
+  body?: unknown,
+  key?: string,
+): Promise<Res> {
   const res = await fetch(baseUrl + u, {
     method,
     headers: {
@@ -168,7 +184,12 @@ export async function httpCall(baseUrl: string, apiKey: string, method: string, 
 }
 
 /** Polls `probe` until it returns something truthy; fails naming `what` after `timeoutMs`. */
-export async function waitFor<T>(what: string, timeoutMs: number, probe: () => Promise<T | null | undefined | false>, everyMs = 100): Promise<T> {
+export async function waitFor<T>(
+  what: string,
+  timeoutMs: number,
+  probe: () => Promise<T | null | undefined | false>,
+  everyMs = 100,
+): Promise<T> {
   const until = Date.now() + timeoutMs;
   for (;;) {
     const v = await probe();

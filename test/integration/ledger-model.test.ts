@@ -70,7 +70,11 @@ interface View {
 class Model {
   posted: Record<Bal, number> = { wallet: 0, sms: 0, whatsapp: 0 };
   /** statement entries per balance, oldest first */
-  entries: Record<Bal, { kind: string; amount: number; balance_after: number }[]> = { wallet: [], sms: [], whatsapp: [] };
+  entries: Record<Bal, { kind: string; amount: number; balance_after: number }[]> = {
+    wallet: [],
+    sms: [],
+    whatsapp: [],
+  };
   holds: MHold[] = [];
   /** requests sent with an Idempotency-Key whose answer is recorded (everything but 400s) */
   sent: Sent[] = [];
@@ -109,7 +113,14 @@ const pickArb = fc.nat({ max: 1000 });
 
 function opArb(realClock: boolean): fc.Arbitrary<Op> {
   const entries: { weight: number; arbitrary: fc.Arbitrary<Op> }[] = [
-    { weight: 3, arbitrary: fc.record({ kind: fc.constant('grant' as const), balance: balArb, amount: fc.integer({ min: 1, max: 80 }) }) },
+    {
+      weight: 3,
+      arbitrary: fc.record({
+        kind: fc.constant('grant' as const),
+        balance: balArb,
+        amount: fc.integer({ min: 1, max: 80 }),
+      }),
+    },
     { weight: 5, arbitrary: fc.record({ kind: fc.constant('charge' as const), balance: balArb, amount: smallAmount }) },
     {
       weight: 4,
@@ -130,8 +141,18 @@ function opArb(realClock: boolean): fc.Arbitrary<Op> {
         keyed: fc.constantFrom(true, true, true, false),
       }),
     },
-    { weight: 2, arbitrary: fc.record({ kind: fc.constant('void' as const), pick: pickArb, keyed: fc.constantFrom(true, true, true, false) }) },
-    { weight: 2, arbitrary: fc.record({ kind: fc.constant('transfer' as const), to: productArb, amount: smallAmount }) },
+    {
+      weight: 2,
+      arbitrary: fc.record({
+        kind: fc.constant('void' as const),
+        pick: pickArb,
+        keyed: fc.constantFrom(true, true, true, false),
+      }),
+    },
+    {
+      weight: 2,
+      arbitrary: fc.record({ kind: fc.constant('transfer' as const), to: productArb, amount: smallAmount }),
+    },
     { weight: 2, arbitrary: fc.record({ kind: fc.constant('replay' as const), pick: pickArb }) },
     { weight: 1, arbitrary: fc.record({ kind: fc.constant('reuse' as const), pick: pickArb }) },
   ];
@@ -152,7 +173,9 @@ const GUARD_BEHIND_MS = 200;
 async function guardExpiries(m: Model): Promise<void> {
   for (;;) {
     const now = Date.now();
-    const near = m.holds.filter((x) => x.status === 'active' && x.expiresAt > now - GUARD_BEHIND_MS && x.expiresAt < now + GUARD_AHEAD_MS);
+    const near = m.holds.filter(
+      (x) => x.status === 'active' && x.expiresAt > now - GUARD_BEHIND_MS && x.expiresAt < now + GUARD_AHEAD_MS,
+    );
     if (near.length === 0) return;
     await sleep(Math.max(...near.map((x) => x.expiresAt)) + GUARD_BEHIND_MS - now + 1);
   }
@@ -164,7 +187,13 @@ const count = (what: string) => stats.set(what, (stats.get(what) ?? 0) + 1);
 async function expectBalances(customer: string, m: Model, ctx: string): Promise<void> {
   const res = await h.call('GET', `/v1/customers/${customer}/balances`);
   expect(res.status, ctx).toBe(200);
-  const data = res.body.data as { balance: string; currency: string; posted: number; held: number; available: number }[];
+  const data = res.body.data as {
+    balance: string;
+    currency: string;
+    posted: number;
+    held: number;
+    available: number;
+  }[];
   expect(data.map((b) => b.balance).sort(), ctx).toEqual([...BALANCES].sort());
   const got: Record<string, View> = {};
   for (const b of data) {
@@ -178,7 +207,12 @@ async function expectHold(x: MHold, ctx: string): Promise<void> {
   const res = await h.call('GET', `/v1/holds/${x.id}`);
   expect(res.status, ctx).toBe(200);
   expect(
-    { status: res.body.status, amount: res.body.amount, captured_amount: res.body.captured_amount, balance: res.body.balance },
+    {
+      status: res.body.status,
+      amount: res.body.amount,
+      captured_amount: res.body.captured_amount,
+      balance: res.body.balance,
+    },
     `${ctx}: GET hold ${x.id}`,
   ).toEqual({ status: x.status, amount: x.amount, captured_amount: x.captured, balance: x.balance });
 }
@@ -217,7 +251,13 @@ async function runSequence(ops: Op[]): Promise<void> {
 
     switch (op.kind) {
       case 'grant': {
-        const res = await send('/v1/grants', { customer, balance: op.balance, amount: op.amount, currency: 'USD', reason: 'model' });
+        const res = await send('/v1/grants', {
+          customer,
+          balance: op.balance,
+          amount: op.amount,
+          currency: 'USD',
+          reason: 'model',
+        });
         expect(res.status, ctx).toBe(201);
         m.post(op.balance, 'grant', op.amount);
         expect(res.body.balance_after, ctx).toEqual(m.view(op.balance));
@@ -231,7 +271,10 @@ async function runSequence(ops: Op[]): Promise<void> {
         if (fits) {
           expect(res.status, `${ctx}\nbody: ${JSON.stringify(res.body)}`).toBe(201);
           m.post(op.balance, 'charge', -op.amount);
-          expect({ status: res.body.status, amount: res.body.amount, balance_after: res.body.balance_after }, ctx).toEqual({
+          expect(
+            { status: res.body.status, amount: res.body.amount, balance_after: res.body.balance_after },
+            ctx,
+          ).toEqual({
             status: 'succeeded',
             amount: op.amount,
             balance_after: m.view(op.balance),
@@ -255,15 +298,28 @@ async function runSequence(ops: Op[]): Promise<void> {
         const res = await send('/v1/holds', body);
         if (before >= op.amount) {
           expect(res.status, `${ctx}\nbody: ${JSON.stringify(res.body)}`).toBe(201);
-          expect({ status: res.body.status, amount: res.body.amount, captured_amount: res.body.captured_amount }, ctx).toEqual({
+          expect(
+            { status: res.body.status, amount: res.body.amount, captured_amount: res.body.captured_amount },
+            ctx,
+          ).toEqual({
             status: 'active',
             amount: op.amount,
             captured_amount: 0,
           });
           const expiresAt = Date.parse(res.body.expires_at);
           const expectedLife = op.short ? 1_000 : 3_600_000;
-          expect(Math.abs(expiresAt - Date.parse(res.body.created_at) - expectedLife), `${ctx}: expires_at`).toBeLessThan(50);
-          touched = { id: res.body.id, balance: op.balance, amount: op.amount, status: 'active', captured: 0, expiresAt };
+          expect(
+            Math.abs(expiresAt - Date.parse(res.body.created_at) - expectedLife),
+            `${ctx}: expires_at`,
+          ).toBeLessThan(50);
+          touched = {
+            id: res.body.id,
+            balance: op.balance,
+            amount: op.amount,
+            status: 'active',
+            captured: 0,
+            expiresAt,
+          };
           m.holds.push(touched);
           expect(res.body.balance_after, ctx).toEqual(m.view(op.balance));
         } else {
@@ -291,7 +347,14 @@ async function runSequence(ops: Op[]): Promise<void> {
           x.status = 'captured';
           x.captured = captured;
           m.post(x.balance, 'capture', -captured);
-          expect({ status: res.body.status, captured_amount: res.body.captured_amount, balance_after: res.body.balance_after }, ctx).toEqual({
+          expect(
+            {
+              status: res.body.status,
+              captured_amount: res.body.captured_amount,
+              balance_after: res.body.balance_after,
+            },
+            ctx,
+          ).toEqual({
             status: 'captured',
             captured_amount: captured,
             balance_after: m.view(x.balance),
@@ -312,7 +375,14 @@ async function runSequence(ops: Op[]): Promise<void> {
         } else {
           expect(res.status, `${ctx}\nbody: ${JSON.stringify(res.body)}`).toBe(200);
           x.status = 'voided';
-          expect({ status: res.body.status, captured_amount: res.body.captured_amount, balance_after: res.body.balance_after }, ctx).toEqual({
+          expect(
+            {
+              status: res.body.status,
+              captured_amount: res.body.captured_amount,
+              balance_after: res.body.balance_after,
+            },
+            ctx,
+          ).toEqual({
             status: 'voided',
             captured_amount: 0,
             balance_after: m.view(x.balance),
@@ -323,7 +393,13 @@ async function runSequence(ops: Op[]): Promise<void> {
       }
       case 'transfer': {
         const before = m.view('wallet').available;
-        const res = await send('/v1/transfers', { customer, from: 'wallet', to: op.to, amount: op.amount, currency: 'USD' });
+        const res = await send('/v1/transfers', {
+          customer,
+          from: 'wallet',
+          to: op.to,
+          amount: op.amount,
+          currency: 'USD',
+        });
         if (before >= op.amount) {
           expect(res.status, `${ctx}\nbody: ${JSON.stringify(res.body)}`).toBe(201);
           m.post('wallet', 'transfer', -op.amount);
@@ -340,7 +416,10 @@ async function runSequence(ops: Op[]): Promise<void> {
         if (m.sent.length === 0) continue;
         const s = m.sent[op.pick % m.sent.length];
         const res = await h.post(s.url, s.body, s.key);
-        expect({ status: res.status, body: res.body, replayed: res.headers['idempotent-replayed'] }, `${ctx}\nreplaying ${s.url} ${s.key}`).toEqual({
+        expect(
+          { status: res.status, body: res.body, replayed: res.headers['idempotent-replayed'] },
+          `${ctx}\nreplaying ${s.url} ${s.key}`,
+        ).toEqual({
           status: s.status,
           body: s.resBody,
           replayed: 'true',
@@ -357,7 +436,10 @@ async function runSequence(ops: Op[]): Promise<void> {
             ? { url: s.url, body: { ...s.body, amount: s.body.amount + 1 } }
             : s.url.endsWith('/capture')
               ? { url: s.url, body: { amount: 1 } }
-              : { url: '/v1/charges', body: { customer, balance: 'wallet', amount: 1, currency: 'USD', description: 'key reuse' } };
+              : {
+                  url: '/v1/charges',
+                  body: { customer, balance: 'wallet', amount: 1, currency: 'USD', description: 'key reuse' },
+                };
         const res = await h.post(changed.url, changed.body, s.key);
         expectError(res, 409, 'idempotency_key_reused', `${ctx}\nreusing ${s.key} of ${s.url}`);
         outcome = s.url.replace(/hold_[0-9a-z]+/, ':id');
@@ -379,7 +461,8 @@ async function runSequence(ops: Op[]): Promise<void> {
           RETURNING moved.id`.execute(h.handle.db);
         // An active hold is stored as active; a captured or voided one is not. An expired one may
         // still be stored as active (expiry is lazy: reads do not write).
-        if (x.status !== 'expired') expect(rows.length === 1, `${ctx}: stored hold active?`).toBe(x.status === 'active');
+        if (x.status !== 'expired')
+          expect(rows.length === 1, `${ctx}: stored hold active?`).toBe(x.status === 'active');
         outcome = x.status === 'active' ? 'active → expired' : `already ${x.status}`;
         if (x.status === 'active') {
           x.expiresAt = Date.now() - 1_000;
@@ -413,7 +496,9 @@ async function runSequence(ops: Op[]): Promise<void> {
   for (const b of BALANCES) {
     const res = await h.call('GET', `/v1/customers/${customer}/statement?balance=${b}&limit=100`);
     expect(res.status).toBe(200);
-    const got = (res.body.data as { kind: string; amount: number; balance_after: number }[]).map(({ kind, amount, balance_after }) => ({ kind, amount, balance_after }));
+    const got = (res.body.data as { kind: string; amount: number; balance_after: number }[]).map(
+      ({ kind, amount, balance_after }) => ({ kind, amount, balance_after }),
+    );
     expect(got, `statement of ${b}\ntrace:\n${trace.join('\n')}`).toEqual([...m.entries[b]].reverse());
   }
 }
@@ -442,44 +527,50 @@ const realClockSequenceArb = fc
 /** Sequences always run first (fast-check examples): the scenarios that matter most, spelled out. */
 const EXAMPLES: [Op[]][] = [
   // An expired hold frees its money for a charge (group-commit path), and can no longer move.
-  [[
-    { kind: 'grant', balance: 'wallet', amount: 50 },
-    { kind: 'hold', balance: 'wallet', amount: 50, short: false },
-    { kind: 'charge', balance: 'wallet', amount: 1 },
-    { kind: 'expire', pick: 0 },
-    { kind: 'charge', balance: 'wallet', amount: 50 },
-    { kind: 'capture', pick: 0, amount: null, keyed: true },
-    { kind: 'void', pick: 0, keyed: false },
-  ]],
+  [
+    [
+      { kind: 'grant', balance: 'wallet', amount: 50 },
+      { kind: 'hold', balance: 'wallet', amount: 50, short: false },
+      { kind: 'charge', balance: 'wallet', amount: 1 },
+      { kind: 'expire', pick: 0 },
+      { kind: 'charge', balance: 'wallet', amount: 50 },
+      { kind: 'capture', pick: 0, amount: null, keyed: true },
+      { kind: 'void', pick: 0, keyed: false },
+    ],
+  ],
   // The same on a product balance, then through a hold and a transfer (row-lock paths).
-  [[
-    { kind: 'grant', balance: 'sms', amount: 30 },
-    { kind: 'hold', balance: 'sms', amount: 30, short: false },
-    { kind: 'expire', pick: 0 },
-    { kind: 'hold', balance: 'sms', amount: 30, short: false },
-    { kind: 'grant', balance: 'wallet', amount: 20 },
-    { kind: 'hold', balance: 'wallet', amount: 20, short: false },
-    { kind: 'expire', pick: 2 },
-    { kind: 'transfer', to: 'sms', amount: 20 },
-    { kind: 'capture', pick: 1, amount: 7, keyed: true },
-    { kind: 'charge', balance: 'sms', amount: 43 },
-  ]],
+  [
+    [
+      { kind: 'grant', balance: 'sms', amount: 30 },
+      { kind: 'hold', balance: 'sms', amount: 30, short: false },
+      { kind: 'expire', pick: 0 },
+      { kind: 'hold', balance: 'sms', amount: 30, short: false },
+      { kind: 'grant', balance: 'wallet', amount: 20 },
+      { kind: 'hold', balance: 'wallet', amount: 20, short: false },
+      { kind: 'expire', pick: 2 },
+      { kind: 'transfer', to: 'sms', amount: 20 },
+      { kind: 'capture', pick: 1, amount: 7, keyed: true },
+      { kind: 'charge', balance: 'sms', amount: 43 },
+    ],
+  ],
   // Replays answer as first answered even after the balance changed: a 201 stays the old 201, a 402 stays 402.
-  [[
-    { kind: 'grant', balance: 'wallet', amount: 10 },
-    { kind: 'charge', balance: 'wallet', amount: 10 },
-    { kind: 'charge', balance: 'wallet', amount: 5 },
-    { kind: 'grant', balance: 'wallet', amount: 100 },
-    { kind: 'replay', pick: 1 },
-    { kind: 'replay', pick: 2 },
-    { kind: 'reuse', pick: 2 },
-    { kind: 'replay', pick: 2 },
-    { kind: 'hold', balance: 'wallet', amount: 100, short: false },
-    { kind: 'capture', pick: 0, amount: 60, keyed: true },
-    { kind: 'capture', pick: 0, amount: null, keyed: true },
-    { kind: 'replay', pick: 5 },
-    { kind: 'replay', pick: 6 },
-  ]],
+  [
+    [
+      { kind: 'grant', balance: 'wallet', amount: 10 },
+      { kind: 'charge', balance: 'wallet', amount: 10 },
+      { kind: 'charge', balance: 'wallet', amount: 5 },
+      { kind: 'grant', balance: 'wallet', amount: 100 },
+      { kind: 'replay', pick: 1 },
+      { kind: 'replay', pick: 2 },
+      { kind: 'reuse', pick: 2 },
+      { kind: 'replay', pick: 2 },
+      { kind: 'hold', balance: 'wallet', amount: 100, short: false },
+      { kind: 'capture', pick: 0, amount: 60, keyed: true },
+      { kind: 'capture', pick: 0, amount: null, keyed: true },
+      { kind: 'replay', pick: 5 },
+      { kind: 'replay', pick: 6 },
+    ],
+  ],
 ];
 
 describe('ledger model: the API agrees with an in-memory model after every operation', () => {
@@ -500,7 +591,7 @@ describe('ledger model: the API agrees with an in-memory model after every opera
     console.log(
       'ledger-model real-clock coverage:\n' +
         [...stats.entries()]
-                    .sort()
+          .sort()
           .map(([k, v]) => `  ${k} × ${v}`)
           .join('\n'),
     );
@@ -510,74 +601,92 @@ describe('ledger model: the API agrees with an in-memory model after every opera
 describe('ledger model: concurrent operations on one balance', () => {
   it('concurrent charges: final = initial − Σ(201 amounts), a chain of balance_after, no overdraft', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.integer({ min: 20, max: 400 }), fc.array(fc.integer({ min: 1, max: 60 }), { minLength: 5, maxLength: 40 }), async (initial, amounts) => {
-        const customer = await h.newCustomer({ wallet: initial });
-        const bodies = amounts.map((amount) => ({ customer, balance: 'wallet', amount, currency: 'USD' }));
-        const keys = amounts.map(() => `conc-${crypto.randomUUID()}`);
-        const results = await Promise.all(bodies.map((b, i) => h.post('/v1/charges', b, keys[i])));
-        for (const r of results) expect([201, 402]).toContain(r.status);
-        const ok = results.filter((r) => r.status === 201);
-        const spent = ok.reduce((s, r) => s + (r.body.amount as number), 0);
-        expect(spent).toBeLessThanOrEqual(initial);
-        const final = initial - spent;
-        expect(await h.balance(customer, 'wallet')).toEqual({ posted: final, held: 0, available: final });
-        // Successes were decided one after another: their balance_after values form one chain.
-        let running = initial;
-        for (const r of [...ok].sort((a, b) => b.body.balance_after.posted - a.body.balance_after.posted)) {
-          running -= r.body.amount;
-          expect(r.body.balance_after).toEqual({ posted: running, held: 0, available: running });
-        }
-        // Refusals were honest: the balance only went down, so nothing refused would fit even now.
-        results.forEach((r, i) => {
-          if (r.status !== 402) return;
-          expect(r.body.error.code).toBe('insufficient_funds');
-          expect(r.body.error.details.available).toBeLessThan(amounts[i]);
-          expect(r.body.error.details.available).toBeGreaterThanOrEqual(final);
-          expect(final).toBeLessThan(amounts[i]);
-        });
-        // Replaying every request changes nothing and answers exactly as before.
-        const replays = await Promise.all(bodies.map((b, i) => h.post('/v1/charges', b, keys[i])));
-        replays.forEach((r, i) => {
-          expect({ status: r.status, body: r.body, replayed: r.headers['idempotent-replayed'] }).toEqual({
-            status: results[i].status,
-            body: results[i].body,
-            replayed: 'true',
+      fc.asyncProperty(
+        fc.integer({ min: 20, max: 400 }),
+        fc.array(fc.integer({ min: 1, max: 60 }), { minLength: 5, maxLength: 40 }),
+        async (initial, amounts) => {
+          const customer = await h.newCustomer({ wallet: initial });
+          const bodies = amounts.map((amount) => ({ customer, balance: 'wallet', amount, currency: 'USD' }));
+          const keys = amounts.map(() => `conc-${crypto.randomUUID()}`);
+          const results = await Promise.all(bodies.map((b, i) => h.post('/v1/charges', b, keys[i])));
+          for (const r of results) expect([201, 402]).toContain(r.status);
+          const ok = results.filter((r) => r.status === 201);
+          const spent = ok.reduce((s, r) => s + (r.body.amount as number), 0);
+          expect(spent).toBeLessThanOrEqual(initial);
+          const final = initial - spent;
+          expect(await h.balance(customer, 'wallet')).toEqual({ posted: final, held: 0, available: final });
+          // Successes were decided one after another: their balance_after values form one chain.
+          let running = initial;
+          for (const r of [...ok].sort((a, b) => b.body.balance_after.posted - a.body.balance_after.posted)) {
+            running -= r.body.amount;
+            expect(r.body.balance_after).toEqual({ posted: running, held: 0, available: running });
+          }
+          // Refusals were honest: the balance only went down, so nothing refused would fit even now.
+          results.forEach((r, i) => {
+            if (r.status !== 402) return;
+            expect(r.body.error.code).toBe('insufficient_funds');
+            expect(r.body.error.details.available).toBeLessThan(amounts[i]);
+            expect(r.body.error.details.available).toBeGreaterThanOrEqual(final);
+            expect(final).toBeLessThan(amounts[i]);
           });
-        });
-        expect(await h.balance(customer, 'wallet')).toEqual({ posted: final, held: 0, available: final });
-      }),
+          // Replaying every request changes nothing and answers exactly as before.
+          const replays = await Promise.all(bodies.map((b, i) => h.post('/v1/charges', b, keys[i])));
+          replays.forEach((r, i) => {
+            expect({ status: r.status, body: r.body, replayed: r.headers['idempotent-replayed'] }).toEqual({
+              status: results[i].status,
+              body: results[i].body,
+              replayed: 'true',
+            });
+          });
+          expect(await h.balance(customer, 'wallet')).toEqual({ posted: final, held: 0, available: final });
+        },
+      ),
       { numRuns: CONCURRENT_RUNS },
     );
   });
 
   it('concurrent charges, holds and transfers on one wallet: sums add up, no overdraft', async () => {
     type COp = { kind: 'charge' | 'hold' | 'transfer'; amount: number };
-    const cop = fc.record({ kind: fc.constantFrom<COp['kind']>('charge', 'charge', 'hold', 'transfer'), amount: fc.integer({ min: 1, max: 60 }) });
+    const cop = fc.record({
+      kind: fc.constantFrom<COp['kind']>('charge', 'charge', 'hold', 'transfer'),
+      amount: fc.integer({ min: 1, max: 60 }),
+    });
     await fc.assert(
-      fc.asyncProperty(fc.integer({ min: 20, max: 400 }), fc.array(cop, { minLength: 5, maxLength: 40 }), async (initial, ops) => {
-        const customer = await h.newCustomer({ wallet: initial });
-        const results = await Promise.all(
-          ops.map((o) =>
-            o.kind === 'charge'
-              ? h.post('/v1/charges', { customer, balance: 'wallet', amount: o.amount, currency: 'USD' })
-              : o.kind === 'hold'
-                ? h.post('/v1/holds', { customer, balance: 'wallet', amount: o.amount, currency: 'USD' })
-                : h.post('/v1/transfers', { customer, from: 'wallet', to: 'sms', amount: o.amount, currency: 'USD' }),
-          ),
-        );
-        const sum = (kind: COp['kind']) => ops.reduce((s, o, i) => s + (o.kind === kind && results[i].status === 201 ? o.amount : 0), 0);
-        results.forEach((r, i) => expect([201, 402], `${ops[i].kind} ${ops[i].amount}: ${JSON.stringify(r.body)}`).toContain(r.status));
-        const posted = initial - sum('charge') - sum('transfer');
-        const held = sum('hold');
-        expect(posted - held).toBeGreaterThanOrEqual(0);
-        expect(await h.balance(customer, 'wallet')).toEqual({ posted, held, available: posted - held });
-        expect(await h.balance(customer, 'sms')).toEqual({ posted: sum('transfer'), held: 0, available: sum('transfer') });
-        results.forEach((r, i) => {
-          if (r.status !== 402) return;
-          expect(r.body.error.details.available).toBeLessThan(ops[i].amount);
-          expect(posted - held).toBeLessThan(ops[i].amount);
-        });
-      }),
+      fc.asyncProperty(
+        fc.integer({ min: 20, max: 400 }),
+        fc.array(cop, { minLength: 5, maxLength: 40 }),
+        async (initial, ops) => {
+          const customer = await h.newCustomer({ wallet: initial });
+          const results = await Promise.all(
+            ops.map((o) =>
+              o.kind === 'charge'
+                ? h.post('/v1/charges', { customer, balance: 'wallet', amount: o.amount, currency: 'USD' })
+                : o.kind === 'hold'
+                  ? h.post('/v1/holds', { customer, balance: 'wallet', amount: o.amount, currency: 'USD' })
+                  : h.post('/v1/transfers', { customer, from: 'wallet', to: 'sms', amount: o.amount, currency: 'USD' }),
+            ),
+          );
+          const sum = (kind: COp['kind']) =>
+            ops.reduce((s, o, i) => s + (o.kind === kind && results[i].status === 201 ? o.amount : 0), 0);
+          results.forEach((r, i) =>
+            expect([201, 402], `${ops[i].kind} ${ops[i].amount}: ${JSON.stringify(r.body)}`).toContain(r.status),
+          );
+          const posted = initial - sum('charge') - sum('transfer');
+          const held = sum('hold');
+          expect(posted - held).toBeGreaterThanOrEqual(0);
+          expect(await h.balance(customer, 'wallet')).toEqual({ posted, held, available: posted - held });
+          expect(await h.balance(customer, 'sms')).toEqual({
+            posted: sum('transfer'),
+            held: 0,
+            available: sum('transfer'),
+          });
+          results.forEach((r, i) => {
+            if (r.status !== 402) return;
+            expect(r.body.error.details.available).toBeLessThan(ops[i].amount);
+            expect(posted - held).toBeLessThan(ops[i].amount);
+          });
+        },
+      ),
       { numRuns: CONCURRENT_RUNS },
     );
   });
@@ -586,12 +695,25 @@ describe('ledger model: concurrent operations on one balance', () => {
     type Race = { hold: number; kind: 'capture' | 'void'; amount: number | null };
     await fc.assert(
       fc.asyncProperty(
-        fc.array(fc.record({ amount: fc.integer({ min: 1, max: 40 }), expired: fc.boolean() }), { minLength: 1, maxLength: 5 }),
+        fc.array(fc.record({ amount: fc.integer({ min: 1, max: 40 }), expired: fc.boolean() }), {
+          minLength: 1,
+          maxLength: 5,
+        }),
         fc.array(
-          fc.record({ hold: fc.nat({ max: 4 }), kind: fc.constantFrom<Race['kind']>('capture', 'void'), amount: fc.option(fc.integer({ min: 1, max: 40 }), { nil: null }) }),
+          fc.record({
+            hold: fc.nat({ max: 4 }),
+            kind: fc.constantFrom<Race['kind']>('capture', 'void'),
+            amount: fc.option(fc.integer({ min: 1, max: 40 }), { nil: null }),
+          }),
           { minLength: 1, maxLength: 12 },
         ),
-        fc.array(fc.record({ kind: fc.constantFrom('charge' as const, 'hold' as const), amount: fc.integer({ min: 1, max: 60 }) }), { maxLength: 15 }),
+        fc.array(
+          fc.record({
+            kind: fc.constantFrom('charge' as const, 'hold' as const),
+            amount: fc.integer({ min: 1, max: 60 }),
+          }),
+          { maxLength: 15 },
+        ),
         async (pre, races, usage) => {
           const initial = 300;
           const customer = await h.newCustomer({ wallet: initial });
@@ -611,11 +733,21 @@ describe('ledger model: concurrent operations on one balance', () => {
           const [raceRes, usageRes] = await Promise.all([
             Promise.all(
               raceOps.map((r) =>
-                h.post(`/v1/holds/${holds[r.hold].id}/${r.kind}`, r.kind === 'capture' && r.amount !== null ? { amount: r.amount } : {}),
+                h.post(
+                  `/v1/holds/${holds[r.hold].id}/${r.kind}`,
+                  r.kind === 'capture' && r.amount !== null ? { amount: r.amount } : {},
+                ),
               ),
             ),
             Promise.all(
-              usage.map((u) => h.post(`/v1/${u.kind === 'charge' ? 'charges' : 'holds'}`, { customer, balance: 'wallet', amount: u.amount, currency: 'USD' })),
+              usage.map((u) =>
+                h.post(`/v1/${u.kind === 'charge' ? 'charges' : 'holds'}`, {
+                  customer,
+                  balance: 'wallet',
+                  amount: u.amount,
+                  currency: 'USD',
+                }),
+              ),
             ),
           ]);
           let captured = 0;
@@ -633,10 +765,13 @@ describe('ledger model: concurrent operations on one balance', () => {
             const get = await h.call('GET', `/v1/holds/${x.id}`);
             if (x.expired) {
               expect(wins, ctx).toHaveLength(0);
-              for (const e of mine) if (e.res.status === 409) expect(e.res.body.error.details.status, ctx).toBe('expired');
+              for (const e of mine)
+                if (e.res.status === 409) expect(e.res.body.error.details.status, ctx).toBe('expired');
               expect(get.body.status, ctx).toBe('expired');
             } else {
-              const valid = mine.filter((e) => !(e.r.kind === 'capture' && e.r.amount !== null && e.r.amount > x.amount));
+              const valid = mine.filter(
+                (e) => !(e.r.kind === 'capture' && e.r.amount !== null && e.r.amount > x.amount),
+              );
               expect(wins, ctx).toHaveLength(valid.length > 0 ? 1 : 0);
               if (wins.length === 1) {
                 const w = wins[0];
@@ -652,7 +787,8 @@ describe('ledger model: concurrent operations on one balance', () => {
             }
           }
           for (const r of usageRes) expect([201, 402]).toContain(r.status);
-          const sum = (kind: 'charge' | 'hold') => usage.reduce((s, u, i) => s + (u.kind === kind && usageRes[i].status === 201 ? u.amount : 0), 0);
+          const sum = (kind: 'charge' | 'hold') =>
+            usage.reduce((s, u, i) => s + (u.kind === kind && usageRes[i].status === 201 ? u.amount : 0), 0);
           const posted = initial - captured - sum('charge');
           const held = stillHeld + sum('hold');
           expect(posted - held).toBeGreaterThanOrEqual(0);

@@ -5,7 +5,11 @@ const h = await setupHarness();
 const servers: Awaited<ReturnType<typeof startServer>>[] = [];
 
 beforeAll(async () => {
-  servers.push(...(await Promise.all([0, 1, 2].map(() => startServer(h.url, { HOLD_SWEEP_INTERVAL_MS: '0', DATABASE_POOL_SIZE: '10' })))));
+  servers.push(
+    ...(await Promise.all(
+      [0, 1, 2].map(() => startServer(h.url, { HOLD_SWEEP_INTERVAL_MS: '0', DATABASE_POOL_SIZE: '10' })),
+    )),
+  );
 });
 afterAll(async () => {
   await Promise.all(servers.map((s) => s.stop()));
@@ -18,7 +22,14 @@ describe('three coffer serve processes on one database', () => {
   it('200 concurrent charges of 1.00 on 100.00 → exactly 100 × 201 and 100 × 402', async () => {
     const customer = await h.newCustomer({ wallet: 10_000 });
     const results = await spread(200, (base, i) =>
-      httpCall(base, h.apiKey, 'POST', '/v1/charges', { customer, balance: 'wallet', amount: 100, currency: 'USD' }, `mp-charge-${i}`),
+      httpCall(
+        base,
+        h.apiKey,
+        'POST',
+        '/v1/charges',
+        { customer, balance: 'wallet', amount: 100, currency: 'USD' },
+        `mp-charge-${i}`,
+      ),
     );
     expect(results.filter((r) => r.status === 201)).toHaveLength(100);
     expect(results.filter((r) => r.status === 402)).toHaveLength(100);
@@ -28,7 +39,14 @@ describe('three coffer serve processes on one database', () => {
   it('200 concurrent holds of 1.00 on 100.00 → exactly 100 holds', async () => {
     const customer = await h.newCustomer({ wallet: 10_000 });
     const results = await spread(200, (base, i) =>
-      httpCall(base, h.apiKey, 'POST', '/v1/holds', { customer, balance: 'wallet', amount: 100, currency: 'USD' }, `mp-hold-${i}`),
+      httpCall(
+        base,
+        h.apiKey,
+        'POST',
+        '/v1/holds',
+        { customer, balance: 'wallet', amount: 100, currency: 'USD' },
+        `mp-hold-${i}`,
+      ),
     );
     expect(results.filter((r) => r.status === 201)).toHaveLength(100);
     expect(results.filter((r) => r.status === 402)).toHaveLength(100);
@@ -52,7 +70,14 @@ describe('three coffer serve processes on one database', () => {
   it('charges and holds mixed on one balance across processes never overdraw', async () => {
     const customer = await h.newCustomer({ wallet: 5_000 });
     const results = await spread(150, (base, i) =>
-      httpCall(base, h.apiKey, 'POST', i % 3 === 0 ? '/v1/holds' : '/v1/charges', { customer, balance: 'wallet', amount: 70, currency: 'USD' }, `mp-mix-${i}`),
+      httpCall(
+        base,
+        h.apiKey,
+        'POST',
+        i % 3 === 0 ? '/v1/holds' : '/v1/charges',
+        { customer, balance: 'wallet', amount: 70, currency: 'USD' },
+        `mp-mix-${i}`,
+      ),
     );
     const ok = results.filter((r) => r.status === 201).length;
     expect(ok).toBe(Math.floor(5_000 / 70));

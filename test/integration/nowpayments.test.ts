@@ -7,7 +7,11 @@ import { setupHarness } from './harness.js';
 const API_KEY = 'np_x';
 const IPN_SECRET = 'ipn_x';
 const double = await startNowPaymentsDouble({ apiKey: API_KEY, ipnSecret: IPN_SECRET });
-const h = await setupHarness({ NOWPAYMENTS_API_KEY: API_KEY, NOWPAYMENTS_IPN_SECRET: IPN_SECRET, NOWPAYMENTS_API_URL: double.url });
+const h = await setupHarness({
+  NOWPAYMENTS_API_KEY: API_KEY,
+  NOWPAYMENTS_IPN_SECRET: IPN_SECRET,
+  NOWPAYMENTS_API_URL: double.url,
+});
 const db = h.handle.db;
 afterAll(() => double.close());
 
@@ -15,7 +19,14 @@ afterAll(() => double.close());
 expect((await h.post('/v1/fx-rates', { base: 'USDT', quote: 'USD', rate: '1.00' })).status).toBe(201);
 
 const USDT = 1_000_000;
-const body = (customer: string, network = 'TRC20', amount = 20 * USDT) => ({ customer, balance: 'wallet', amount, currency: 'USDT', method: 'crypto', network });
+const body = (customer: string, network = 'TRC20', amount = 20 * USDT) => ({
+  customer,
+  balance: 'wallet',
+  amount,
+  currency: 'USDT',
+  method: 'crypto',
+  network,
+});
 const get = async (id: string) => (await h.call('GET', `/v1/topups/${id}`)).body;
 
 async function created(customer: string, network = 'TRC20', amount = 20 * USDT): Promise<any> {
@@ -48,8 +59,15 @@ async function deliver(paymentId: string, overrides: Record<string, unknown> = {
   return res.body.result;
 }
 
-const eventsOf = (paymentId: string) => db.selectFrom('provider_events').select(['event_id', 'type', 'result']).where('provider', '=', 'nowpayments').where('event_id', 'like', `${paymentId}:%`).execute();
-const fetchesOf = (paymentId: string) => double.requests.filter((r) => r.method === 'GET' && r.path === `/v1/payment/${paymentId}`);
+const eventsOf = (paymentId: string) =>
+  db
+    .selectFrom('provider_events')
+    .select(['event_id', 'type', 'result'])
+    .where('provider', '=', 'nowpayments')
+    .where('event_id', 'like', `${paymentId}:%`)
+    .execute();
+const fetchesOf = (paymentId: string) =>
+  double.requests.filter((r) => r.method === 'GET' && r.path === `/v1/payment/${paymentId}`);
 
 beforeEach(() => {
   double.requests.length = 0;
@@ -61,7 +79,12 @@ describe('creating a crypto top-up', () => {
     const o = await created(customer, 'TRC20', 20_123_457);
     expect(double.requests).toHaveLength(1);
     const req = double.requests[0];
-    expect([req.method, req.path, req.headers['x-api-key'], req.headers['content-type']]).toEqual(['POST', '/v1/payment', API_KEY, 'application/json']);
+    expect([req.method, req.path, req.headers['x-api-key'], req.headers['content-type']]).toEqual([
+      'POST',
+      '/v1/payment',
+      API_KEY,
+      'application/json',
+    ]);
     expect(req.body).toEqual({
       price_amount: 20.123457,
       price_currency: 'usdttrc20',
@@ -76,7 +99,14 @@ describe('creating a crypto top-up', () => {
     expect(o.provider.payment_id).toMatch(/^\d+$/);
     expect(o.status).toBe('pending');
     expect(o.network).toBe('TRC20');
-    expect(o.next_action).toEqual({ type: 'crypto_transfer', asset: 'USDT', network: 'TRC20', address: p.pay_address, amount: '20.123457', expires_at: o.expires_at });
+    expect(o.next_action).toEqual({
+      type: 'crypto_transfer',
+      asset: 'USDT',
+      network: 'TRC20',
+      address: p.pay_address,
+      amount: '20.123457',
+      expires_at: o.expires_at,
+    });
     expect(o.next_action.address).toMatch(/^T[1-9A-HJ-NP-Za-km-z]{33}$/);
     // the order's hour is shorter than NOWPayments' estimate, so the order's expiry is shown
     expect(o.next_action.expires_at).toMatch(ISO);
@@ -89,7 +119,12 @@ describe('creating a crypto top-up', () => {
   ])('on %s asks for pay_currency %s and shows a checksummed 0x address', async (network, code) => {
     const customer = await h.newCustomer();
     const o = await created(customer, network);
-    expect(double.requests[0].body).toMatchObject({ price_currency: code, pay_currency: code, price_amount: 20, pay_amount: 20 });
+    expect(double.requests[0].body).toMatchObject({
+      price_currency: code,
+      pay_currency: code,
+      price_amount: 20,
+      pay_amount: 20,
+    });
     expect(o.next_action).toMatchObject({ type: 'crypto_transfer', asset: 'USDT', network, amount: '20.000000' });
     expect(o.next_action.address).toMatch(/^0x[0-9a-fA-F]{40}$/);
     // a generated address is (almost surely) mixed case, so the EIP-55 check really ran
@@ -104,7 +139,11 @@ describe('creating a crypto top-up', () => {
   });
 
   it('shows NOWPayments’ expiry estimate when it comes before the order’s', async () => {
-    await db.updateTable('payment_methods').set({ order_ttl_seconds: 48 * 3600 }).where('method', '=', 'crypto').execute();
+    await db
+      .updateTable('payment_methods')
+      .set({ order_ttl_seconds: 48 * 3600 })
+      .where('method', '=', 'crypto')
+      .execute();
     try {
       const o = await created(await h.newCustomer());
       const p = double.payments.get(o.provider.payment_id)!;
@@ -146,7 +185,12 @@ describe('IPN status mapping', () => {
     expect(await move(pid, 'partially_paid', 12.5)).toBe('processed');
     expect(fetchesOf(pid)).toHaveLength(1);
     const o = await get(id);
-    expect([o.status, o.needs_review, o.received, o.credited]).toEqual(['processing', true, { amount: 12_500_000, currency: 'USDT' }, null]);
+    expect([o.status, o.needs_review, o.received, o.credited]).toEqual([
+      'processing',
+      true,
+      { amount: 12_500_000, currency: 'USDT' },
+      null,
+    ]);
     expect(o.timeline.at(-1).note).toContain('Under-payment');
     expect((await h.balance(customer, 'wallet')).posted).toBe(0);
   });
@@ -159,7 +203,12 @@ describe('IPN status mapping', () => {
     expect(fetches).toHaveLength(1);
     expect(fetches[0].headers['x-api-key']).toBe(API_KEY);
     const o = await get(id);
-    expect([o.status, o.needs_review, o.received, o.credited]).toEqual(['succeeded', false, { amount: 20 * USDT, currency: 'USDT' }, { amount: 2000, currency: 'USD' }]);
+    expect([o.status, o.needs_review, o.received, o.credited]).toEqual([
+      'succeeded',
+      false,
+      { amount: 20 * USDT, currency: 'USDT' },
+      { amount: 2000, currency: 'USD' },
+    ]);
     expect(o.timeline.map((t: any) => [t.status, t.actor])).toEqual([
       ['pending', 'api'],
       ['processing', 'provider:nowpayments'],
@@ -251,7 +300,13 @@ describe('exactly once, whatever the order of arrival', () => {
     double.set(pid, { payment_status: 'finished', actually_paid: 20 });
     const ipn = double.ipn(pid);
     const results = await Promise.all(Array.from({ length: 5 }, () => webhook(ipn.raw, ipn.signature)));
-    expect(results.map((r) => r.body.result).sort()).toEqual(['duplicate', 'duplicate', 'duplicate', 'duplicate', 'processed']);
+    expect(results.map((r) => r.body.result).sort()).toEqual([
+      'duplicate',
+      'duplicate',
+      'duplicate',
+      'duplicate',
+      'processed',
+    ]);
     expect((await h.balance(customer, 'wallet')).posted).toBe(2000);
   });
 
@@ -276,7 +331,10 @@ describe('exactly once, whatever the order of arrival', () => {
     const pid = o.provider.payment_id;
     await move(pid, 'partially_paid', 5);
     await move(pid, 'partially_paid', 12.5);
-    expect((await eventsOf(pid)).map((e) => e.event_id).sort()).toEqual([`${pid}:partially_paid:12.5`, `${pid}:partially_paid:5`]);
+    expect((await eventsOf(pid)).map((e) => e.event_id).sort()).toEqual([
+      `${pid}:partially_paid:12.5`,
+      `${pid}:partially_paid:5`,
+    ]);
     expect((await get(o.id)).received).toEqual({ amount: 12_500_000, currency: 'USDT' });
   });
 });
@@ -289,7 +347,12 @@ describe('the fetched payment wins over the IPN', () => {
     double.set(pid, { payment_status: 'partially_paid', actually_paid: 15 });
     expect(await deliver(pid, { payment_status: 'finished', actually_paid: 20 })).toBe('processed');
     const after = await get(o.id);
-    expect([after.status, after.needs_review, after.received, after.credited]).toEqual(['processing', true, { amount: 15 * USDT, currency: 'USDT' }, null]);
+    expect([after.status, after.needs_review, after.received, after.credited]).toEqual([
+      'processing',
+      true,
+      { amount: 15 * USDT, currency: 'USDT' },
+      null,
+    ]);
     expect((await h.balance(customer, 'wallet')).posted).toBe(0);
   });
 
@@ -315,7 +378,11 @@ describe('the fetched payment wins over the IPN', () => {
     const pid = o.provider.payment_id;
     double.set(pid, { payment_status: 'finished', actually_paid: 20 });
     const ipn = double.ipn(pid);
-    for (const failure of [{ status: 502 }, 'drop' as const, { status: 404, body: { status: false, statusCode: 404, code: 'NOT_FOUND', message: 'Payment not found' } }]) {
+    for (const failure of [
+      { status: 502 },
+      'drop' as const,
+      { status: 404, body: { status: false, statusCode: 404, code: 'NOT_FOUND', message: 'Payment not found' } },
+    ]) {
       double.failNext(1, failure, 'get');
       const res = await webhook(ipn.raw, ipn.signature);
       expectError(res, 503, 'unavailable');
@@ -405,7 +472,11 @@ describe('NOWPayments failing on create', () => {
   };
 
   async function pendingWithoutPayment(customer: string) {
-    const rows = await db.selectFrom('orders').select(['id', 'status', 'provider_payment_id', 'next_action']).where('customer_id', '=', customer).execute();
+    const rows = await db
+      .selectFrom('orders')
+      .select(['id', 'status', 'provider_payment_id', 'next_action'])
+      .where('customer_id', '=', customer)
+      .execute();
     expect(rows).toHaveLength(1);
     expect([rows[0].status, rows[0].provider_payment_id, rows[0].next_action]).toEqual(['pending', null, null]);
     return rows[0].id;
@@ -415,64 +486,132 @@ describe('NOWPayments failing on create', () => {
     ['a 500', { status: 500 }, 'NOWPayments answered 500 INTERNAL_ERROR: Internal server error'],
     [
       'a 401 with its error body',
-      { status: 401, body: { status: false, statusCode: 401, code: 'AUTH_REQUIRED', message: 'Authorization header is empty (Bearer JWTtoken is required)' } },
+      {
+        status: 401,
+        body: {
+          status: false,
+          statusCode: 401,
+          code: 'AUTH_REQUIRED',
+          message: 'Authorization header is empty (Bearer JWTtoken is required)',
+        },
+      },
       'NOWPayments answered 401 AUTH_REQUIRED: Authorization header is empty (Bearer JWTtoken is required)',
     ],
-    ['a 400 with its error body', { status: 400, body: { status: false, statusCode: 400, code: 'INVALID_REQUEST_PARAMS', message: '"pay_currency" is not supported' } }, 'NOWPayments answered 400 INVALID_REQUEST_PARAMS'],
+    [
+      'a 400 with its error body',
+      {
+        status: 400,
+        body: {
+          status: false,
+          statusCode: 400,
+          code: 'INVALID_REQUEST_PARAMS',
+          message: '"pay_currency" is not supported',
+        },
+      },
+      'NOWPayments answered 400 INVALID_REQUEST_PARAMS',
+    ],
     ['a dropped connection', 'drop' as const, 'NOWPayments could not be reached (connection failed'],
-  ])('%s: 503 with a clear message, the order pending; the same Idempotency-Key then succeeds', async (_what, failure, message) => {
-    const customer = await h.newCustomer();
-    const key = `np-${crypto.randomUUID()}`;
-    double.failNext(1, failure, 'create');
-    const res = await h.post('/v1/topups', body(customer), key);
-    expectError(res, 503, 'unavailable');
-    expect(res.body.error.message).toContain('retry with the same Idempotency-Key');
-    expect(res.body.error.message).toContain(message);
-    secretsAbsent(res.body.error.message);
-    const id = await pendingWithoutPayment(customer);
+  ])(
+    '%s: 503 with a clear message, the order pending; the same Idempotency-Key then succeeds',
+    async (_what, failure, message) => {
+      const customer = await h.newCustomer();
+      const key = `np-${crypto.randomUUID()}`;
+      double.failNext(1, failure, 'create');
+      const res = await h.post('/v1/topups', body(customer), key);
+      expectError(res, 503, 'unavailable');
+      expect(res.body.error.message).toContain('retry with the same Idempotency-Key');
+      expect(res.body.error.message).toContain(message);
+      secretsAbsent(res.body.error.message);
+      const id = await pendingWithoutPayment(customer);
 
-    const retry = await h.post('/v1/topups', body(customer), key);
-    expect(retry.status, JSON.stringify(retry.body)).toBe(201);
-    expect(retry.body.id).toBe(id);
-    expect(retry.body.next_action).toMatchObject({ type: 'crypto_transfer', network: 'TRC20', address: double.payments.get(retry.body.provider.payment_id)!.pay_address });
-    // a third call replays the stored answer: no second payment at NOWPayments
-    const creates = double.requests.filter((r) => r.method === 'POST').length;
-    const again = await h.post('/v1/topups', body(customer), key);
-    expect(again.body).toEqual(retry.body);
-    expect(double.requests.filter((r) => r.method === 'POST').length).toBe(creates);
-  });
+      const retry = await h.post('/v1/topups', body(customer), key);
+      expect(retry.status, JSON.stringify(retry.body)).toBe(201);
+      expect(retry.body.id).toBe(id);
+      expect(retry.body.next_action).toMatchObject({
+        type: 'crypto_transfer',
+        network: 'TRC20',
+        address: double.payments.get(retry.body.provider.payment_id)!.pay_address,
+      });
+      // a third call replays the stored answer: no second payment at NOWPayments
+      const creates = double.requests.filter((r) => r.method === 'POST').length;
+      const again = await h.post('/v1/topups', body(customer), key);
+      expect(again.body).toEqual(retry.body);
+      expect(double.requests.filter((r) => r.method === 'POST').length).toBe(creates);
+    },
+  );
 
   it('a wrong API key (403 INVALID_API_KEY from NOWPayments itself) is named, the key is not', async () => {
-    const wrong = new NowPaymentsProvider({ apiKey: 'np_wrong_key', ipnSecret: IPN_SECRET, apiUrl: `${double.url}/v1/`, publicUrl: h.config.publicUrl });
-    const request = { orderId: 'ord_x', customerId: 'cus_x', method: 'crypto', amountMinor: 20n * BigInt(USDT), currency: 'USDT', network: 'TRC20', expiresAt: new Date(Date.now() + 3600_000), returnUrl: null };
-    const err = await wrong.createPayment(request).then(() => null, (e: Error) => e);
+    const wrong = new NowPaymentsProvider({
+      apiKey: 'np_wrong_key',
+      ipnSecret: IPN_SECRET,
+      apiUrl: `${double.url}/v1/`,
+      publicUrl: h.config.publicUrl,
+    });
+    const request = {
+      orderId: 'ord_x',
+      customerId: 'cus_x',
+      method: 'crypto',
+      amountMinor: 20n * BigInt(USDT),
+      currency: 'USDT',
+      network: 'TRC20',
+      expiresAt: new Date(Date.now() + 3600_000),
+      returnUrl: null,
+    };
+    const err = await wrong.createPayment(request).then(
+      () => null,
+      (e: Error) => e,
+    );
     expect(err?.message).toBe('NOWPayments answered 403 INVALID_API_KEY: Invalid api key');
     expect(double.requests.at(-1)).toMatchObject({ path: '/v1/payment', headers: { 'x-api-key': 'np_wrong_key' } });
   });
 });
 
 describe('deposit addresses are checked before they are shown', () => {
-  it.each(['TRC20', 'ERC20', 'BEP20'])('an address failing its %s checksum: refused (503), nothing shown; a retry gets a good one', async (network) => {
-    const customer = await h.newCustomer();
-    const key = `addr-${crypto.randomUUID()}`;
-    double.invalidAddressNext();
-    const res = await h.post('/v1/topups', body(customer, network), key);
-    expectError(res, 503, 'unavailable');
-    expect(res.body.error.message).toContain(`deposit address is not a valid ${network} address`);
-    const bad = [...double.payments.values()].at(-1)!;
-    expect(res.body.error.message).not.toContain(bad.pay_address);
-    const row = await db.selectFrom('orders').select(['status', 'next_action', 'provider_payment_id']).where('customer_id', '=', customer).executeTakeFirstOrThrow();
-    expect([row.status, row.next_action, row.provider_payment_id]).toEqual(['pending', null, null]);
-    const retry = await h.post('/v1/topups', body(customer, network), key);
-    expect(retry.status).toBe(201);
-    expect(retry.body.next_action.address).not.toBe(bad.pay_address);
-    expect(retry.body.next_action.network).toBe(network);
-  });
+  it.each(['TRC20', 'ERC20', 'BEP20'])(
+    'an address failing its %s checksum: refused (503), nothing shown; a retry gets a good one',
+    async (network) => {
+      const customer = await h.newCustomer();
+      const key = `addr-${crypto.randomUUID()}`;
+      double.invalidAddressNext();
+      const res = await h.post('/v1/topups', body(customer, network), key);
+      expectError(res, 503, 'unavailable');
+      expect(res.body.error.message).toContain(`deposit address is not a valid ${network} address`);
+      const bad = [...double.payments.values()].at(-1)!;
+      expect(res.body.error.message).not.toContain(bad.pay_address);
+      const row = await db
+        .selectFrom('orders')
+        .select(['status', 'next_action', 'provider_payment_id'])
+        .where('customer_id', '=', customer)
+        .executeTakeFirstOrThrow();
+      expect([row.status, row.next_action, row.provider_payment_id]).toEqual(['pending', null, null]);
+      const retry = await h.post('/v1/topups', body(customer, network), key);
+      expect(retry.status).toBe(201);
+      expect(retry.body.next_action.address).not.toBe(bad.pay_address);
+      expect(retry.body.next_action.network).toBe(network);
+    },
+  );
 
   it('an address of another network (TRON for ERC20) is refused', async () => {
     const customer = await h.newCustomer();
     const real = tronAddress();
-    double.failNext(1, { status: 201, body: { payment_id: '5745459419', payment_status: 'waiting', pay_address: real, pay_amount: 20, pay_currency: 'usdterc20', price_amount: 20, price_currency: 'usdterc20', order_id: null, payin_extra_id: null } }, 'create');
+    double.failNext(
+      1,
+      {
+        status: 201,
+        body: {
+          payment_id: '5745459419',
+          payment_status: 'waiting',
+          pay_address: real,
+          pay_amount: 20,
+          pay_currency: 'usdterc20',
+          price_amount: 20,
+          price_currency: 'usdterc20',
+          order_id: null,
+          payin_extra_id: null,
+        },
+      },
+      'create',
+    );
     const res = await h.post('/v1/topups', body(customer, 'ERC20'));
     expectError(res, 503, 'unavailable');
     expect(res.body.error.message).toContain('not a valid ERC20 address');

@@ -15,7 +15,9 @@ async function world(customer: string) {
     SELECT (SELECT count(*) FROM transfers)::text AS transfers, (SELECT count(*) FROM entries)::text AS entries,
            (SELECT count(*) FROM holds)::text AS holds, (SELECT count(*) FROM customers)::text AS customers,
            (SELECT count(*) FROM idempotency_keys)::text AS keys, (SELECT count(*) FROM fx_rates)::text AS rates,
-           (SELECT count(*) FROM provider_events)::text AS events, (SELECT count(*) FROM orders)::text AS orders`.execute(h.handle.db);
+           (SELECT count(*) FROM provider_events)::text AS events, (SELECT count(*) FROM orders)::text AS orders`.execute(
+    h.handle.db,
+  );
   return { counts: rows[0], wallet: await h.balance(customer, 'wallet'), sms: await h.balance(customer, 'sms') };
 }
 
@@ -24,22 +26,68 @@ beforeAll(async () => {
   customer = await h.newCustomer({ wallet: 10_000, products: { sms: 500 } });
 });
 
-const charge = (over: Record<string, unknown>) => ({ customer, balance: 'wallet', amount: 10, currency: 'USD', ...over });
+const charge = (over: Record<string, unknown>) => ({
+  customer,
+  balance: 'wallet',
+  amount: 10,
+  currency: 'USD',
+  ...over,
+});
 
 describe('NUL bytes and unpaired surrogates are refused at validation, naming the field', () => {
   it.each<[string, string, () => Record<string, unknown>, string]>([
     ['charge description', '/v1/charges', () => charge({ description: `coffee${NUL}` }), 'description'],
     ['charge metadata value', '/v1/charges', () => charge({ metadata: { note: `a${NUL}b` } }), 'metadata.note'],
     ['charge metadata key', '/v1/charges', () => charge({ metadata: { [`no${NUL}te`]: 'x' } }), 'metadata'],
-    ['charge description, lone surrogate', '/v1/charges', () => charge({ description: 'half \ud83d of an emoji' }), 'description'],
+    [
+      'charge description, lone surrogate',
+      '/v1/charges',
+      () => charge({ description: 'half \ud83d of an emoji' }),
+      'description',
+    ],
     ['hold description', '/v1/holds', () => charge({ description: NUL }), 'description'],
-    ['grant reason', '/v1/grants', () => ({ customer, balance: 'wallet', amount: 10, currency: 'USD', reason: `bonus${NUL}` }), 'reason'],
-    ['customer external_id', '/v1/customers', () => ({ external_id: `ext${NUL}`, email: 'n@example.com' }), 'external_id'],
-    ['customer name', '/v1/customers', () => ({ external_id: `ext-${Math.random()}`, email: 'n@example.com', name: `Ann${NUL}` }), 'name'],
-    ['customer email', '/v1/customers', () => ({ external_id: `ext-${Math.random()}`, email: `n${NUL}@example.com` }), 'email'],
-    ['customer metadata value, lone low surrogate', '/v1/customers', () => ({ external_id: `ext-${Math.random()}`, email: 'n@example.com', metadata: { tier: '\udc00' } }), 'metadata.tier'],
-    ['fx rate source', '/v1/fx-rates', () => ({ base: 'USD', quote: 'CNY', rate: '7.1', source: `bank${NUL}` }), 'source'],
-    ['bank confirmation note', `/v1/topups/${MISSING_ORDER}/confirm`, () => ({ amount_received: 100, note: `paid${NUL}` }), 'note'],
+    [
+      'grant reason',
+      '/v1/grants',
+      () => ({ customer, balance: 'wallet', amount: 10, currency: 'USD', reason: `bonus${NUL}` }),
+      'reason',
+    ],
+    [
+      'customer external_id',
+      '/v1/customers',
+      () => ({ external_id: `ext${NUL}`, email: 'n@example.com' }),
+      'external_id',
+    ],
+    [
+      'customer name',
+      '/v1/customers',
+      () => ({ external_id: `ext-${Math.random()}`, email: 'n@example.com', name: `Ann${NUL}` }),
+      'name',
+    ],
+    [
+      'customer email',
+      '/v1/customers',
+      () => ({ external_id: `ext-${Math.random()}`, email: `n${NUL}@example.com` }),
+      'email',
+    ],
+    [
+      'customer metadata value, lone low surrogate',
+      '/v1/customers',
+      () => ({ external_id: `ext-${Math.random()}`, email: 'n@example.com', metadata: { tier: '\udc00' } }),
+      'metadata.tier',
+    ],
+    [
+      'fx rate source',
+      '/v1/fx-rates',
+      () => ({ base: 'USD', quote: 'CNY', rate: '7.1', source: `bank${NUL}` }),
+      'source',
+    ],
+    [
+      'bank confirmation note',
+      `/v1/topups/${MISSING_ORDER}/confirm`,
+      () => ({ amount_received: 100, note: `paid${NUL}` }),
+      'note',
+    ],
   ])('%s → 400 invalid_request; nothing changes', async (_name, url, body, field) => {
     const before = await world(customer);
     const res = await h.post(url, body());
@@ -59,13 +107,21 @@ describe('NUL bytes and unpaired surrogates are refused at validation, naming th
   });
 
   it('a NUL in a portal body → 400 naming it', async () => {
-    const res = await h.app.inject({ method: 'POST', url: '/portal/api/signin/email', payload: { email: `a${NUL}@example.com` } });
+    const res = await h.app.inject({
+      method: 'POST',
+      url: '/portal/api/signin/email',
+      payload: { email: `a${NUL}@example.com` },
+    });
     expectInvalid({ status: res.statusCode, body: res.json() }, 'email');
   });
 
   it('a signed sandbox webhook with a NUL in payment_id → 400 naming it; nothing recorded', async () => {
     const before = await world(customer);
-    const raw = JSON.stringify({ id: newId('evt'), type: 'payment.succeeded', data: { payment_id: `pay${NUL}1`, amount: 100, currency: 'USD' } });
+    const raw = JSON.stringify({
+      id: newId('evt'),
+      type: 'payment.succeeded',
+      data: { payment_id: `pay${NUL}1`, amount: 100, currency: 'USD' },
+    });
     const res = await h.app.inject({
       method: 'POST',
       url: '/webhooks/sandbox',
@@ -82,7 +138,15 @@ describe('NUL bytes and unpaired surrogates are refused at validation, naming th
     const before = await world(customer);
     const results = await Promise.all(
       Array.from({ length: 40 }, (_, i) =>
-        i % 5 === 0 ? h.post('/v1/charges', { customer: other, balance: 'wallet', amount: 1, currency: 'USD', description: `bad${NUL}${i}` }) : h.post('/v1/charges', charge({ amount: 1 })),
+        i % 5 === 0
+          ? h.post('/v1/charges', {
+              customer: other,
+              balance: 'wallet',
+              amount: 1,
+              currency: 'USD',
+              description: `bad${NUL}${i}`,
+            })
+          : h.post('/v1/charges', charge({ amount: 1 })),
       ),
     );
     results.forEach((res, i) => expect(res.status, String(i)).toBe(i % 5 === 0 ? 400 : 201));

@@ -26,7 +26,19 @@ describe('operations endpoints', () => {
   it('serves the OpenAPI document with every platform route', async () => {
     const doc = (await h.app.inject('/docs/json')).json();
     expect(doc.openapi).toMatch(/^3\./);
-    for (const p of ['/v1/customers', '/v1/customers/{id}', '/v1/customers/{id}/balances', '/v1/customers/{id}/statement', '/v1/products', '/v1/charges', '/v1/holds', '/v1/holds/{id}/capture', '/v1/holds/{id}/void', '/v1/grants', '/v1/transfers']) {
+    for (const p of [
+      '/v1/customers',
+      '/v1/customers/{id}',
+      '/v1/customers/{id}/balances',
+      '/v1/customers/{id}/statement',
+      '/v1/products',
+      '/v1/charges',
+      '/v1/holds',
+      '/v1/holds/{id}/capture',
+      '/v1/holds/{id}/void',
+      '/v1/grants',
+      '/v1/transfers',
+    ]) {
       expect(doc.paths[p], p).toBeDefined();
     }
     expect((await h.app.inject('/docs/')).statusCode).toBe(200);
@@ -46,7 +58,12 @@ describe('operations endpoints', () => {
 
   it('JSON answers of the API and webhooks carry the short API set: no-store, nosniff, nothing framed', async () => {
     const api = await h.call('GET', '/v1/fx-rates');
-    const webhook = await h.app.inject({ method: 'POST', url: '/webhooks/sandbox', payload: '{}', headers: { 'content-type': 'application/json' } });
+    const webhook = await h.app.inject({
+      method: 'POST',
+      url: '/webhooks/sandbox',
+      payload: '{}',
+      headers: { 'content-type': 'application/json' },
+    });
     for (const res of [api, { headers: webhook.headers }]) {
       expect(res.headers['content-security-policy']).toBe("default-src 'none'; frame-ancestors 'none'");
       expect(res.headers['cache-control']).toBe('no-store');
@@ -78,8 +95,17 @@ describe('operations endpoints', () => {
       expect(res.json().error.code).toBe('unavailable');
       expect((await app.inject('/readyz')).statusCode).toBe(503);
       // a correctly signed provider webhook gets 503 too, so the provider retries it later
-      const raw = JSON.stringify({ id: 'evt_1', type: 'payment.succeeded', data: { payment_id: 'sbxpay_x', amount: 1000, currency: 'USD' } });
-      const hook = await app.inject({ method: 'POST', url: '/webhooks/sandbox', headers: { 'content-type': 'application/json', 'coffer-signature': signatureHeader('whsec_test', raw) }, payload: raw });
+      const raw = JSON.stringify({
+        id: 'evt_1',
+        type: 'payment.succeeded',
+        data: { payment_id: 'sbxpay_x', amount: 1000, currency: 'USD' },
+      });
+      const hook = await app.inject({
+        method: 'POST',
+        url: '/webhooks/sandbox',
+        headers: { 'content-type': 'application/json', 'coffer-signature': signatureHeader('whsec_test', raw) },
+        payload: raw,
+      });
       expect(hook.statusCode).toBe(503);
       expect(hook.json().error.code).toBe('unavailable');
     } finally {

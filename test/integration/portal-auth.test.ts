@@ -4,7 +4,11 @@ import { portalMailRenderers } from '../../src/portal/index.js';
 import { setupHarness } from './harness.js';
 import { cookieOf, freshIp, linkToken, portalInject, signIn, signInWithToken } from './portal-helpers.js';
 
-const h = await setupHarness({ PUBLIC_URL: 'https://coffer.example', OPERATOR_NAME: 'Acme Billing', SUPPORT_EMAIL: 'help@acme.example' });
+const h = await setupHarness({
+  PUBLIC_URL: 'https://coffer.example',
+  OPERATOR_NAME: 'Acme Billing',
+  SUPPORT_EMAIL: 'help@acme.example',
+});
 const db = h.handle.db;
 
 async function newCustomer(email = 'c@example.com'): Promise<string> {
@@ -16,7 +20,10 @@ async function newCustomer(email = 'c@example.com'): Promise<string> {
 describe('POST /v1/customers/{id}/portal_sessions', () => {
   it('answers a one-time link under PUBLIC_URL that lives 5 minutes', async () => {
     const c = await newCustomer();
-    const res = await h.call('POST', `/v1/customers/${c}/portal_sessions`, { return_url: 'https://platform.example/billing', locale: 'zh-CN' });
+    const res = await h.call('POST', `/v1/customers/${c}/portal_sessions`, {
+      return_url: 'https://platform.example/billing',
+      locale: 'zh-CN',
+    });
     expect(res.status).toBe(201);
     expect(Object.keys(res.body).sort()).toEqual(['expires_at', 'object', 'url']);
     expect(res.body.object).toBe('portal_session');
@@ -41,7 +48,13 @@ describe('POST /v1/customers/{id}/portal_sessions', () => {
   it('refuses an unknown customer (404), bad return_url or locale (400), and no API key (401)', async () => {
     const c = await newCustomer();
     expect((await h.call('POST', `/v1/customers/cus_00000000000000000000000000/portal_sessions`, {})).status).toBe(404);
-    for (const body of [{ return_url: 'javascript:alert(1)' }, { return_url: 'ftp://x.example' }, { return_url: `https://x.example/${'a'.repeat(2000)}` }, { locale: 'fr' }, { extra: 1 }]) {
+    for (const body of [
+      { return_url: 'javascript:alert(1)' },
+      { return_url: 'ftp://x.example' },
+      { return_url: `https://x.example/${'a'.repeat(2000)}` },
+      { locale: 'fr' },
+      { extra: 1 },
+    ]) {
       const res = await h.call('POST', `/v1/customers/${c}/portal_sessions`, body);
       expect(res.status, JSON.stringify(body)).toBe(400);
       expect(res.body.error.code).toBe('invalid_request');
@@ -62,7 +75,9 @@ describe('POST /v1/customers/{id}/portal_sessions', () => {
     expect(again.headers['set-cookie']).toBeUndefined();
 
     const late = await linkToken(h, c);
-    await sql`UPDATE portal_links SET expires_at = now() - interval '1 second' WHERE id = ${late.split('.')[0]}`.execute(db);
+    await sql`UPDATE portal_links SET expires_at = now() - interval '1 second' WHERE id = ${late.split('.')[0]}`.execute(
+      db,
+    );
     expect((await signInWithToken(h, late)).status).toBe(401);
 
     const fresh = await linkToken(h, c);
@@ -115,7 +130,13 @@ describe('sessions', () => {
   });
 
   it('without a session every private route is 401; the public ones answer', async () => {
-    for (const [method, url] of [['GET', '/portal/api/me'], ['GET', '/portal/api/home'], ['GET', '/portal/api/topups'], ['POST', '/portal/api/signout'], ['GET', '/portal/api/statement']]) {
+    for (const [method, url] of [
+      ['GET', '/portal/api/me'],
+      ['GET', '/portal/api/home'],
+      ['GET', '/portal/api/topups'],
+      ['POST', '/portal/api/signout'],
+      ['GET', '/portal/api/statement'],
+    ]) {
       const res = await portalInject(h, { method, url, cookie: 'coffer_portal=nope-nope-nope-nope-nope-nope' });
       expect(res.status, url).toBe(401);
       expect(res.body.error.code).toBe('unauthenticated');
@@ -159,17 +180,27 @@ describe('sessions', () => {
   it('ends after an hour idle or 12 hours after sign-in', async () => {
     const c = await newCustomer();
     const idle = await signIn(h, c);
-    await sql`UPDATE portal_sessions SET last_seen_at = now() - interval '61 minutes' WHERE id = ${idle.sessionId}`.execute(db);
+    await sql`UPDATE portal_sessions SET last_seen_at = now() - interval '61 minutes' WHERE id = ${idle.sessionId}`.execute(
+      db,
+    );
     expect((await idle.call('GET', '/portal/api/me')).status).toBe(401);
 
     const busy = await signIn(h, c);
-    await sql`UPDATE portal_sessions SET last_seen_at = now() - interval '59 minutes' WHERE id = ${busy.sessionId}`.execute(db);
+    await sql`UPDATE portal_sessions SET last_seen_at = now() - interval '59 minutes' WHERE id = ${busy.sessionId}`.execute(
+      db,
+    );
     expect((await busy.call('GET', '/portal/api/me')).status).toBe(200);
     // the request refreshed last_seen_at (it was older than a minute)…
-    const seen = await db.selectFrom('portal_sessions').select(sql<number>`extract(epoch FROM now() - last_seen_at)`.as('age')).where('id', '=', busy.sessionId).executeTakeFirstOrThrow();
+    const seen = await db
+      .selectFrom('portal_sessions')
+      .select(sql<number>`extract(epoch FROM now() - last_seen_at)`.as('age'))
+      .where('id', '=', busy.sessionId)
+      .executeTakeFirstOrThrow();
     expect(Number(seen.age)).toBeLessThan(5);
     // …but past the absolute end nothing keeps it alive
-    await sql`UPDATE portal_sessions SET expires_at = now() - interval '1 second' WHERE id = ${busy.sessionId}`.execute(db);
+    await sql`UPDATE portal_sessions SET expires_at = now() - interval '1 second' WHERE id = ${busy.sessionId}`.execute(
+      db,
+    );
     expect((await busy.call('GET', '/portal/api/me')).status).toBe(401);
   });
 
@@ -220,14 +251,35 @@ describe('rate limits', () => {
     expect(statuses.slice(0, 10).every((s) => s === 401)).toBe(true);
     const limited = await signInWithToken(h, 'nope', ip);
     expect(limited.status).toBe(429);
-    expect(limited.body).toEqual({ error: { code: 'rate_limited', message: expect.stringMatching(/retry in \d+ s/), details: { retry_after_seconds: expect.any(Number) } } });
+    expect(limited.body).toEqual({
+      error: {
+        code: 'rate_limited',
+        message: expect.stringMatching(/retry in \d+ s/),
+        details: { retry_after_seconds: expect.any(Number) },
+      },
+    });
     expect(limited.headers['retry-after']).toBeDefined();
     // another address is not limited
     expect((await signInWithToken(h, 'nope', freshIp())).status).toBe(401);
 
     const mailIp = freshIp();
-    for (let i = 0; i < 10; i++) expect((await portalInject(h, { method: 'POST', url: '/portal/api/signin/email', body: { email: 'x@example.com' }, ip: mailIp })).status).toBe(202);
-    const mailLimited = await portalInject(h, { method: 'POST', url: '/portal/api/signin/email', body: { email: 'x@example.com' }, ip: mailIp });
+    for (let i = 0; i < 10; i++)
+      expect(
+        (
+          await portalInject(h, {
+            method: 'POST',
+            url: '/portal/api/signin/email',
+            body: { email: 'x@example.com' },
+            ip: mailIp,
+          })
+        ).status,
+      ).toBe(202);
+    const mailLimited = await portalInject(h, {
+      method: 'POST',
+      url: '/portal/api/signin/email',
+      body: { email: 'x@example.com' },
+      ip: mailIp,
+    });
     expect(mailLimited.status).toBe(429);
     expect(mailLimited.body.error.code).toBe('rate_limited');
   });
@@ -247,26 +299,53 @@ describe('rate limits', () => {
 
 describe('e-mailed sign-in link', () => {
   const renderers = async () => {
-    const secret = await db.selectFrom('settings').select('value').where('key', '=', 'session_secret').executeTakeFirstOrThrow();
+    const secret = await db
+      .selectFrom('settings')
+      .select('value')
+      .where('key', '=', 'session_secret')
+      .executeTakeFirstOrThrow();
     return portalMailRenderers(db, h.config, secret.value);
   };
 
   it('always answers 202; an unknown address queues nothing', async () => {
     const before = await db.selectFrom('mail_outbox').select('id').execute();
-    const res = await portalInject(h, { method: 'POST', url: '/portal/api/signin/email', body: { email: 'nobody@nowhere.example' }, ip: freshIp() });
+    const res = await portalInject(h, {
+      method: 'POST',
+      url: '/portal/api/signin/email',
+      body: { email: 'nobody@nowhere.example' },
+      ip: freshIp(),
+    });
     expect(res.status).toBe(202);
     expect(res.body).toEqual({ sent: true });
     expect((await db.selectFrom('mail_outbox').select('id').execute()).length).toBe(before.length);
-    expect((await portalInject(h, { method: 'POST', url: '/portal/api/signin/email', body: { email: 'not an address' }, ip: freshIp() })).status).toBe(400);
+    expect(
+      (
+        await portalInject(h, {
+          method: 'POST',
+          url: '/portal/api/signin/email',
+          body: { email: 'not an address' },
+          ip: freshIp(),
+        })
+      ).status,
+    ).toBe(400);
   });
 
   it('mails every customer with the address (any case) a link that signs in once, 3 requests an hour at most', async () => {
     const email = `Shared.${crypto.randomUUID().slice(0, 8)}@Example.com`;
     const one = await newCustomer(email);
     const two = await newCustomer(email.toLowerCase());
-    const res = await portalInject(h, { method: 'POST', url: '/portal/api/signin/email', body: { email: email.toUpperCase(), locale: 'zh-CN' }, ip: freshIp() });
+    const res = await portalInject(h, {
+      method: 'POST',
+      url: '/portal/api/signin/email',
+      body: { email: email.toUpperCase(), locale: 'zh-CN' },
+      ip: freshIp(),
+    });
     expect(res.status).toBe(202);
-    const queued = await db.selectFrom('mail_outbox').select(['kind', 'object_id', 'customer_id']).where('customer_id', 'in', [one, two]).execute();
+    const queued = await db
+      .selectFrom('mail_outbox')
+      .select(['kind', 'object_id', 'customer_id'])
+      .where('customer_id', 'in', [one, two])
+      .execute();
     expect(queued.map((q) => q.customer_id).sort()).toEqual([one, two].sort());
     expect(queued.every((q) => q.kind === 'portal_signin')).toBe(true);
 
@@ -277,7 +356,11 @@ describe('e-mailed sign-in link', () => {
     expect(mail.subject).toContain('登录');
     const url = /https:\/\/coffer\.example\/signin\?token=(\S+)/.exec(mail.text)!;
     expect(mail.html).toContain(url[0]);
-    const link = await db.selectFrom('portal_links').select(sql<number>`extract(epoch FROM expires_at - created_at)`.as('ttl')).where('id', '=', queued[0].object_id).executeTakeFirstOrThrow();
+    const link = await db
+      .selectFrom('portal_links')
+      .select(sql<number>`extract(epoch FROM expires_at - created_at)`.as('ttl'))
+      .where('id', '=', queued[0].object_id)
+      .executeTakeFirstOrThrow();
     expect(Number(link.ttl)).toBe(15 * 60);
 
     const signedIn = await signInWithToken(h, url[1]);
@@ -289,7 +372,11 @@ describe('e-mailed sign-in link', () => {
     // a spent link's mail is not sent any more
     expect(await render(queued.find((q) => q.customer_id === one)!.object_id)).toBeNull();
 
-    for (let i = 0; i < 3; i++) expect((await portalInject(h, { method: 'POST', url: '/portal/api/signin/email', body: { email }, ip: freshIp() })).status).toBe(202);
+    for (let i = 0; i < 3; i++)
+      expect(
+        (await portalInject(h, { method: 'POST', url: '/portal/api/signin/email', body: { email }, ip: freshIp() }))
+          .status,
+      ).toBe(202);
     const after = await db.selectFrom('mail_outbox').select('id').where('customer_id', '=', one).execute();
     expect(after.length).toBe(3); // the first request and two more; the fourth was dropped silently
   });

@@ -28,56 +28,73 @@ interface Stream {
 
 function open(baseUrl: string, p: Portal, orderId: string): Promise<Stream> {
   return new Promise((resolve, reject) => {
-    const req = http.get(`${baseUrl}/portal/api/topups/${orderId}/events`, { headers: { cookie: p.cookie, accept: 'text/event-stream' } }, (res) => {
-      let text = '';
-      const events: Stream['events'] = [];
-      const waiters: (() => void)[] = [];
-      let endResolve!: () => void;
-      const ended = new Promise<void>((r) => (endResolve = r));
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => {
-        text += chunk;
-        let i: number;
-        while ((i = text.indexOf('\n\n')) !== -1) {
-          const block = text.slice(0, i);
-          text = text.slice(i + 2);
-          const event = /^event: (.*)$/m.exec(block)?.[1];
-          const data = /^data: (.*)$/m.exec(block)?.[1];
-          if (event) events.push({ event, data: data ? JSON.parse(data) : null });
-        }
-        for (const w of waiters.splice(0)) w();
-      });
-      res.on('end', () => endResolve());
-      res.on('close', () => endResolve());
-      let all = '';
-      res.on('data', (c: string) => (all += c));
-      resolve({
-        status: res.statusCode!,
-        headers: res.headers,
-        events,
-        raw: () => all,
-        ended,
-        close: () => req.destroy(),
-        next: (predicate, timeoutMs = 5000) =>
-          new Promise((ok, fail) => {
-            const timer = setTimeout(() => fail(new Error(`no matching event in ${timeoutMs} ms; got ${JSON.stringify(events.map((e) => e.data?.status))}`)), timeoutMs);
-            const check = () => {
-              const hit = events.find((e) => predicate(e.data));
-              if (hit) {
-                clearTimeout(timer);
-                ok(hit.data);
-              } else waiters.push(check);
-            };
-            check();
-          }),
-      });
-    });
+    const req = http.get(
+      `${baseUrl}/portal/api/topups/${orderId}/events`,
+      { headers: { cookie: p.cookie, accept: 'text/event-stream' } },
+      (res) => {
+        let text = '';
+        const events: Stream['events'] = [];
+        const waiters: (() => void)[] = [];
+        let endResolve!: () => void;
+        const ended = new Promise<void>((r) => (endResolve = r));
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => {
+          text += chunk;
+          let i: number;
+          while ((i = text.indexOf('\n\n')) !== -1) {
+            const block = text.slice(0, i);
+            text = text.slice(i + 2);
+            const event = /^event: (.*)$/m.exec(block)?.[1];
+            const data = /^data: (.*)$/m.exec(block)?.[1];
+            if (event) events.push({ event, data: data ? JSON.parse(data) : null });
+          }
+          for (const w of waiters.splice(0)) w();
+        });
+        res.on('end', () => endResolve());
+        res.on('close', () => endResolve());
+        let all = '';
+        res.on('data', (c: string) => (all += c));
+        resolve({
+          status: res.statusCode!,
+          headers: res.headers,
+          events,
+          raw: () => all,
+          ended,
+          close: () => req.destroy(),
+          next: (predicate, timeoutMs = 5000) =>
+            new Promise((ok, fail) => {
+              const timer = setTimeout(
+                () =>
+                  fail(
+                    new Error(
+                      `no matching event in ${timeoutMs} ms; got ${JSON.stringify(events.map((e) => e.data?.status))}`,
+                    ),
+                  ),
+                timeoutMs,
+              );
+              const check = () => {
+                const hit = events.find((e) => predicate(e.data));
+                if (hit) {
+                  clearTimeout(timer);
+                  ok(hit.data);
+                } else waiters.push(check);
+              };
+              check();
+            }),
+        });
+      },
+    );
     req.on('error', reject);
   });
 }
 
 async function bankOrder(p: Portal): Promise<string> {
-  const res = await p.call('POST', '/portal/api/topups', { balance: 'wallet', amount: 2000, currency: 'USD', method: 'bank_transfer' });
+  const res = await p.call('POST', '/portal/api/topups', {
+    balance: 'wallet',
+    amount: 2000,
+    currency: 'USD',
+    method: 'bank_transfer',
+  });
   expect(res.status).toBe(201);
   return res.body.id;
 }

@@ -86,6 +86,7 @@ export async function signIn(h: Harness, customer: string): Promise<Portal> {
     csrf,
     sessionId: me.body.session.id,
     ip,
-    call: (method, url, body, headers) => portalInject(h, { method, url, body, headers, cookie, csrf: method === 'GET' ? null : csrf, ip }),
+    call: (method, url, body, headers) =>
+      portalInject(h, { method, url, body, headers, cookie, csrf: method === 'GET' ? null : csrf, ip }),
   };
 }

@@ -22,33 +22,79 @@ const confirm = async (id: string, amount: number) => {
 describe('portal top-ups are platform top-ups', () => {
   it('a portal order is the same order /v1 sees, for the session’s customer', async () => {
     const p = await signIn(h, await h.newCustomer());
-    const made = await p.call('POST', '/portal/api/topups', { balance: 'wallet', amount: 2500, currency: 'USD', method: 'card' }, { 'idempotency-key': 'card-1' });
+    const made = await p.call(
+      'POST',
+      '/portal/api/topups',
+      { balance: 'wallet', amount: 2500, currency: 'USD', method: 'card' },
+      { 'idempotency-key': 'card-1' },
+    );
     expect(made.status).toBe(201);
-    expect(made.body).toMatchObject({ customer: p.customer, status: 'pending', method: 'card', amount: { amount: 2500, currency: 'USD' } });
+    expect(made.body).toMatchObject({
+      customer: p.customer,
+      status: 'pending',
+      method: 'card',
+      amount: { amount: 2500, currency: 'USD' },
+    });
     expect(made.body.next_action).toBeTruthy();
     const viaApi = await h.call('GET', `/v1/topups/${made.body.id}`);
     const viaPortal = await p.call('GET', `/portal/api/topups/${made.body.id}`);
     expect(viaPortal.body).toEqual(viaApi.body);
     expect(made.body).toEqual(viaApi.body);
     // the same key replays; a platform key with the same name is another order
-    const again = await p.call('POST', '/portal/api/topups', { balance: 'wallet', amount: 2500, currency: 'USD', method: 'card' }, { 'idempotency-key': 'card-1' });
+    const again = await p.call(
+      'POST',
+      '/portal/api/topups',
+      { balance: 'wallet', amount: 2500, currency: 'USD', method: 'card' },
+      { 'idempotency-key': 'card-1' },
+    );
     expect(again.body.id).toBe(made.body.id);
-    const platform = await h.post('/v1/topups', { customer: p.customer, balance: 'wallet', amount: 2500, currency: 'USD', method: 'card' }, 'card-1');
+    const platform = await h.post(
+      '/v1/topups',
+      { customer: p.customer, balance: 'wallet', amount: 2500, currency: 'USD', method: 'card' },
+      'card-1',
+    );
     expect(platform.status).toBe(201);
     expect(platform.body.id).not.toBe(made.body.id);
     // another customer's session with the same key makes its own order
     const q = await signIn(h, await h.newCustomer());
-    const theirs = await q.call('POST', '/portal/api/topups', { balance: 'wallet', amount: 2500, currency: 'USD', method: 'card' }, { 'idempotency-key': 'card-1' });
+    const theirs = await q.call(
+      'POST',
+      '/portal/api/topups',
+      { balance: 'wallet', amount: 2500, currency: 'USD', method: 'card' },
+      { 'idempotency-key': 'card-1' },
+    );
     expect(theirs.body.customer).toBe(q.customer);
     // a customer field is refused, never used
-    expect((await p.call('POST', '/portal/api/topups', { customer: q.customer, balance: 'wallet', amount: 2500, currency: 'USD', method: 'card' })).status).toBe(400);
+    expect(
+      (
+        await p.call('POST', '/portal/api/topups', {
+          customer: q.customer,
+          balance: 'wallet',
+          amount: 2500,
+          currency: 'USD',
+          method: 'card',
+        })
+      ).status,
+    ).toBe(400);
   });
 
   it('refuses like POST /v1/topups, and quotes with the same rules', async () => {
     const p = await signIn(h, await h.newCustomer());
-    const low = await p.call('POST', '/portal/api/topups', { balance: 'wallet', amount: 999, currency: 'USD', method: 'card' });
+    const low = await p.call('POST', '/portal/api/topups', {
+      balance: 'wallet',
+      amount: 999,
+      currency: 'USD',
+      method: 'card',
+    });
     expect(low.body.error.code).toBe('amount_below_minimum');
-    const q = (body: Record<string, unknown>) => p.call('POST', '/portal/api/quote', { balance: 'wallet', amount: 2000, currency: 'USD', method: 'card', ...body });
+    const q = (body: Record<string, unknown>) =>
+      p.call('POST', '/portal/api/quote', {
+        balance: 'wallet',
+        amount: 2000,
+        currency: 'USD',
+        method: 'card',
+        ...body,
+      });
     expect((await q({ amount: 999 })).body.error.code).toBe('amount_below_minimum');
     expect((await q({ method: 'balance' })).body.error.code).toBe('method_not_available');
     expect((await q({ currency: 'JPY' })).body.error.code).toBe('currency_not_supported');
@@ -57,10 +103,21 @@ describe('portal top-ups are platform top-ups', () => {
     expect((await q({ amount: '2000' })).status).toBe(400);
     const ok = await q({});
     expect(ok.status).toBe(200);
-    expect(ok.body).toMatchObject({ amount: { amount: 2000, currency: 'USD' }, fee: { amount: 88, currency: 'USD' }, pay: { amount: 2088, currency: 'USD' }, credit: { amount: 2000, currency: 'USD' }, fx_rate: null });
+    expect(ok.body).toMatchObject({
+      amount: { amount: 2000, currency: 'USD' },
+      fee: { amount: 88, currency: 'USD' },
+      pay: { amount: 2088, currency: 'USD' },
+      credit: { amount: 2000, currency: 'USD' },
+      fx_rate: null,
+    });
     expect(Date.parse(ok.body.valid_until) - Date.now()).toBeGreaterThan(14 * 60_000);
     // the order made from the same input has the quoted numbers
-    const order = await p.call('POST', '/portal/api/topups', { balance: 'wallet', amount: 2000, currency: 'USD', method: 'card' });
+    const order = await p.call('POST', '/portal/api/topups', {
+      balance: 'wallet',
+      amount: 2000,
+      currency: 'USD',
+      method: 'card',
+    });
     expect([order.body.fee.amount, order.body.pay.amount, order.body.credit.amount]).toEqual([88, 2088, 2000]);
 
     expect((await h.call('POST', '/v1/fx-rates', { base: 'USD', quote: 'CNY', rate: '7.20' })).status).toBe(201);
@@ -70,7 +127,10 @@ describe('portal top-ups are platform top-ups', () => {
     const methods = await p.call('GET', '/portal/api/payment-methods?balance=wallet&currency=USD');
     expect(methods.status).toBe(200);
     expect(methods.body.data.map((m: { method: string }) => m.method)).toEqual(['card', 'crypto', 'bank_transfer']);
-    expect((await p.call('GET', '/portal/api/payment-methods?balance=wallet&customer=cus_00000000000000000000000000')).status).toBe(400);
+    expect(
+      (await p.call('GET', '/portal/api/payment-methods?balance=wallet&customer=cus_00000000000000000000000000'))
+        .status,
+    ).toBe(400);
   });
 
   it('cancels, marks paid and attaches proof as the customer; a succeeded order shows its balance change and receipt', async () => {
@@ -82,14 +142,24 @@ describe('portal top-ups are platform top-ups', () => {
     expect(cancelled.body.timeline.at(-1).actor).toBe('customer');
 
     const b = await bankOrder(p);
-    const proof = await p.call('POST', `/portal/api/topups/${b.id}/proof`, undefined, { 'content-type': 'image/png' }).catch(() => null);
+    const proof = await p
+      .call('POST', `/portal/api/topups/${b.id}/proof`, undefined, { 'content-type': 'image/png' })
+      .catch(() => null);
     expect(proof?.status).toBe(400); // an empty body is not a proof
-    const uploaded = await h.app.inject({ method: 'POST', url: `/portal/api/topups/${b.id}/proof`, payload: PNG, headers: { cookie: p.cookie, 'x-csrf-token': p.csrf, 'content-type': 'image/png' } });
+    const uploaded = await h.app.inject({
+      method: 'POST',
+      url: `/portal/api/topups/${b.id}/proof`,
+      payload: PNG,
+      headers: { cookie: p.cookie, 'x-csrf-token': p.csrf, 'content-type': 'image/png' },
+    });
     expect(uploaded.statusCode).toBe(201);
     expect(uploaded.json().order.status).toBe('processing');
     const proofs = await p.call('GET', `/portal/api/topups/${b.id}/proofs`);
     expect(proofs.body.data).toHaveLength(1);
-    const file = await h.app.inject({ url: `/portal/api/topups/${b.id}/proofs/${proofs.body.data[0].id}`, headers: { cookie: p.cookie } });
+    const file = await h.app.inject({
+      url: `/portal/api/topups/${b.id}/proofs/${proofs.body.data[0].id}`,
+      headers: { cookie: p.cookie },
+    });
     expect(file.rawPayload.equals(PNG)).toBe(true);
 
     const c = await bankOrder(p);
@@ -106,7 +176,10 @@ describe('portal top-ups are platform top-ups', () => {
     const pending = await p.call('GET', `/portal/api/topups/${b.id}`);
     expect(pending.body.balance_change).toBeUndefined();
 
-    const receipt = await h.app.inject({ url: `/portal/api/topups/${c.id}/receipt.pdf`, headers: { cookie: p.cookie } });
+    const receipt = await h.app.inject({
+      url: `/portal/api/topups/${c.id}/receipt.pdf`,
+      headers: { cookie: p.cookie },
+    });
     expect(receipt.statusCode).toBe(200);
     expect(receipt.headers['content-type']).toBe('application/pdf');
     expect(receipt.headers['content-disposition']).toBe(`attachment; filename="receipt-${c.id}.pdf"`);
@@ -127,7 +200,10 @@ describe('portal top-ups are platform top-ups', () => {
     expect(csv.statusCode).toBe(200);
     expect(csv.body).toContain(mine.id);
     expect(csv.body).not.toContain(theirs.id);
-    expect((await h.app.inject({ url: `/portal/api/topups.csv?customer=${q.customer}`, headers: { cookie: p.cookie } })).statusCode).toBe(400);
+    expect(
+      (await h.app.inject({ url: `/portal/api/topups.csv?customer=${q.customer}`, headers: { cookie: p.cookie } }))
+        .statusCode,
+    ).toBe(400);
   });
 });
 
@@ -139,7 +215,12 @@ describe('isolation (IDOR)', () => {
     const succeeded = await bankOrder(b);
     await confirm(succeeded.id, 2000);
     const withProof = await bankOrder(b);
-    const up = await h.app.inject({ method: 'POST', url: `/portal/api/topups/${withProof.id}/proof`, payload: PNG, headers: { cookie: b.cookie, 'x-csrf-token': b.csrf, 'content-type': 'image/png' } });
+    const up = await h.app.inject({
+      method: 'POST',
+      url: `/portal/api/topups/${withProof.id}/proof`,
+      payload: PNG,
+      headers: { cookie: b.cookie, 'x-csrf-token': b.csrf, 'content-type': 'image/png' },
+    });
     const proofId = up.json().proof.id;
 
     for (const order of [pending, succeeded, withProof]) {
@@ -157,18 +238,30 @@ describe('isolation (IDOR)', () => {
         expect(res.status, `${method} ${url}`).toBe(404);
         expect(res.body.error.code).toBe('not_found');
       }
-      const proof = await h.app.inject({ method: 'POST', url: `/portal/api/topups/${order.id}/proof`, payload: PNG, headers: { cookie: a.cookie, 'x-csrf-token': a.csrf, 'content-type': 'image/png' } });
+      const proof = await h.app.inject({
+        method: 'POST',
+        url: `/portal/api/topups/${order.id}/proof`,
+        payload: PNG,
+        headers: { cookie: a.cookie, 'x-csrf-token': a.csrf, 'content-type': 'image/png' },
+      });
       expect(proof.statusCode).toBe(404);
     }
     // exactly like an order that does not exist
-    expect((await a.call('GET', '/portal/api/topups/ord_00000000000000000000000000')).body.error.code).toBe('not_found');
+    expect((await a.call('GET', '/portal/api/topups/ord_00000000000000000000000000')).body.error.code).toBe(
+      'not_found',
+    );
     const after = await h.call('GET', `/v1/topups/${pending.id}`);
     expect(after.body.status).toBe('pending');
     expect(after.body.timeline).toHaveLength(1);
     expect((await h.call('GET', `/v1/topups/${withProof.id}/proofs`)).body.data).toHaveLength(1);
 
     // statements, balances and charts are the session's customer's, whatever the parameters
-    for (const url of [`/portal/api/statement?customer=${b.customer}`, `/portal/api/statement?balance=wallet&customer_id=${b.customer}`, `/portal/api/home?customer=${b.customer}`, `/portal/api/statement/charts?customer=${b.customer}`]) {
+    for (const url of [
+      `/portal/api/statement?customer=${b.customer}`,
+      `/portal/api/statement?balance=wallet&customer_id=${b.customer}`,
+      `/portal/api/home?customer=${b.customer}`,
+      `/portal/api/statement/charts?customer=${b.customer}`,
+    ]) {
       const res = await a.call('GET', url);
       expect([400, 200], url).toContain(res.status);
       expect(JSON.stringify(res.body)).not.toContain(b.customer);
@@ -186,7 +279,13 @@ describe('home and charts', () => {
     const p = await signIn(h, await h.newCustomer({ wallet: 10_000, products: { sms: 500 } }));
     // usage on sms: two charges
     for (const amount of [120, 80]) {
-      const res = await h.post('/v1/charges', { customer: p.customer, balance: 'sms', amount, currency: 'USD', description: 'usage' });
+      const res = await h.post('/v1/charges', {
+        customer: p.customer,
+        balance: 'sms',
+        amount,
+        currency: 'USD',
+        description: 'usage',
+      });
       expect(res.status, JSON.stringify(res.body)).toBe(201);
     }
     const orders = [await bankOrder(p), await bankOrder(p)];
@@ -198,7 +297,16 @@ describe('home and charts', () => {
       { balance: 'whatsapp', name: 'WhatsApp', currency: 'USD', posted: 0, held: 0, available: 0 },
     ]);
     expect(home.body.recent_orders.map((o: { id: string }) => o.id)).toEqual(orders.map((o) => o.id).reverse());
-    expect(home.body.recent_charges.map((e: { amount: number; balance: string; kind: string }) => [e.amount, e.balance, e.kind])).toEqual([[-80, 'sms', 'charge'], [-120, 'sms', 'charge']]);
+    expect(
+      home.body.recent_charges.map((e: { amount: number; balance: string; kind: string }) => [
+        e.amount,
+        e.balance,
+        e.kind,
+      ]),
+    ).toEqual([
+      [-80, 'sms', 'charge'],
+      [-120, 'sms', 'charge'],
+    ]);
     expect(home.body.recent_charges[0].id).toMatch(/^ent_/);
 
     const chart = home.body.chart;
@@ -210,15 +318,23 @@ describe('home and charts', () => {
 
   it('dates the closing balances by the entries’ times (backdated in SQL here)', async () => {
     const p = await signIn(h, await h.newCustomer({ wallet: 1000 }));
-    for (const amount of [200, 300]) expect((await h.post('/v1/grants', { customer: p.customer, balance: 'wallet', amount, currency: 'USD', reason: 'x' })).status).toBe(201);
-    expect((await h.post('/v1/charges', { customer: p.customer, balance: 'wallet', amount: 100, currency: 'USD' })).status).toBe(201);
+    for (const amount of [200, 300])
+      expect(
+        (await h.post('/v1/grants', { customer: p.customer, balance: 'wallet', amount, currency: 'USD', reason: 'x' }))
+          .status,
+      ).toBe(201);
+    expect(
+      (await h.post('/v1/charges', { customer: p.customer, balance: 'wallet', amount: 100, currency: 'USD' })).status,
+    ).toBe(201);
     // Entries are immutable (a trigger refuses updates); move them back in time with the trigger off.
     const days = lastDays(30);
     const at = (i: number) => `${days[i]}T12:00:00Z`;
     await sql`ALTER TABLE entries DISABLE TRIGGER entries_immutable`.execute(db);
     try {
       await sql`UPDATE entries e SET created_at = CASE e.seq WHEN 1 THEN ${at(2)}::timestamptz WHEN 2 THEN ${at(10)}::timestamptz WHEN 3 THEN ${at(10)}::timestamptz ELSE ${at(20)}::timestamptz END
-                FROM accounts a WHERE a.id = e.account_id AND a.customer_id = ${p.customer} AND a.code = 'wallet'`.execute(db);
+                FROM accounts a WHERE a.id = e.account_id AND a.customer_id = ${p.customer} AND a.code = 'wallet'`.execute(
+        db,
+      );
     } finally {
       await sql`ALTER TABLE entries ENABLE TRIGGER entries_immutable`.execute(db);
     }
@@ -240,8 +356,14 @@ describe('home and charts', () => {
 
   it('sums usage per product over the window', async () => {
     const p = await signIn(h, await h.newCustomer({ products: { sms: 1000, whatsapp: 1000 } }));
-    for (const [balance, amount] of [['sms', 100], ['sms', 50], ['whatsapp', 70]] as const) {
-      expect((await h.post('/v1/charges', { customer: p.customer, balance, amount, currency: 'USD' })).status).toBe(201);
+    for (const [balance, amount] of [
+      ['sms', 100],
+      ['sms', 50],
+      ['whatsapp', 70],
+    ] as const) {
+      expect((await h.post('/v1/charges', { customer: p.customer, balance, amount, currency: 'USD' })).status).toBe(
+        201,
+      );
     }
     const charts = await p.call('GET', '/portal/api/statement/charts');
     expect(charts.body.balance_over_time).toHaveLength(30);

@@ -49,7 +49,13 @@ async function topup(body: Record<string, unknown>): Promise<any> {
 async function sandbox(url: string, pid: string, payload?: Record<string, string>): Promise<void> {
   const page = await h.app.inject({ method: 'POST', url, ...(payload ? { payload } : {}) });
   expect(page.statusCode, page.body).toBe(303);
-  const rows = await db.selectFrom('sandbox_deliveries').select(['id', 'body']).where('payment_id', '=', pid).where('delivered_at', 'is', null).orderBy('id').execute();
+  const rows = await db
+    .selectFrom('sandbox_deliveries')
+    .select(['id', 'body'])
+    .where('payment_id', '=', pid)
+    .where('delivered_at', 'is', null)
+    .orderBy('id')
+    .execute();
   expect(rows.length).toBeGreaterThan(0);
   for (const row of rows) {
     const res = await h.app.inject({
@@ -71,7 +77,11 @@ describe('receiptPdf', () => {
     const zhang = await customer('张伟', 'zhang.wei@example.com');
     // CNY 100.00 + fee (2.9 % = 2.90, and the fixed USD 0.30 = CNY 2.16) = CNY 105.06, credited in USD
     const o = await topup({ customer: zhang, balance: 'sms', amount: 10_000, currency: 'CNY', method: 'card' });
-    expect([o.fee, o.pay, o.fx_rate]).toEqual([{ amount: 506, currency: 'CNY' }, { amount: 10_506, currency: 'CNY' }, '7.20']);
+    expect([o.fee, o.pay, o.fx_rate]).toEqual([
+      { amount: 506, currency: 'CNY' },
+      { amount: 10_506, currency: 'CNY' },
+      '7.20',
+    ]);
     await payCard(o.provider.payment_id);
     const done = (await h.call('GET', `/v1/topups/${o.id}`)).body;
     expect(done.status).toBe('succeeded');
@@ -105,7 +115,17 @@ describe('receiptPdf', () => {
 
   it('a product top-up paid from the wallet, with a paid-late order and a refund shown as notes', async () => {
     const c = await customer(null, 'ana@example.com');
-    expect((await h.post('/v1/grants', { customer: c, balance: 'wallet', amount: 5000, currency: 'USD', reason: 'test funds' })).status).toBe(201);
+    expect(
+      (
+        await h.post('/v1/grants', {
+          customer: c,
+          balance: 'wallet',
+          amount: 5000,
+          currency: 'USD',
+          reason: 'test funds',
+        })
+      ).status,
+    ).toBe(201);
     const o = await topup({ customer: c, balance: 'whatsapp', amount: 1234, currency: 'USD', method: 'balance' });
     expect(o.status).toBe('succeeded');
     const plain = await receiptPdf(db, h.config, c, o.id);
@@ -122,7 +142,11 @@ describe('receiptPdf', () => {
     }
 
     // the notes: set on the row, as a late payment and a refund would leave it
-    await db.updateTable('orders').set({ paid_late: true, refunded_amount: 234n, refund_status: 'partial' }).where('id', '=', o.id).execute();
+    await db
+      .updateTable('orders')
+      .set({ paid_late: true, refunded_amount: 234n, refund_status: 'partial' })
+      .where('id', '=', o.id)
+      .execute();
     const noted = pdfText((await receiptPdf(db, h.config, c, o.id))!);
     if (noted !== null) {
       const flat = noted.replace(/\s+/g, ' ');
@@ -134,7 +158,14 @@ describe('receiptPdf', () => {
   it('a crypto top-up names its network and prints USDT with its six decimals', async () => {
     expect((await h.post('/v1/fx-rates', { base: 'USDT', quote: 'USD', rate: '0.998' })).status).toBe(201);
     const c = await customer('Li Na 李娜', 'li.na@example.com');
-    const o = await topup({ customer: c, balance: 'wallet', amount: 20_000_000, currency: 'USDT', method: 'crypto', network: 'TRC20' });
+    const o = await topup({
+      customer: c,
+      balance: 'wallet',
+      amount: 20_000_000,
+      currency: 'USDT',
+      method: 'crypto',
+      network: 'TRC20',
+    });
     const pid = o.provider.payment_id;
     const due = (o.pay.amount / 1e6).toFixed(6); // the six-decimal amount the page asks for, exact as a float here
     await sandbox(`/sandbox/crypto/${pid}/deposit`, pid, { amount: due, network: 'TRC20' });
@@ -155,7 +186,13 @@ describe('receiptPdf', () => {
   it('null for a pending order, another customer’s order and an unknown order', async () => {
     const c = await customer('Owner', 'owner@example.com');
     const other = await customer('Other', 'other@example.com');
-    const pending = await topup({ customer: c, balance: 'wallet', amount: 5000, currency: 'USD', method: 'bank_transfer' });
+    const pending = await topup({
+      customer: c,
+      balance: 'wallet',
+      amount: 5000,
+      currency: 'USD',
+      method: 'bank_transfer',
+    });
     expect(await receiptPdf(db, h.config, c, pending.id)).toBeNull();
     const confirmed = await h.post(`/v1/topups/${pending.id}/confirm`, { amount_received: 5000 });
     expect(confirmed.status, JSON.stringify(confirmed.body)).toBe(200);
@@ -163,7 +200,13 @@ describe('receiptPdf', () => {
     expect(await receiptPdf(db, h.config, other, pending.id)).toBeNull();
     expect(await receiptPdf(db, h.config, c, MISSING_ORDER)).toBeNull();
 
-    const cancelled = await topup({ customer: c, balance: 'wallet', amount: 5000, currency: 'USD', method: 'bank_transfer' });
+    const cancelled = await topup({
+      customer: c,
+      balance: 'wallet',
+      amount: 5000,
+      currency: 'USD',
+      method: 'bank_transfer',
+    });
     expect((await h.post(`/v1/topups/${cancelled.id}/cancel`, undefined)).status).toBe(200);
     expect(await receiptPdf(db, h.config, c, cancelled.id)).toBeNull();
   });

@@ -71,10 +71,16 @@ describe('receiptMessage', () => {
 describe('mailer without SMTP', () => {
   it('logs the message instead of sending it, and resolves', async () => {
     const calls: Array<{ obj: object; msg: string }> = [];
-    const mailer = createMailer({ smtpUrl: null, from: 'x@example.com', log: { info: (obj, msg) => calls.push({ obj, msg }) } });
+    const mailer = createMailer({
+      smtpUrl: null,
+      from: 'x@example.com',
+      log: { info: (obj, msg) => calls.push({ obj, msg }) },
+    });
     const m = receiptMessage(order, customer, publicUrl);
     await expect(mailer.send(m)).resolves.toBeUndefined();
     mailer.close();
-    expect(calls).toEqual([{ obj: { to: m.to, subject: m.subject, text: m.text }, msg: 'mail not sent (SMTP_URL is unset)' }]);
+    expect(calls).toEqual([
+      { obj: { to: m.to, subject: m.subject, text: m.text }, msg: 'mail not sent (SMTP_URL is unset)' },
+    ]);
   });
 });

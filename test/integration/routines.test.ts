@@ -68,7 +68,10 @@ describe('database routines', () => {
     const bodies = new Map<string, string>();
     const triggers: string[] = [];
     for (const f of files) {
-      for (const m of f.text.matchAll(/CREATE OR REPLACE (?:FUNCTION|PROCEDURE) (\w+)\([\s\S]*?\bAS \$fn\$([\s\S]*?)\$fn\$;/g)) bodies.set(m[1], m[2]);
+      for (const m of f.text.matchAll(
+        /CREATE OR REPLACE (?:FUNCTION|PROCEDURE) (\w+)\([\s\S]*?\bAS \$fn\$([\s\S]*?)\$fn\$;/g,
+      ))
+        bodies.set(m[1], m[2]);
       for (const m of f.text.matchAll(/CREATE OR REPLACE TRIGGER (\w+)/g)) triggers.push(m[1]);
     }
     expect(a.routines.map((r) => r.name).sort()).toEqual([...bodies.keys()].sort());
@@ -94,11 +97,15 @@ describe('database routines', () => {
     expect(second.rows).toEqual(first.rows);
 
     // Someone altered a routine by hand; the next version of the files (another digest) restores it.
-    await h.pool.query(`CREATE OR REPLACE FUNCTION coffer_refuse_change() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN OLD; END $$`);
+    await h.pool.query(
+      `CREATE OR REPLACE FUNCTION coffer_refuse_change() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN OLD; END $$`,
+    );
     await h.pool.query(`UPDATE coffer_routines SET digest = 'an older version'`);
     const applied = await h.db.connection().execute((conn) => installRoutines(conn));
     expect(applied).toBe(true);
-    const { rows } = await h.pool.query<{ src: string }>(`SELECT prosrc AS src FROM pg_proc WHERE proname = 'coffer_refuse_change'`);
+    const { rows } = await h.pool.query<{ src: string }>(
+      `SELECT prosrc AS src FROM pg_proc WHERE proname = 'coffer_refuse_change'`,
+    );
     expect(rows[0].src).toContain('rows are immutable');
   });
 });

@@ -64,20 +64,37 @@ async function newPayment(o: PaymentOpts): Promise<string> {
   const address = o.method === 'crypto' ? sandboxAddress(id, o.network ?? 'TRC20') : null;
   await db
     .insertInto('sandbox_payments')
-    .values({ id, order_id: orderId, method: o.method, amount: o.amount, currency: o.currency, network: o.network ?? null, address, return_url: o.returnUrl ?? null })
+    .values({
+      id,
+      order_id: orderId,
+      method: o.method,
+      amount: o.amount,
+      currency: o.currency,
+      network: o.network ?? null,
+      address,
+      return_url: o.returnUrl ?? null,
+    })
     .execute();
   return id;
 }
 
-const card = (returnUrl: string | null = null) => newPayment({ method: 'card', amount: 1_234n, currency: 'USD', returnUrl });
+const card = (returnUrl: string | null = null) =>
+  newPayment({ method: 'card', amount: 1_234n, currency: 'USD', returnUrl });
 const crypto = () => newPayment({ method: 'crypto', amount: 25_000_000n, currency: 'USDT', network: 'TRC20' });
 
 const get = (url: string) => app.inject({ method: 'GET', url });
-const post = (url: string, form?: string) => app.inject({ method: 'POST', url, headers: form === undefined ? {} : FORM, payload: form });
-const row = (id: string) => db.selectFrom('sandbox_payments').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
+const post = (url: string, form?: string) =>
+  app.inject({ method: 'POST', url, headers: form === undefined ? {} : FORM, payload: form });
+const row = (id: string) =>
+  db.selectFrom('sandbox_payments').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
 
 async function events(paymentId: string): Promise<any[]> {
-  const rows = await db.selectFrom('sandbox_deliveries').select('body').where('payment_id', '=', paymentId).orderBy('id').execute();
+  const rows = await db
+    .selectFrom('sandbox_deliveries')
+    .select('body')
+    .where('payment_id', '=', paymentId)
+    .orderBy('id')
+    .execute();
   return rows.map((r) => JSON.parse(r.body));
 }
 
@@ -99,13 +116,21 @@ describe('card checkout', () => {
     expectPage(res, 200);
     expect(res.body).toContain('12.34 USD');
     expect(res.body).toContain(order_id);
-    expect(res.body).toContain(`<form method="post" action="/sandbox/checkout/${id}/pay"><button type="submit">Pay</button></form>`);
+    expect(res.body).toContain(
+      `<form method="post" action="/sandbox/checkout/${id}/pay"><button type="submit">Pay</button></form>`,
+    );
     expect(res.body).toContain(`action="/sandbox/checkout/${id}/decline"`);
     expect(res.body).toContain('>Decline</button>');
   });
 
   it('escapes every dynamic value', async () => {
-    const id = await newPayment({ method: 'card', amount: 100n, currency: 'USD', withOrder: false, orderId: 'ord_<script>alert(1)</script>' });
+    const id = await newPayment({
+      method: 'card',
+      amount: 100n,
+      currency: 'USD',
+      withOrder: false,
+      orderId: 'ord_<script>alert(1)</script>',
+    });
     const res = await get(`/sandbox/checkout/${id}`);
     expectPage(res, 200);
     expect(res.body).toContain('ord_&lt;script&gt;alert(1)&lt;/script&gt;');
@@ -130,7 +155,9 @@ describe('card checkout', () => {
     expectPage(page, 200);
     expect(page.body).toContain('Payment succeeded');
     expect(page.body).toContain('Return to the merchant');
-    expect(page.body).toContain('href="https://merchant.example/back?x=&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;&amp;y=1"');
+    expect(page.body).toContain(
+      'href="https://merchant.example/back?x=&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;&amp;y=1"',
+    );
     expect(page.body).not.toContain('/pay"');
   });
 
@@ -149,7 +176,11 @@ describe('card checkout', () => {
 
   it('concurrent pay and decline: the row lock lets exactly one win, with one event', async () => {
     const id = await card();
-    const results = await Promise.all([post(`/sandbox/checkout/${id}/pay`), post(`/sandbox/checkout/${id}/decline`), post(`/sandbox/checkout/${id}/pay`)]);
+    const results = await Promise.all([
+      post(`/sandbox/checkout/${id}/pay`),
+      post(`/sandbox/checkout/${id}/decline`),
+      post(`/sandbox/checkout/${id}/pay`),
+    ]);
     expect(results.map((r) => r.statusCode).sort()).toEqual([303, 409, 409]);
     expect(await events(id)).toHaveLength(1);
   });
@@ -189,8 +220,12 @@ describe('crypto deposit', () => {
     expect(res.body).toContain(p.address!);
     expect(res.body).toContain('A deposit on any other network is lost.');
     expect(res.body).toContain(`action="/sandbox/crypto/${id}/deposit"`);
-    expect(res.body).toContain('name="amount" type="text" inputmode="decimal" autocomplete="off" required value="25.000000"');
-    expect(res.body).toContain('<option value="TRC20" selected>TRC20</option><option value="ERC20">ERC20</option><option value="BEP20">BEP20</option>');
+    expect(res.body).toContain(
+      'name="amount" type="text" inputmode="decimal" autocomplete="off" required value="25.000000"',
+    );
+    expect(res.body).toContain(
+      '<option value="TRC20" selected>TRC20</option><option value="ERC20">ERC20</option><option value="BEP20">BEP20</option>',
+    );
     expect(res.body).toContain('>Simulate deposit</button>');
     expect(res.body).toContain('delivered in the background');
   });
@@ -205,7 +240,9 @@ describe('crypto deposit', () => {
     const mid = await get(`/sandbox/crypto/${id}`);
     expectPage(mid, 200);
     expect(mid.body).toContain('24.500000 USDT');
-    expect(mid.body).toContain(`<form method="post" action="/sandbox/crypto/${id}/confirm"><button type="submit">Add confirmations</button></form>`);
+    expect(mid.body).toContain(
+      `<form method="post" action="/sandbox/crypto/${id}/confirm"><button type="submit">Add confirmations</button></form>`,
+    );
     expect(mid.body).not.toContain('/deposit"');
     expectPage(await post(`/sandbox/crypto/${id}/deposit`, 'amount=1&network=TRC20'), 409);
 
@@ -216,7 +253,8 @@ describe('crypto deposit', () => {
     expect(p).toMatchObject({ status: 'succeeded', received_amount: 24_500_000n, received_network: 'ERC20' });
     const evs = await events(id);
     expect(evs.map((e) => e.type)).toEqual(['payment.processing', 'payment.succeeded']);
-    for (const e of evs) expect(e.data).toEqual({ payment_id: id, amount: 24_500_000, currency: 'USDT', network: 'ERC20' });
+    for (const e of evs)
+      expect(e.data).toEqual({ payment_id: id, amount: 24_500_000, currency: 'USDT', network: 'ERC20' });
     expect(kicks).toBe(2);
     expect((await get(`/sandbox/crypto/${id}`)).body).toContain('Deposit confirmed');
     expectPage(await post(`/sandbox/crypto/${id}/confirm`), 409);
@@ -225,9 +263,17 @@ describe('crypto deposit', () => {
 
   it('accepts a JSON body too', async () => {
     const id = await crypto();
-    const res = await app.inject({ method: 'POST', url: `/sandbox/crypto/${id}/deposit`, payload: { amount: '25', network: 'TRC20' } });
+    const res = await app.inject({
+      method: 'POST',
+      url: `/sandbox/crypto/${id}/deposit`,
+      payload: { amount: '25', network: 'TRC20' },
+    });
     expect(res.statusCode).toBe(303);
-    expect(await row(id)).toMatchObject({ status: 'processing', received_amount: 25_000_000n, received_network: 'TRC20' });
+    expect(await row(id)).toMatchObject({
+      status: 'processing',
+      received_amount: 25_000_000n,
+      received_network: 'TRC20',
+    });
   });
 
   it('confirmations before any deposit: 409', async () => {
@@ -261,7 +307,12 @@ describe('unknown payments', () => {
   it('404 pages for unknown ids and for the other method’s page', async () => {
     const cardId = await card();
     const cryptoId = await crypto();
-    for (const url of ['/sandbox/checkout/sbxpay_nope', '/sandbox/crypto/sbxpay_nope', `/sandbox/crypto/${cardId}`, `/sandbox/checkout/${cryptoId}`]) {
+    for (const url of [
+      '/sandbox/checkout/sbxpay_nope',
+      '/sandbox/crypto/sbxpay_nope',
+      `/sandbox/crypto/${cardId}`,
+      `/sandbox/checkout/${cryptoId}`,
+    ]) {
       const res = await get(url);
       expectPage(res, 404);
       expect(res.body).toContain('Payment not found');

@@ -17,9 +17,18 @@ interface Started {
 
 /** `coffer serve --demo` on the embedded database, in a process group of its own as a terminal would run it. */
 async function startDetached(): Promise<Started> {
-  const env: Record<string, string | undefined> = { ...process.env, COFFER_DATA_DIR: dataDir, PORT: '0', LOG_LEVEL: 'info' };
+  const env: Record<string, string | undefined> = {
+    ...process.env,
+    COFFER_DATA_DIR: dataDir,
+    PORT: '0',
+    LOG_LEVEL: 'info',
+  };
   delete env.DATABASE_URL;
-  const proc = spawn(process.execPath, [bin, 'serve', '--demo'], { env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  const proc = spawn(process.execPath, [bin, 'serve', '--demo'], {
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
+  });
   let out = '';
   proc.stdout!.on('data', (c: Buffer) => (out += c.toString()));
   proc.stderr!.on('data', (c: Buffer) => (out += c.toString()));
@@ -44,7 +53,12 @@ async function startDetached(): Promise<Started> {
 /** Ctrl-C in a terminal: SIGINT to every process of the foreground group. */
 async function ctrlC(s: Started): Promise<number | null> {
   process.kill(-s.proc.pid!, 'SIGINT');
-  return Promise.race([s.exited, new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`no exit after SIGINT:\n${s.output()}`)), 30_000))]);
+  return Promise.race([
+    s.exited,
+    new Promise<never>((_, reject) =>
+      setTimeout(() => reject(new Error(`no exit after SIGINT:\n${s.output()}`)), 30_000),
+    ),
+  ]);
 }
 
 const errorLines = (out: string) => out.split('\n').filter((l) => /"level":(50|60)/.test(l));
@@ -84,10 +98,16 @@ describe('stopping coffer serve with Ctrl-C (embedded PostgreSQL)', () => {
     const post = (url: string, body: unknown) =>
       fetch(first.baseUrl + url, {
         method: 'POST',
-        headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json', 'idempotency-key': crypto.randomUUID() },
+        headers: {
+          authorization: `Bearer ${key}`,
+          'content-type': 'application/json',
+          'idempotency-key': crypto.randomUUID(),
+        },
         body: JSON.stringify(body),
       });
-    expect((await post('/v1/charges', { customer, balance: 'wallet', amount: 1250, currency: 'USD' })).status).toBe(201);
+    expect((await post('/v1/charges', { customer, balance: 'wallet', amount: 1250, currency: 'USD' })).status).toBe(
+      201,
+    );
     expect((await post('/v1/fx-rates', { base: 'USD', quote: 'CNY', rate: '7.31' })).status).toBe(201);
     // Give the job runner time to LISTEN, which is what used to fail on the way down.
     await new Promise((r) => setTimeout(r, 1_500));

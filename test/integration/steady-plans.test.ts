@@ -16,7 +16,19 @@ const h = await setupHarness();
 async function chargeOnce(c: pg.Client, customer: string, apiKeyId: string, explain: boolean): Promise<number> {
   const key = `plan-${crypto.randomUUID()}`;
   const call = `SELECT * FROM coffer_charge_batch($1, 'wallet', $2, $3::text[], $4::text[], $5::bigint[], $6::text[], $7::text[], $8::jsonb[], $9::text[], $10::text[], $11)`;
-  const values = [customer, apiKeyId, [key], ['h'], ['1'], ['USD'], [null], [null], [newId('chg')], [newId('trf')], revenueAccountCode('wallet')];
+  const values = [
+    customer,
+    apiKeyId,
+    [key],
+    ['h'],
+    ['1'],
+    ['USD'],
+    [null],
+    [null],
+    [newId('chg')],
+    [newId('trf')],
+    revenueAccountCode('wallet'),
+  ];
   if (!explain) {
     const res = await c.query(call, values);
     expect(res.rows[0].r_status).toEqual([201]);
@@ -46,7 +58,9 @@ describe('plans that do not depend on statistics', () => {
         [apiKeyId],
       );
       const large = await chargeOnce(c, customer, apiKeyId, true);
-      expect(large, `buffers per charge: ${small} with a small table, ${large} with 40,000 keys`).toBeLessThan(small + 20);
+      expect(large, `buffers per charge: ${small} with a small table, ${large} with 40,000 keys`).toBeLessThan(
+        small + 20,
+      );
     } finally {
       await c.end();
       await h.handle.pool.query('DELETE FROM idempotency_keys WHERE key LIKE $1', ['bulk-%']);
@@ -58,7 +72,8 @@ describe('plans that do not depend on statistics', () => {
       `SELECT relname, reloptions FROM pg_class WHERE relname IN ('idempotency_keys', 'transfers', 'entries', 'accounts') ORDER BY relname`,
     );
     const options = Object.fromEntries(rows.map((r) => [r.relname, r.reloptions ?? []]));
-    for (const t of ['idempotency_keys', 'transfers', 'entries']) expect(options[t]).toContain('autovacuum_vacuum_cost_delay=10');
+    for (const t of ['idempotency_keys', 'transfers', 'entries'])
+      expect(options[t]).toContain('autovacuum_vacuum_cost_delay=10');
     // The balance rows are updated by every batch: their vacuum keeps the default pace.
     expect(options.accounts).not.toContain('autovacuum_vacuum_cost_delay=10');
   });

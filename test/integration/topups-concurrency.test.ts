@@ -48,11 +48,9 @@ function halt(s: Server): Promise<void> {
  * Where the sandbox delivery loops of the "manual" servers post: it answers 200 and drops the
  * event, so in those tests the only webhooks Coffer ever sees are the ones the test sends.
  */
-let swallowed = 0;
 const sink = http.createServer((req, res) => {
   req.resume();
   req.on('end', () => {
-    swallowed++;
     res.end('ok');
   });
 });
@@ -70,7 +68,6 @@ afterAll(async () => {
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 let keySeq = 0;
 const newKey = (tag: string) => `${tag}-${Date.now()}-${++keySeq}`;
-
 
 interface Order {
   id: string;
@@ -96,7 +93,13 @@ async function createTopup(base: string, body: Record<string, unknown>): Promise
   return res.body as Order;
 }
 
-const card = (customer: string, amount: number) => ({ customer, balance: 'wallet', amount, currency: 'USD', method: 'card' });
+const card = (customer: string, amount: number) => ({
+  customer,
+  balance: 'wallet',
+  amount,
+  currency: 'USD',
+  method: 'card',
+});
 const crypto = (customer: string, usdt: number, network = 'TRC20') => ({
   customer,
   balance: 'wallet',
@@ -117,7 +120,9 @@ async function sandboxAction(base: string, path: string, form?: Record<string, s
   const res = await fetch(`${base}${path}`, {
     method: 'POST',
     redirect: 'manual',
-    ...(form ? { headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(form).toString() } : {}),
+    ...(form
+      ? { headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(form).toString() }
+      : {}),
   });
   await res.arrayBuffer();
   return res.status;
@@ -130,13 +135,23 @@ async function payCard(base: string, o: Order): Promise<void> {
 async function payCrypto(base: string, o: Order): Promise<void> {
   const next = o.next_action!;
   expect(next.type).toBe('crypto_transfer');
-  expect(await sandboxAction(base, `/sandbox/crypto/${o.provider.payment_id}/deposit`, { amount: next.amount!, network: next.network! })).toBe(303);
+  expect(
+    await sandboxAction(base, `/sandbox/crypto/${o.provider.payment_id}/deposit`, {
+      amount: next.amount!,
+      network: next.network!,
+    }),
+  ).toBe(303);
   expect(await sandboxAction(base, `/sandbox/crypto/${o.provider.payment_id}/confirm`)).toBe(303);
 }
 
 /** The webhooks the sandbox queued for a payment, oldest first (the exact bodies it delivers). */
 async function queuedEvents(paymentId: string): Promise<{ eventId: string; body: string }[]> {
-  const rows = await h.handle.db.selectFrom('sandbox_deliveries').select(['event_id', 'body']).where('payment_id', '=', paymentId).orderBy('id').execute();
+  const rows = await h.handle.db
+    .selectFrom('sandbox_deliveries')
+    .select(['event_id', 'body'])
+    .where('payment_id', '=', paymentId)
+    .orderBy('id')
+    .execute();
   return rows.map((r) => ({ eventId: r.event_id, body: r.body }));
 }
 
@@ -147,7 +162,11 @@ async function succeededEvent(paymentId: string): Promise<{ eventId: string; bod
 }
 
 async function deliver(base: string, raw: string, header = signatureHeader(h.sandboxSecret, raw)): Promise<Res> {
-  const res = await fetch(`${base}/webhooks/sandbox`, { method: 'POST', headers: { 'content-type': 'application/json', 'coffer-signature': header }, body: raw });
+  const res = await fetch(`${base}/webhooks/sandbox`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'coffer-signature': header },
+    body: raw,
+  });
   const text = await res.text();
   let body: unknown = text;
   try {
@@ -168,7 +187,11 @@ async function creditsOf(orderId: string): Promise<{ amount: bigint; kind: strin
 }
 
 async function providerEventsOf(orderId: string) {
-  return h.handle.db.selectFrom('provider_events').select(['event_id', 'type', 'result']).where('order_id', '=', orderId).execute();
+  return h.handle.db
+    .selectFrom('provider_events')
+    .select(['event_id', 'type', 'result'])
+    .where('order_id', '=', orderId)
+    .execute();
 }
 
 async function orderRow(id: string) {
@@ -176,7 +199,12 @@ async function orderRow(id: string) {
 }
 
 async function timelineOf(id: string) {
-  return h.handle.db.selectFrom('order_timeline').select(['status', 'actor', 'note']).where('order_id', '=', id).orderBy('id').execute();
+  return h.handle.db
+    .selectFrom('order_timeline')
+    .select(['status', 'actor', 'note'])
+    .where('order_id', '=', id)
+    .orderBy('id')
+    .execute();
 }
 
 /** The order is succeeded with exactly one credit transfer of its credited amount. */
@@ -235,7 +263,11 @@ describe('webhooks delivered by hand across three coffer serve processes', () =>
 
     expect(await posted(customer)).toBe(before + order.credit.amount);
     await expectCreditedOnce(order);
-    const events = await h.handle.db.selectFrom('provider_events').select(['order_id', 'result']).where('event_id', '=', ev.eventId).execute();
+    const events = await h.handle.db
+      .selectFrom('provider_events')
+      .select(['order_id', 'result'])
+      .where('event_id', '=', ev.eventId)
+      .execute();
     expect(events).toHaveLength(1);
     expect(events[0].order_id).toBe(order.id);
     expect(await providerEventsOf(order.id)).toHaveLength(1);
@@ -252,13 +284,22 @@ describe('webhooks delivered by hand across three coffer serve processes', () =>
     const before = await Promise.all(customers.map(posted));
     const orders = await Promise.all(
       Array.from({ length: 20 }, (_, i) =>
-        createTopup(base(i), i % 4 === 3 ? crypto(customers[i % 4], 10 + i, ['TRC20', 'ERC20', 'BEP20'][i % 3]) : card(customers[i % 4], 1_000 + 37 * i)),
+        createTopup(
+          base(i),
+          i % 4 === 3
+            ? crypto(customers[i % 4], 10 + i, ['TRC20', 'ERC20', 'BEP20'][i % 3])
+            : card(customers[i % 4], 1_000 + 37 * i),
+        ),
       ),
     );
-    await Promise.all(orders.map((o, i) => (o.method === 'card' ? payCard(base(i + 1), o) : payCrypto(base(i + 1), o))));
+    await Promise.all(
+      orders.map((o, i) => (o.method === 'card' ? payCard(base(i + 1), o) : payCrypto(base(i + 1), o))),
+    );
 
     const events = (await Promise.all(orders.map((o) => queuedEvents(o.provider.payment_id)))).flat();
-    expect(events).toHaveLength(orders.filter((o) => o.method === 'card').length + 2 * orders.filter((o) => o.method === 'crypto').length);
+    expect(events).toHaveLength(
+      orders.filter((o) => o.method === 'card').length + 2 * orders.filter((o) => o.method === 'crypto').length,
+    );
     // Every event 3 to 5 times, shuffled (so a crypto "processing" may come after its "succeeded"),
     // each copy signed at its own send time, spread round-robin over the processes.
     const copies = shuffle(events.flatMap((e, i) => Array.from({ length: 3 + (i % 3) }, () => e)));
@@ -267,10 +308,24 @@ describe('webhooks delivered by hand across three coffer serve processes', () =>
     for (const { r } of results) expect(r.status, JSON.stringify(r.body)).toBe(200);
     for (const e of events) {
       const mine = results.filter((x) => x.e.eventId === e.eventId).map((x) => (x.r.body as { result: string }).result);
-      expect(mine.filter((r) => r === 'processed'), e.eventId).toHaveLength(1);
-      expect(mine.filter((r) => r === 'duplicate'), e.eventId).toHaveLength(mine.length - 1);
+      expect(
+        mine.filter((r) => r === 'processed'),
+        e.eventId,
+      ).toHaveLength(1);
+      expect(
+        mine.filter((r) => r === 'duplicate'),
+        e.eventId,
+      ).toHaveLength(mine.length - 1);
     }
-    const rows = await h.handle.db.selectFrom('provider_events').select('event_id').where('event_id', 'in', events.map((e) => e.eventId)).execute();
+    const rows = await h.handle.db
+      .selectFrom('provider_events')
+      .select('event_id')
+      .where(
+        'event_id',
+        'in',
+        events.map((e) => e.eventId),
+      )
+      .execute();
     expect(rows).toHaveLength(events.length);
 
     for (const o of orders) {
@@ -292,9 +347,15 @@ describe('webhooks delivered by hand across three coffer serve processes', () =>
     const ev = await succeededEvent(order.provider.payment_id);
     const raw = ev.body;
     const now = Date.now();
-    const altered = JSON.stringify({ ...JSON.parse(raw), data: { ...JSON.parse(raw).data, amount: order.pay.amount * 10 } });
+    const altered = JSON.stringify({
+      ...JSON.parse(raw),
+      data: { ...JSON.parse(raw).data, amount: order.pay.amount * 10 },
+    });
     const otherOrder = await createTopup(base(1), card(customer, 1_200));
-    const redirected = JSON.stringify({ ...JSON.parse(raw), data: { ...JSON.parse(raw).data, payment_id: otherOrder.provider.payment_id } });
+    const redirected = JSON.stringify({
+      ...JSON.parse(raw),
+      data: { ...JSON.parse(raw).data, payment_id: otherOrder.provider.payment_id },
+    });
     const good = signatureHeader(h.sandboxSecret, raw);
     const badCases: [string, string, string | undefined][] = [
       ['signed with another key', raw, signatureHeader('whsec_not_the_sandbox_key', raw)],
@@ -314,7 +375,10 @@ describe('webhooks delivered by hand across three coffer serve processes', () =>
       const res = await h.app.inject({
         method: 'POST',
         url: '/webhooks/sandbox',
-        headers: { 'content-type': 'application/json', ...(header === undefined ? {} : { 'coffer-signature': header }) },
+        headers: {
+          'content-type': 'application/json',
+          ...(header === undefined ? {} : { 'coffer-signature': header }),
+        },
         payload: body,
       });
       return { status: res.statusCode, body: res.json() };
@@ -322,7 +386,10 @@ describe('webhooks delivered by hand across three coffer serve processes', () =>
     const viaHttp = async (i: number, body: string, header: string | undefined) => {
       const res = await fetch(`${base(i)}/webhooks/sandbox`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json', ...(header === undefined ? {} : { 'coffer-signature': header }) },
+        headers: {
+          'content-type': 'application/json',
+          ...(header === undefined ? {} : { 'coffer-signature': header }),
+        },
         body,
       });
       return { status: res.status, body: await res.json() };
@@ -335,7 +402,9 @@ describe('webhooks delivered by hand across three coffer serve processes', () =>
       }
     }
     // Nothing was recorded: the event id is not burned, no order moved, no money moved.
-    expect(await h.handle.db.selectFrom('provider_events').select('event_id').where('event_id', '=', ev.eventId).execute()).toHaveLength(0);
+    expect(
+      await h.handle.db.selectFrom('provider_events').select('event_id').where('event_id', '=', ev.eventId).execute(),
+    ).toHaveLength(0);
     expect((await orderRow(order.id)).status).toBe('pending');
     expect((await orderRow(otherOrder.id)).status).toBe('pending');
     expect(await creditsOf(order.id)).toHaveLength(0);
@@ -353,7 +422,9 @@ describe('webhooks delivered by hand across three coffer serve processes', () =>
   it('cancel racing the webhook of a paid order (20 orders) → every order succeeded, the payment credited exactly once', async () => {
     const customer = await h.newCustomer();
     const n = 20;
-    const orders = await Promise.all(Array.from({ length: n }, (_, i) => createTopup(base(i), card(customer, 1_000 + 11 * i))));
+    const orders = await Promise.all(
+      Array.from({ length: n }, (_, i) => createTopup(base(i), card(customer, 1_000 + 11 * i))),
+    );
     await Promise.all(orders.map((o, i) => payCard(base(i + 2), o)));
     const events = await Promise.all(orders.map((o) => succeededEvent(o.provider.payment_id)));
 
@@ -398,11 +469,15 @@ describe('webhooks delivered by hand across three coffer serve processes', () =>
   it('expiry (on read) racing the webhook of a paid order (20 orders) → every order succeeded and credited once, paid_late consistent with the timeline', async () => {
     const customer = await h.newCustomer();
     const n = 20;
-    const orders = await Promise.all(Array.from({ length: n }, (_, i) => createTopup(base(i), card(customer, 1_000 + 13 * i))));
+    const orders = await Promise.all(
+      Array.from({ length: n }, (_, i) => createTopup(base(i), card(customer, 1_000 + 13 * i))),
+    );
     await Promise.all(orders.map((o, i) => payCard(base(i + 1), o)));
     const events = await Promise.all(orders.map((o) => succeededEvent(o.provider.payment_id)));
 
-    await sql`UPDATE orders SET expires_at = now() + interval '200 milliseconds' WHERE id IN (${sql.join(orders.map((o) => o.id))})`.execute(h.handle.db);
+    await sql`UPDATE orders SET expires_at = now() + interval '200 milliseconds' WHERE id IN (${sql.join(orders.map((o) => o.id))})`.execute(
+      h.handle.db,
+    );
     const raced = await Promise.all(
       orders.map(async (o, i) => {
         // Fire each pair between 120 and 280 ms: some before the order is due, some after.
@@ -458,7 +533,11 @@ describe("the sandbox's own webhook delivery (in each coffer serve process, over
       }
       // Each queued event was delivered (signed, over HTTP: there is no other way in) and recorded once.
       for (const o of [cardOrder, cryptoOrder]) {
-        const rows = await h.handle.db.selectFrom('sandbox_deliveries').select(['event_id', 'delivered_at', 'last_error']).where('payment_id', '=', o.provider.payment_id).execute();
+        const rows = await h.handle.db
+          .selectFrom('sandbox_deliveries')
+          .select(['event_id', 'delivered_at', 'last_error'])
+          .where('payment_id', '=', o.provider.payment_id)
+          .execute();
         expect(rows).toHaveLength(o.method === 'card' ? 1 : 2);
         await waitFor('deliveries marked delivered', 5_000, async () => {
           const left = await h.handle.db
@@ -486,16 +565,28 @@ describe("the sandbox's own webhook delivery (in each coffer serve process, over
         probe.close(() => resolve(p));
       });
     });
-    const sender = await launch({ SANDBOX_WEBHOOK_URL: `http://127.0.0.1:${port}/webhooks/sandbox`, SANDBOX_RETRY_BASE_MS: '100' });
+    const sender = await launch({
+      SANDBOX_WEBHOOK_URL: `http://127.0.0.1:${port}/webhooks/sandbox`,
+      SANDBOX_RETRY_BASE_MS: '100',
+    });
     let target: Server | null = null;
     try {
       const customer = await h.newCustomer();
       const order = await createTopup(sender.baseUrl, card(customer, 1_800));
       await payCard(sender.baseUrl, order);
-      const failing = await waitFor('two failed attempts', 8_000, async () => {
-        const row = await h.handle.db.selectFrom('sandbox_deliveries').selectAll().where('payment_id', '=', order.provider.payment_id).executeTakeFirst();
-        return row && row.attempts >= 2 && row.last_error !== null ? row : null;
-      }, 50);
+      const failing = await waitFor(
+        'two failed attempts',
+        8_000,
+        async () => {
+          const row = await h.handle.db
+            .selectFrom('sandbox_deliveries')
+            .selectAll()
+            .where('payment_id', '=', order.provider.payment_id)
+            .executeTakeFirst();
+          return row && row.attempts >= 2 && row.last_error !== null ? row : null;
+        },
+        50,
+      );
       expect(failing.delivered_at).toBeNull();
       expect((await orderRow(order.id)).status).toBe('pending');
       expect(await posted(customer)).toBe(0);
@@ -507,7 +598,11 @@ describe("the sandbox's own webhook delivery (in each coffer serve process, over
       });
       expect(done.credited_amount).toBe(BigInt(order.credit.amount));
       const row = await waitFor('delivery marked delivered', 5_000, async () => {
-        const r = await h.handle.db.selectFrom('sandbox_deliveries').selectAll().where('payment_id', '=', order.provider.payment_id).executeTakeFirstOrThrow();
+        const r = await h.handle.db
+          .selectFrom('sandbox_deliveries')
+          .selectAll()
+          .where('payment_id', '=', order.provider.payment_id)
+          .executeTakeFirstOrThrow();
         return r.delivered_at !== null ? r : null;
       });
       expect(row.attempts).toBeGreaterThanOrEqual(3);
@@ -529,12 +624,16 @@ describe("the sandbox's own webhook delivery (in each coffer serve process, over
       const old = await createTopup(server.baseUrl, card(customer, 1_200));
       // The state an old, still-failing delivery is in after ~17 hours: 1024 attempts, due again.
       await sql`INSERT INTO sandbox_deliveries (event_id, payment_id, body, attempts, next_attempt_at, last_error)
-                VALUES ('evt_longfailing', ${old.provider.payment_id}, '{}', 1024, now() - interval '1 minute', 'connect ECONNREFUSED')`.execute(h.handle.db);
+                VALUES ('evt_longfailing', ${old.provider.payment_id}, '{}', 1024, now() - interval '1 minute', 'connect ECONNREFUSED')`.execute(
+        h.handle.db,
+      );
       await payCard(server.baseUrl, order);
       await waitFor(`${order.id} to succeed`, 4_000, async () => (await orderRow(order.id)).status === 'succeeded');
     } finally {
       // Take the row out of the queue so the tests after this one are not blocked by it.
-      await sql`UPDATE sandbox_deliveries SET delivered_at = now() WHERE event_id = 'evt_longfailing'`.execute(h.handle.db);
+      await sql`UPDATE sandbox_deliveries SET delivered_at = now() WHERE event_id = 'evt_longfailing'`.execute(
+        h.handle.db,
+      );
       await halt(server);
     }
   });
@@ -553,15 +652,22 @@ describe("the sandbox's own webhook delivery (in each coffer serve process, over
       const created = Date.now();
       expect(new Date(order.expires_at).getTime() - new Date(order.created_at).getTime()).toBe(2_000);
       const queued = await sql<{ run_at: Date; task_identifier: string }>`
-        SELECT run_at, task_identifier FROM graphile_worker.jobs WHERE key = ${`expire:${order.id}`}`.execute(h.handle.db);
+        SELECT run_at, task_identifier FROM graphile_worker.jobs WHERE key = ${`expire:${order.id}`}`.execute(
+        h.handle.db,
+      );
       expect(queued.rows).toHaveLength(1);
       expect(queued.rows[0].task_identifier).toBe('topup_expire');
       expect(queued.rows[0].run_at.getTime()).toBe(new Date(order.expires_at).getTime());
       // Read the table, never the API (a read through the API would expire it on its own).
-      const row = await waitFor('the order to expire', 10_000, async () => {
-        const r = await orderRow(order.id);
-        return r.status === 'expired' ? r : null;
-      }, 200);
+      const row = await waitFor(
+        'the order to expire',
+        10_000,
+        async () => {
+          const r = await orderRow(order.id);
+          return r.status === 'expired' ? r : null;
+        },
+        200,
+      );
       expect(Date.now() - created).toBeGreaterThanOrEqual(1_000);
       expect(row.updated_at.getTime()).toBeGreaterThanOrEqual(row.expires_at.getTime());
       const timeline = await timelineOf(order.id);
@@ -572,7 +678,11 @@ describe("the sandbox's own webhook delivery (in each coffer serve process, over
       expect(await creditsOf(order.id)).toHaveLength(0);
       // It was the job: its queue entry (keyed by the order) is consumed.
       await waitFor('the expiry job to complete', 5_000, async () => {
-        const { rows } = await sql<{ n: number }>`SELECT count(*)::int AS n FROM graphile_worker.jobs WHERE key = ${`expire:${order.id}`}`.execute(h.handle.db);
+        const { rows } = await sql<{
+          n: number;
+        }>`SELECT count(*)::int AS n FROM graphile_worker.jobs WHERE key = ${`expire:${order.id}`}`.execute(
+          h.handle.db,
+        );
         return rows[0].n === 0;
       });
     } finally {

@@ -50,7 +50,6 @@ afterAll(async () => {
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 let keySeq = 0;
 
-
 interface Order {
   id: string;
   customer: string;
@@ -73,7 +72,12 @@ async function sandboxAction(base: string, path: string, form?: Record<string, s
       method: 'POST',
       redirect: 'manual',
       signal: AbortSignal.timeout(15_000),
-      ...(form ? { headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(form).toString() } : {}),
+      ...(form
+        ? {
+            headers: { 'content-type': 'application/x-www-form-urlencoded' },
+            body: new URLSearchParams(form).toString(),
+          }
+        : {}),
     });
     await res.arrayBuffer();
     return res.status;
@@ -83,7 +87,9 @@ async function sandboxAction(base: string, path: string, form?: Record<string, s
 }
 
 async function countStatus(ids: string[], status: string): Promise<number> {
-  const { rows } = await sql<{ n: number }>`SELECT count(*)::int AS n FROM orders WHERE id IN (${sql.join(ids)}) AND status = ${status}`.execute(h.handle.db);
+  const { rows } = await sql<{
+    n: number;
+  }>`SELECT count(*)::int AS n FROM orders WHERE id IN (${sql.join(ids)}) AND status = ${status}`.execute(h.handle.db);
   return rows[0].n;
 }
 
@@ -103,9 +109,17 @@ async function deliveryState(paymentIds: string[]) {
  */
 async function expectAllCreditedOnce(orders: Order[], customers: string[]): Promise<void> {
   const ids = orders.map((o) => o.id);
-  const rows = await h.handle.db.selectFrom('orders').select(['id', 'status', 'credited_amount', 'needs_review', 'paid_late']).where('id', 'in', ids).execute();
+  const rows = await h.handle.db
+    .selectFrom('orders')
+    .select(['id', 'status', 'credited_amount', 'needs_review', 'paid_late'])
+    .where('id', 'in', ids)
+    .execute();
   const byId = new Map(rows.map((r) => [r.id, r]));
-  const credits = await h.handle.db.selectFrom('transfers').select(['reference', 'amount', 'kind']).where('reference', 'in', ids).execute();
+  const credits = await h.handle.db
+    .selectFrom('transfers')
+    .select(['reference', 'amount', 'kind'])
+    .where('reference', 'in', ids)
+    .execute();
   for (const o of orders) {
     const r = byId.get(o.id)!;
     expect(r.status, o.id).toBe('succeeded');
@@ -120,9 +134,17 @@ async function expectAllCreditedOnce(orders: Order[], customers: string[]): Prom
     expect((await h.balance(customer, 'wallet')).posted, customer).toBe(sum);
   }
   const paymentIds = orders.map((o) => o.provider.payment_id);
-  const deliveries = await h.handle.db.selectFrom('sandbox_deliveries').select(['event_id', 'delivered_at']).where('payment_id', 'in', paymentIds).execute();
+  const deliveries = await h.handle.db
+    .selectFrom('sandbox_deliveries')
+    .select(['event_id', 'delivered_at'])
+    .where('payment_id', 'in', paymentIds)
+    .execute();
   expect(deliveries.filter((d) => d.delivered_at === null)).toEqual([]);
-  const events = await h.handle.db.selectFrom('provider_events').select('event_id').where('order_id', 'in', ids).execute();
+  const events = await h.handle.db
+    .selectFrom('provider_events')
+    .select('event_id')
+    .where('order_id', 'in', ids)
+    .execute();
   expect(events.map((e) => e.event_id).sort()).toEqual(deliveries.map((d) => d.event_id).sort());
   const report = await verifyLedger(h.handle.db);
   expect(report.problems).toEqual([]);
@@ -145,7 +167,15 @@ describe('coffer serve killed with SIGKILL while sandbox webhooks are in flight'
       allCustomers.push(...customers);
       const first = await launch();
       const orders = await Promise.all(
-        Array.from({ length: n }, (_, i) => createTopup(first.baseUrl, { customer: customers[i % 4], balance: 'wallet', amount: 1_000 + 17 * i, currency: 'USD', method: 'card' })),
+        Array.from({ length: n }, (_, i) =>
+          createTopup(first.baseUrl, {
+            customer: customers[i % 4],
+            balance: 'wallet',
+            amount: 1_000 + 17 * i,
+            currency: 'USD',
+            method: 'card',
+          }),
+        ),
       );
       allOrders.push(...orders);
       const ids = orders.map((o) => o.id);
@@ -153,10 +183,15 @@ describe('coffer serve killed with SIGKILL while sandbox webhooks are in flight'
 
       // Every payer clicks Pay at once: each queues a webhook and wakes the server's delivery loop.
       const pays = orders.map((o) => sandboxAction(first.baseUrl, `/sandbox/checkout/${o.provider.payment_id}/pay`));
-      await waitFor('deliveries to start', 10_000, async () => {
-        if (killAt === 0) return (await deliveryState(paymentIds)).attempts > 0;
-        return (await countStatus(ids, 'succeeded')) >= killAt;
-      }, 2);
+      await waitFor(
+        'deliveries to start',
+        10_000,
+        async () => {
+          if (killAt === 0) return (await deliveryState(paymentIds)).attempts > 0;
+          return (await countStatus(ids, 'succeeded')) >= killAt;
+        },
+        2,
+      );
       await sigkill(first);
       const payResults = await Promise.all(pays);
       await sleep(100); // let PostgreSQL finish aborting the dead process's transactions
@@ -182,7 +217,9 @@ describe('coffer serve killed with SIGKILL while sandbox webhooks are in flight'
           return done === n && d.total === n && d.delivered === n;
         });
         const after = await deliveryState(paymentIds);
-        console.log(`after restart: ${after.attempts} delivery attempts for ${after.total} events (${after.attempts - after.total} retries or redeliveries)`);
+        console.log(
+          `after restart: ${after.attempts} delivery attempts for ${after.total} events (${after.attempts - after.total} retries or redeliveries)`,
+        );
         await expectAllCreditedOnce(orders, customers);
       } finally {
         await halt(second);
@@ -203,7 +240,14 @@ describe('coffer serve killed with SIGKILL while sandbox webhooks are in flight'
     const first = await launch();
     const orders = await Promise.all(
       Array.from({ length: n }, (_, i) =>
-        createTopup(first.baseUrl, { customer: customers[i % 2], balance: 'wallet', amount: (10 + i) * 1_000_000, currency: 'USDT', method: 'crypto', network: ['TRC20', 'ERC20', 'BEP20'][i % 3] }),
+        createTopup(first.baseUrl, {
+          customer: customers[i % 2],
+          balance: 'wallet',
+          amount: (10 + i) * 1_000_000,
+          currency: 'USDT',
+          method: 'crypto',
+          network: ['TRC20', 'ERC20', 'BEP20'][i % 3],
+        }),
       ),
     );
     const ids = orders.map((o) => o.id);
@@ -211,14 +255,21 @@ describe('coffer serve killed with SIGKILL while sandbox webhooks are in flight'
 
     // Deposits seen on chain: the server delivers payment.processing to itself.
     for (const status of await Promise.all(
-      orders.map((o) => sandboxAction(first.baseUrl, `/sandbox/crypto/${o.provider.payment_id}/deposit`, { amount: o.next_action!.amount!, network: o.next_action!.network! })),
+      orders.map((o) =>
+        sandboxAction(first.baseUrl, `/sandbox/crypto/${o.provider.payment_id}/deposit`, {
+          amount: o.next_action!.amount!,
+          network: o.next_action!.network!,
+        }),
+      ),
     )) {
       expect(status).toBe(303);
     }
     await waitFor('every order to be processing', 15_000, async () => (await countStatus(ids, 'processing')) === n);
 
     // Confirmations arrive for all of them at once; kill once the first credits land.
-    const confirms = orders.map((o) => sandboxAction(first.baseUrl, `/sandbox/crypto/${o.provider.payment_id}/confirm`));
+    const confirms = orders.map((o) =>
+      sandboxAction(first.baseUrl, `/sandbox/crypto/${o.provider.payment_id}/confirm`),
+    );
     await waitFor('the first credits', 10_000, async () => (await countStatus(ids, 'succeeded')) >= 2, 2);
     await sigkill(first);
     const confirmResults = await Promise.all(confirms);
@@ -241,9 +292,18 @@ describe('coffer serve killed with SIGKILL while sandbox webhooks are in flight'
         return (await countStatus(ids, 'succeeded')) === n && d.total === 2 * n && d.delivered === 2 * n;
       });
       await expectAllCreditedOnce(orders, customers);
-      const timelines = await h.handle.db.selectFrom('order_timeline').select(['order_id', 'status']).where('order_id', 'in', ids).orderBy('id').execute();
+      const timelines = await h.handle.db
+        .selectFrom('order_timeline')
+        .select(['order_id', 'status'])
+        .where('order_id', 'in', ids)
+        .orderBy('id')
+        .execute();
       for (const id of ids) {
-        expect(timelines.filter((t) => t.order_id === id).map((t) => t.status)).toEqual(['pending', 'processing', 'succeeded']);
+        expect(timelines.filter((t) => t.order_id === id).map((t) => t.status)).toEqual([
+          'pending',
+          'processing',
+          'succeeded',
+        ]);
       }
     } finally {
       await halt(second);

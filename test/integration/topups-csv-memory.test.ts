@@ -15,7 +15,8 @@ const cpuSeconds = (pid: number): number => {
   const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
   return (Number(fields[11]) + Number(fields[12])) / 100; // utime + stime, in clock ticks
 };
-const rssMb = (pid: number): number => Number(/VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) / 1024;
+const rssMb = (pid: number): number =>
+  Number(/VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) / 1024;
 
 beforeAll(async () => {
   const customer = await h.newCustomer();
@@ -81,6 +82,8 @@ describe('CSV export', () => {
     // Resident memory is sampled for the record only: how far V8 lets the heap grow before it
     // collects the rows' garbage differs between Node 20 and 24 (up to ~150 MB here), so it is
     // no measure of what the export holds; the two checks above are.
-    console.log(`CSV export: ${lines - 1} rows, ${(bytes / 1048576).toFixed(1)} MB, first byte after ${firstByteMs} ms of ${totalMs} ms, ${stalledCpu} s CPU while paused; RSS (MB) ${samples.map((x) => x.toFixed(0)).join(' ')}`);
+    console.log(
+      `CSV export: ${lines - 1} rows, ${(bytes / 1048576).toFixed(1)} MB, first byte after ${firstByteMs} ms of ${totalMs} ms, ${stalledCpu} s CPU while paused; RSS (MB) ${samples.map((x) => x.toFixed(0)).join(' ')}`,
+    );
   }, 120_000);
 });

@@ -9,12 +9,18 @@ describe('top-up races and replays', () => {
   it('10 concurrent product top-ups of 20.00 paid from a 100.00 wallet → exactly 5 succeed, 5 × 402, nothing overdrawn', async () => {
     const customer = await h.newCustomer({ wallet: 10_000 });
     const results = await Promise.all(
-      Array.from({ length: 10 }, () => h.post('/v1/topups', { customer, balance: 'sms', amount: 2_000, currency: 'USD', method: 'balance' })),
+      Array.from({ length: 10 }, () =>
+        h.post('/v1/topups', { customer, balance: 'sms', amount: 2_000, currency: 'USD', method: 'balance' }),
+      ),
     );
     expect(results.map((r) => r.status).sort()).toEqual([201, 201, 201, 201, 201, 402, 402, 402, 402, 402]);
     expect(await h.balance(customer, 'wallet')).toEqual({ posted: 0, held: 0, available: 0 });
     expect(await h.balance(customer, 'sms')).toEqual({ posted: 10_000, held: 0, available: 10_000 });
-    const orders = await h.handle.db.selectFrom('orders').select('status').where('customer_id', '=', customer).execute();
+    const orders = await h.handle.db
+      .selectFrom('orders')
+      .select('status')
+      .where('customer_id', '=', customer)
+      .execute();
     expect(orders.map((o) => o.status)).toEqual(['succeeded', 'succeeded', 'succeeded', 'succeeded', 'succeeded']);
   });
 
@@ -24,7 +30,9 @@ describe('top-up races and replays', () => {
     const results = await Promise.all(Array.from({ length: 10 }, () => h.post('/v1/topups', body, `race-${customer}`)));
     const created = results.filter((r) => r.status === 201);
     expect(created.length).toBeGreaterThanOrEqual(1);
-    expect(results.every((r) => r.status === 201 || (r.status === 409 && r.body.error.code === 'idempotency_key_in_use'))).toBe(true);
+    expect(
+      results.every((r) => r.status === 201 || (r.status === 409 && r.body.error.code === 'idempotency_key_in_use')),
+    ).toBe(true);
     expect(new Set(created.map((r) => r.body.id)).size).toBe(1);
     expect(await h.balance(customer, 'wallet')).toMatchObject({ posted: 7_500 });
     expect(await h.balance(customer, 'sms')).toMatchObject({ posted: 2_500 });
@@ -36,9 +44,17 @@ describe('top-up races and replays', () => {
 
   it('5 concurrent confirms of one bank transfer (different keys) → one credit, the others 409 invalid_state', async () => {
     const customer = await h.newCustomer();
-    const order = await h.post('/v1/topups', { customer, balance: 'wallet', amount: 5_000, currency: 'USD', method: 'bank_transfer' });
+    const order = await h.post('/v1/topups', {
+      customer,
+      balance: 'wallet',
+      amount: 5_000,
+      currency: 'USD',
+      method: 'bank_transfer',
+    });
     expect(order.status).toBe(201);
-    const results = await Promise.all(Array.from({ length: 5 }, () => h.post(`/v1/topups/${order.body.id}/confirm`, { amount_received: 5_000 })));
+    const results = await Promise.all(
+      Array.from({ length: 5 }, () => h.post(`/v1/topups/${order.body.id}/confirm`, { amount_received: 5_000 })),
+    );
     expect(results.map((r) => r.status).sort()).toEqual([200, 409, 409, 409, 409]);
     expect(results.filter((r) => r.status === 409).every((r) => r.body.error.code === 'invalid_state')).toBe(true);
     expect(await h.balance(customer, 'wallet')).toMatchObject({ posted: 5_000 });
@@ -46,9 +62,23 @@ describe('top-up races and replays', () => {
 
   it('a confirm replayed with its key answers the same and credits once', async () => {
     const customer = await h.newCustomer();
-    const order = await h.post('/v1/topups', { customer, balance: 'wallet', amount: 5_000, currency: 'USD', method: 'bank_transfer' });
-    const first = await h.post(`/v1/topups/${order.body.id}/confirm`, { amount_received: 4_000 }, `confirm-${order.body.id}`);
-    const again = await h.post(`/v1/topups/${order.body.id}/confirm`, { amount_received: 4_000 }, `confirm-${order.body.id}`);
+    const order = await h.post('/v1/topups', {
+      customer,
+      balance: 'wallet',
+      amount: 5_000,
+      currency: 'USD',
+      method: 'bank_transfer',
+    });
+    const first = await h.post(
+      `/v1/topups/${order.body.id}/confirm`,
+      { amount_received: 4_000 },
+      `confirm-${order.body.id}`,
+    );
+    const again = await h.post(
+      `/v1/topups/${order.body.id}/confirm`,
+      { amount_received: 4_000 },
+      `confirm-${order.body.id}`,
+    );
     expect(first.status).toBe(200);
     expect(again.status).toBe(200);
     expect(again.headers['idempotent-replayed']).toBe('true');

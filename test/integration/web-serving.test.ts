@@ -16,7 +16,10 @@ let bare: Awaited<ReturnType<typeof startServer>>;
 
 beforeAll(async () => {
   fs.mkdirSync(path.join(dir, 'assets'));
-  fs.writeFileSync(path.join(dir, 'index.html'), '<!doctype html><title>Coffer</title><script type="module" src="/assets/index-Ab12.js"></script>');
+  fs.writeFileSync(
+    path.join(dir, 'index.html'),
+    '<!doctype html><title>Coffer</title><script type="module" src="/assets/index-Ab12.js"></script>',
+  );
   fs.writeFileSync(path.join(dir, 'assets', 'index-Ab12.js'), script);
   fs.writeFileSync(path.join(dir, 'assets', 'index-Ab12.js.gz'), zlib.gzipSync(script));
   fs.writeFileSync(path.join(dir, 'assets', 'index-Ab12.js.br'), zlib.brotliCompressSync(script));
@@ -31,21 +34,29 @@ afterAll(async () => {
 });
 
 describe('the web app', () => {
-  it.each(['/', '/signin?token=x', '/topup?balance=wallet', '/orders', '/orders/ord_0123456789abcdefghijklmnop', '/statement', '/help', '/security', '/console', '/console/orders/1'])(
-    '%s answers the app page with page security headers, never cached',
-    async (url) => {
-      const res = await fetch(server.baseUrl + url);
-      expect(res.status).toBe(200);
-      expect(res.headers.get('content-type')).toMatch(/^text\/html/);
-      expect(res.headers.get('cache-control')).toBe('no-cache');
-      const csp = res.headers.get('content-security-policy') ?? '';
-      expect(csp).toContain("default-src 'self'");
-      expect(csp).toContain("frame-ancestors 'none'");
-      expect(csp).toContain("script-src 'self'");
-      expect(res.headers.get('x-content-type-options')).toBe('nosniff');
-      expect(await res.text()).toContain('/assets/index-Ab12.js');
-    },
-  );
+  it.each([
+    '/',
+    '/signin?token=x',
+    '/topup?balance=wallet',
+    '/orders',
+    '/orders/ord_0123456789abcdefghijklmnop',
+    '/statement',
+    '/help',
+    '/security',
+    '/console',
+    '/console/orders/1',
+  ])('%s answers the app page with page security headers, never cached', async (url) => {
+    const res = await fetch(server.baseUrl + url);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toMatch(/^text\/html/);
+    expect(res.headers.get('cache-control')).toBe('no-cache');
+    const csp = res.headers.get('content-security-policy') ?? '';
+    expect(csp).toContain("default-src 'self'");
+    expect(csp).toContain("frame-ancestors 'none'");
+    expect(csp).toContain("script-src 'self'");
+    expect(res.headers.get('x-content-type-options')).toBe('nosniff');
+    expect(await res.text()).toContain('/assets/index-Ab12.js');
+  });
 
   it('hashed assets are immutable for a year, compressed when the browser accepts it', async () => {
     const plain = await fetch(server.baseUrl + '/assets/index-Ab12.js', { headers: { 'accept-encoding': 'identity' } });

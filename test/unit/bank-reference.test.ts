@@ -31,6 +31,7 @@ describe('bank transfer references', () => {
   });
 
   it('refuses what is not a reference', () => {
-    for (const s of ['', 'CF', 'CF-0000-0000', 'XX-0000-0000-0', 'CF-0000-0000-00']) expect(normaliseBankReference(s)).toBeNull();
+    for (const s of ['', 'CF', 'CF-0000-0000', 'XX-0000-0000-0', 'CF-0000-0000-00'])
+      expect(normaliseBankReference(s)).toBeNull();
   });
 });

@@ -7,7 +7,13 @@ function controlled() {
   const loader = new BatchLoader<string, string>(
     (keys) =>
       new Promise((resolve, reject) => {
-        loads.push({ keys, finish: (fail) => (fail ? reject(fail) : resolve(new Map(keys.filter((k) => !k.startsWith('missing')).map((k) => [k, k.toUpperCase()])))) });
+        loads.push({
+          keys,
+          finish: (fail) =>
+            fail
+              ? reject(fail)
+              : resolve(new Map(keys.filter((k) => !k.startsWith('missing')).map((k) => [k, k.toUpperCase()]))),
+        });
       }),
     1,
     3,
@@ -31,7 +37,10 @@ describe('BatchLoader', () => {
     expect(await Promise.all(first)).toEqual(['A', 'B']);
     await tick();
     // at most 3 waiting requests per load; a key asked for twice is loaded once
-    expect(loads.map((l) => l.keys)).toEqual([['a', 'b'], ['b', 'c']]);
+    expect(loads.map((l) => l.keys)).toEqual([
+      ['a', 'b'],
+      ['b', 'c'],
+    ]);
     loads[1].finish();
     await tick();
     expect(loads[2].keys).toEqual(['missing-d']);

@@ -18,7 +18,13 @@ describe('configuration', () => {
   });
 
   it('parses values', () => {
-    const c = loadConfig({ PORT: '9000', MIN_TOPUP: 'CNY 72.00', PRODUCTS: 'voice:Voice calls, ai:AI', PLATFORM_CURRENCY: 'eur', PUBLIC_URL: 'https://pay.example.com/' });
+    const c = loadConfig({
+      PORT: '9000',
+      MIN_TOPUP: 'CNY 72.00',
+      PRODUCTS: 'voice:Voice calls, ai:AI',
+      PLATFORM_CURRENCY: 'eur',
+      PUBLIC_URL: 'https://pay.example.com/',
+    });
     expect(c.port).toBe(9000);
     expect(c.minTopup).toEqual({ amountMinor: 7200n, currency: 'CNY' });
     expect(c.products.map((p) => p.code)).toEqual(['voice', 'ai']);
@@ -27,11 +33,22 @@ describe('configuration', () => {
     expect(loadConfig({ PRODUCTS: '' }).products).toEqual([]);
   });
 
-  it('has sample bank accounts for CNY and USD by default, and takes the operator\'s own', () => {
+  it("has sample bank accounts for CNY and USD by default, and takes the operator's own", () => {
     expect(Object.keys(loadConfig({}).bankAccounts).sort()).toEqual(['CNY', 'USD']);
     expect(loadConfig({}).bankAccounts.CNY.beneficiary).toContain('SAMPLE');
-    const own = loadConfig({ BANK_ACCOUNTS: '{"EUR":{"beneficiary":"Acme GmbH","bank_name":"Bank","account_number":"DE00 1234","swift":"BANKDEFF"}}' });
-    expect(own.bankAccounts).toEqual({ EUR: { beneficiary: 'Acme GmbH', bank_name: 'Bank', account_number: 'DE00 1234', swift: 'BANKDEFF', branch: undefined } });
+    const own = loadConfig({
+      BANK_ACCOUNTS:
+        '{"EUR":{"beneficiary":"Acme GmbH","bank_name":"Bank","account_number":"DE00 1234","swift":"BANKDEFF"}}',
+    });
+    expect(own.bankAccounts).toEqual({
+      EUR: {
+        beneficiary: 'Acme GmbH',
+        bank_name: 'Bank',
+        account_number: 'DE00 1234',
+        swift: 'BANKDEFF',
+        branch: undefined,
+      },
+    });
   });
 
   it.each([
@@ -83,17 +100,28 @@ describe('NOWPayments configuration', () => {
   });
 
   it('is on with both keys; the API URL defaults to NOWPayments’ own and may point elsewhere', () => {
-    expect(loadConfig({ NOWPAYMENTS_API_KEY: 'np_x', NOWPAYMENTS_IPN_SECRET: 'ipn_x' }).nowpayments).toEqual({ apiKey: 'np_x', ipnSecret: 'ipn_x', apiUrl: null });
-    expect(loadConfig({ NOWPAYMENTS_API_KEY: 'np_x', NOWPAYMENTS_IPN_SECRET: 'ipn_x', NOWPAYMENTS_API_URL: 'https://api-sandbox.nowpayments.io/' }).nowpayments?.apiUrl).toBe(
-      'https://api-sandbox.nowpayments.io',
-    );
+    expect(loadConfig({ NOWPAYMENTS_API_KEY: 'np_x', NOWPAYMENTS_IPN_SECRET: 'ipn_x' }).nowpayments).toEqual({
+      apiKey: 'np_x',
+      ipnSecret: 'ipn_x',
+      apiUrl: null,
+    });
+    expect(
+      loadConfig({
+        NOWPAYMENTS_API_KEY: 'np_x',
+        NOWPAYMENTS_IPN_SECRET: 'ipn_x',
+        NOWPAYMENTS_API_URL: 'https://api-sandbox.nowpayments.io/',
+      }).nowpayments?.apiUrl,
+    ).toBe('https://api-sandbox.nowpayments.io');
   });
 
   it.each([
     [{ NOWPAYMENTS_API_KEY: 'np_x' }, 'NOWPAYMENTS_IPN_SECRET'],
     [{ NOWPAYMENTS_IPN_SECRET: 'ipn_x' }, 'NOWPAYMENTS_API_KEY'],
     [{ NOWPAYMENTS_API_URL: 'http://127.0.0.1:1' }, 'NOWPAYMENTS_API_URL'],
-    [{ NOWPAYMENTS_API_KEY: 'np_x', NOWPAYMENTS_IPN_SECRET: 'ipn_x', NOWPAYMENTS_API_URL: 'ftp://x' }, 'NOWPAYMENTS_API_URL'],
+    [
+      { NOWPAYMENTS_API_KEY: 'np_x', NOWPAYMENTS_IPN_SECRET: 'ipn_x', NOWPAYMENTS_API_URL: 'ftp://x' },
+      'NOWPAYMENTS_API_URL',
+    ],
   ])('refuses %j naming %s, without echoing a secret', (env, variable) => {
     const err = refusal(env);
     expect(err).toBeInstanceOf(ConfigError);
@@ -107,7 +135,11 @@ describe('NOWPayments configuration', () => {
     expect(loadConfig({}).trustProxy).toBe(false);
     expect(loadConfig({ TRUST_PROXY: 'true' }).trustProxy).toBe(true);
     expect(loadConfig({ TRUST_PROXY: '1' }).trustProxy).toBe(1);
-    expect(loadConfig({ TRUST_PROXY: '10.0.0.0/8, 127.0.0.1,::1' }).trustProxy).toEqual(['10.0.0.0/8', '127.0.0.1', '::1']);
+    expect(loadConfig({ TRUST_PROXY: '10.0.0.0/8, 127.0.0.1,::1' }).trustProxy).toEqual([
+      '10.0.0.0/8',
+      '127.0.0.1',
+      '::1',
+    ]);
     expect(refusal({ TRUST_PROXY: 'proxy.example' }).variable).toBe('TRUST_PROXY');
   });
 });

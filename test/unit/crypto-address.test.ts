@@ -1,6 +1,12 @@
 import crypto from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { base58Decode, depositAddressProblem, eip55Checksum, evmAddressProblem, tronAddressProblem } from '../../src/providers/crypto-address.js';
+import {
+  base58Decode,
+  depositAddressProblem,
+  eip55Checksum,
+  evmAddressProblem,
+  tronAddressProblem,
+} from '../../src/providers/crypto-address.js';
 import { sandboxAddress } from '../../src/sandbox/index.js';
 
 const B58 = '123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz';
@@ -96,11 +102,14 @@ describe('EVM (ERC20, BEP20) addresses and EIP-55', () => {
     expect(eip55Checksum(address.toUpperCase().replace('0X', '0x'))).toBe(address);
   });
 
-  it.each([...ALL_CAPS, ...ALL_LOWER, ...NORMAL, sandboxAddress('sbxpay_1', 'ERC20')])('accepts %s on ERC20 and BEP20', (address) => {
-    expect(evmAddressProblem(address)).toBeNull();
-    expect(depositAddressProblem('ERC20', address)).toBeNull();
-    expect(depositAddressProblem('BEP20', address)).toBeNull();
-  });
+  it.each([...ALL_CAPS, ...ALL_LOWER, ...NORMAL, sandboxAddress('sbxpay_1', 'ERC20')])(
+    'accepts %s on ERC20 and BEP20',
+    (address) => {
+      expect(evmAddressProblem(address)).toBeNull();
+      expect(depositAddressProblem('ERC20', address)).toBeNull();
+      expect(depositAddressProblem('BEP20', address)).toBeNull();
+    },
+  );
 
   it('accepts the all-lower and all-upper spellings of a checksummed address (no checksum carried)', () => {
     for (const a of NORMAL) {
@@ -113,7 +122,8 @@ describe('EVM (ERC20, BEP20) addresses and EIP-55', () => {
     for (const a of NORMAL) {
       for (let i = 2; i < a.length; i++) {
         if (!/[a-fA-F]/.test(a[i])) continue;
-        const flipped = a.slice(0, i) + (a[i] === a[i].toLowerCase() ? a[i].toUpperCase() : a[i].toLowerCase()) + a.slice(i + 1);
+        const flipped =
+          a.slice(0, i) + (a[i] === a[i].toLowerCase() ? a[i].toUpperCase() : a[i].toLowerCase()) + a.slice(i + 1);
         const hex = flipped.slice(2);
         if (hex === hex.toLowerCase() || hex === hex.toUpperCase()) continue;
         expect(evmAddressProblem(flipped), flipped).toBe('the EIP-55 checksum (mixed case) does not match');
@@ -137,14 +147,16 @@ describe('EVM (ERC20, BEP20) addresses and EIP-55', () => {
 
 describe('deposit addresses by network', () => {
   it('refuses a network Coffer cannot check, and anything not a string', () => {
-    expect(depositAddressProblem('SOL', 'TR7NHqjeKQxGTCi8q8ZY4pL8otSzgjLj6t')).toBe('Coffer cannot check addresses on network SOL');
+    expect(depositAddressProblem('SOL', 'TR7NHqjeKQxGTCi8q8ZY4pL8otSzgjLj6t')).toBe(
+      'Coffer cannot check addresses on network SOL',
+    );
     expect(depositAddressProblem('TRC20', null)).toBe('no address was given');
     expect(depositAddressProblem('ERC20', 42)).toBe('no address was given');
     expect(depositAddressProblem('ERC20', '')).toBe('no address was given');
   });
 });
 
-describe('sandbox deposit addresses pass the same checks as a real provider\'s', () => {
+describe("sandbox deposit addresses pass the same checks as a real provider's", () => {
   it('TRC20 gives a TRON address, EVM networks an EIP-55 address; stable per payment and network', () => {
     for (let i = 0; i < 50; i++) {
       const id = `sbxpay_${i}`;

@@ -8,10 +8,16 @@ import YAML from 'yaml';
 
 const read = (file: string) => fs.readFileSync(file, 'utf8');
 // npm's own range logic (fastify depends on it); loaded untyped.
-const semver = createRequire(import.meta.url)('semver') as { satisfies(v: string, range: string): boolean; minVersion(range: string): { version: string } };
+const semver = createRequire(import.meta.url)('semver') as {
+  satisfies(v: string, range: string): boolean;
+  minVersion(range: string): { version: string };
+};
 
 /** Every installed package's name, version and engines.node, nested copies included. */
-function installedEngines(dir = 'node_modules', out: { id: string; node: string }[] = []): { id: string; node: string }[] {
+function installedEngines(
+  dir = 'node_modules',
+  out: { id: string; node: string }[] = [],
+): { id: string; node: string }[] {
   for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
     if (!entry.isDirectory() || entry.name.startsWith('.')) continue;
     const p = path.join(dir, entry.name);
@@ -43,7 +49,9 @@ describe('supported Node versions', () => {
     const range = JSON.parse(read('package.json')).engines.node as string;
     const oldest = range.split('||').map((r) => semver.minVersion(r.trim()).version);
     expect(oldest.length).toBeGreaterThanOrEqual(2);
-    const refusing = installedEngines().flatMap(({ id, node }) => oldest.filter((v) => !semver.satisfies(v, node)).map((v) => `${id} wants node ${node}, not ${v}`));
+    const refusing = installedEngines().flatMap(({ id, node }) =>
+      oldest.filter((v) => !semver.satisfies(v, node)).map((v) => `${id} wants node ${node}, not ${v}`),
+    );
     expect(refusing).toEqual([]);
   });
 });
@@ -97,7 +105,11 @@ describe('deployment files', () => {
     expect(unit).toMatch(/^EnvironmentFile=/m);
   });
 
-  it.skipIf(!dockerWorks())('the image builds', () => {
-    execFileSync('docker', ['build', '-q', '-t', 'coffer-test', '.'], { stdio: 'inherit', timeout: 900_000 });
-  }, 900_000);
+  it.skipIf(!dockerWorks())(
+    'the image builds',
+    () => {
+      execFileSync('docker', ['build', '-q', '-t', 'coffer-test', '.'], { stdio: 'inherit', timeout: 900_000 });
+    },
+    900_000,
+  );
 });

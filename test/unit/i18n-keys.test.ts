@@ -21,7 +21,8 @@ function flatten(tree: Tree, prefix = '', out = new Map<string, unknown>()): Map
   return out;
 }
 
-const variables = (text: string): string[] => [...new Set([...text.matchAll(/\{\{\s*([\w.-]+)[^}]*\}\}/g)].map((m) => m[1]))].sort();
+const variables = (text: string): string[] =>
+  [...new Set([...text.matchAll(/\{\{\s*([\w.-]+)[^}]*\}\}/g)].map((m) => m[1]))].sort();
 
 /** The keys by base name (plural suffix removed), each with its values. */
 function byBase(leaves: Map<string, unknown>): Map<string, unknown[]> {
@@ -34,7 +35,10 @@ function byBase(leaves: Map<string, unknown>): Map<string, unknown[]> {
 }
 
 function namespaces(lang: string): string[] {
-  return fs.readdirSync(path.join(LOCALES, lang)).filter((f) => f.endsWith('.json')).sort();
+  return fs
+    .readdirSync(path.join(LOCALES, lang))
+    .filter((f) => f.endsWith('.json'))
+    .sort();
 }
 
 function load(lang: string, file: string): Map<string, unknown> {
@@ -53,12 +57,18 @@ function compareNamespace(file: string, en: Map<string, unknown>, zh: Map<string
   const problems: string[] = [];
   const ns = file.replace(/\.json$/, '');
   const sides = { en: byBase(en), 'zh-CN': byBase(zh) };
-  for (const [lang, other] of [['en', 'zh-CN'], ['zh-CN', 'en']] as const) {
+  for (const [lang, other] of [
+    ['en', 'zh-CN'],
+    ['zh-CN', 'en'],
+  ] as const) {
     for (const key of sides[lang].keys()) {
       if (!sides[other].has(key)) problems.push(`${ns}:${key} is in ${lang}/${file} but missing from ${other}/${file}`);
     }
   }
-  for (const [lang, leaves] of [['en', en], ['zh-CN', zh]] as const) {
+  for (const [lang, leaves] of [
+    ['en', en],
+    ['zh-CN', zh],
+  ] as const) {
     for (const [key, value] of leaves) {
       if (typeof value !== 'string') problems.push(`${ns}:${key} in ${lang}/${file} is not a string`);
       else if (value.trim() === '') problems.push(`${ns}:${key} in ${lang}/${file} is empty`);
@@ -67,7 +77,8 @@ function compareNamespace(file: string, en: Map<string, unknown>, zh: Map<string
   for (const [key, enValues] of sides.en) {
     const zhValues = sides['zh-CN'].get(key);
     if (!zhValues) continue;
-    const vars = (values: unknown[]) => [...new Set(values.flatMap((v) => (typeof v === 'string' ? variables(v) : [])))].sort();
+    const vars = (values: unknown[]) =>
+      [...new Set(values.flatMap((v) => (typeof v === 'string' ? variables(v) : [])))].sort();
     const a = vars(enValues);
     const b = vars(zhValues);
     for (const v of a) if (!b.includes(v)) problems.push(`${ns}:${key} uses {{${v}}} in en but not in zh-CN`);
@@ -96,7 +107,12 @@ describe('i18n: every key in both languages', () => {
   }
 
   it('names the missing key when a language lacks one (the checker itself)', () => {
-    const en = flatten({ title: 'Orders', col: { paid: 'Paid', credited: 'Credited' }, n_one: '{{count}} order', n_other: '{{count}} orders' });
+    const en = flatten({
+      title: 'Orders',
+      col: { paid: 'Paid', credited: 'Credited' },
+      n_one: '{{count}} order',
+      n_other: '{{count}} orders',
+    });
     const zh = flatten({ title: '订单', col: { paid: '支付金额' }, n_other: '{{count}} 条', extra: '' });
     const problems = compareNamespace('orders.json', en, zh);
     expect(problems).toContain('orders:col.credited is in en/orders.json but missing from zh-CN/orders.json');

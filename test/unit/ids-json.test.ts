@@ -18,7 +18,9 @@ describe('json', () => {
   });
 
   it('canonical form ignores key order, so equal requests hash equally', () => {
-    expect(canonicalJson({ b: 1, a: { d: [2, { y: 1, x: 2 }], c: null } })).toBe('{"a":{"c":null,"d":[2,{"x":2,"y":1}]},"b":1}');
+    expect(canonicalJson({ b: 1, a: { d: [2, { y: 1, x: 2 }], c: null } })).toBe(
+      '{"a":{"c":null,"d":[2,{"x":2,"y":1}]},"b":1}',
+    );
     expect(requestHash('POST', '/v1/charges', { a: 1, b: 2 })).toBe(requestHash('POST', '/v1/charges', { b: 2, a: 1 }));
     expect(requestHash('POST', '/v1/charges', { a: 1 })).not.toBe(requestHash('POST', '/v1/holds', { a: 1 }));
     expect(requestHash('POST', '/v1/charges', { a: 1 })).not.toBe(requestHash('POST', '/v1/charges', { a: 2 }));

@@ -22,7 +22,11 @@ const arbCode = fc.constantFrom(...CODES);
 const arbSafe = fc.bigInt({ min: -MAX, max: MAX });
 // Positive decimal rate strings such as "7.20", "0.000137", "155".
 const arbRate = fc
-  .tuple(fc.bigInt({ min: 0n, max: 10n ** 9n }), fc.integer({ min: 0, max: 10 }), fc.bigInt({ min: 0n, max: 10n ** 10n - 1n }))
+  .tuple(
+    fc.bigInt({ min: 0n, max: 10n ** 9n }),
+    fc.integer({ min: 0, max: 10 }),
+    fc.bigInt({ min: 0n, max: 10n ** 10n - 1n }),
+  )
   .map(([i, fl, f]) => (fl === 0 ? i.toString() : `${i}.${(f % 10n ** BigInt(fl)).toString().padStart(fl, '0')}`))
   .filter((r) => /[1-9]/.test(r));
 
@@ -46,10 +50,42 @@ function expectFormatError(fn: () => unknown): void {
 describe('currency table', () => {
   it('has the required currencies and exponents', () => {
     const expected: Record<string, number> = {
-      USD: 2, EUR: 2, GBP: 2, CNY: 2, JPY: 0, KRW: 0, HKD: 2, SGD: 2, INR: 2, BRL: 2, CAD: 2,
-      AUD: 2, CHF: 2, RUB: 2, TRY: 2, MXN: 2, IDR: 2, VND: 0, THB: 2, PHP: 2, MYR: 2, AED: 2,
-      SAR: 2, ZAR: 2, NGN: 2, KES: 2, BHD: 3, KWD: 3, JOD: 3, OMR: 3, TND: 3, CLP: 0,
-      USDT: 6, USDC: 6, BTC: 8, ETH: 18,
+      USD: 2,
+      EUR: 2,
+      GBP: 2,
+      CNY: 2,
+      JPY: 0,
+      KRW: 0,
+      HKD: 2,
+      SGD: 2,
+      INR: 2,
+      BRL: 2,
+      CAD: 2,
+      AUD: 2,
+      CHF: 2,
+      RUB: 2,
+      TRY: 2,
+      MXN: 2,
+      IDR: 2,
+      VND: 0,
+      THB: 2,
+      PHP: 2,
+      MYR: 2,
+      AED: 2,
+      SAR: 2,
+      ZAR: 2,
+      NGN: 2,
+      KES: 2,
+      BHD: 3,
+      KWD: 3,
+      JOD: 3,
+      OMR: 3,
+      TND: 3,
+      CLP: 0,
+      USDT: 6,
+      USDC: 6,
+      BTC: 8,
+      ETH: 18,
     };
     for (const [code, exp] of Object.entries(expected)) {
       expect(currencyExponent(code)).toBe(exp);
@@ -96,8 +132,30 @@ describe('parseDecimal', () => {
     expectFormatError(() => parseDecimal('1'.repeat(1000), 'USD'));
   });
   it('rejects malformed input', () => {
-    const bad = ['', ' ', '1e3', '1E3', ' 1', '1 ', '1 000', '+1', '1,000', '1,5', '.5', '5.', '-', '-.5',
-      '--1', '0x10', 'abc', '1.2.3', 'NaN', 'Infinity', '１', '1_000'];
+    const bad = [
+      '',
+      ' ',
+      '1e3',
+      '1E3',
+      ' 1',
+      '1 ',
+      '1 000',
+      '+1',
+      '1,000',
+      '1,5',
+      '.5',
+      '5.',
+      '-',
+      '-.5',
+      '--1',
+      '0x10',
+      'abc',
+      '1.2.3',
+      'NaN',
+      'Infinity',
+      '１',
+      '1_000',
+    ];
     for (const s of bad) expectFormatError(() => parseDecimal(s, 'USD'));
   });
   it('rejects too many fractional digits', () => {
@@ -131,8 +189,22 @@ describe('parseMoneySetting', () => {
     expect(parseMoneySetting('USDT 0.5')).toEqual({ amountMinor: 500000n, currency: 'USDT' });
   });
   it('rejects bad settings with a clear message', () => {
-    const bad = ['', 'USD', '10.00', 'USD  10', ' USD 10', 'USD 10 ', 'usd 10', 'USD10', 'XXX 10',
-      'USD 1e3', 'USD 10.001', 'JPY 1.5', '10 USD', 'USD\t10'];
+    const bad = [
+      '',
+      'USD',
+      '10.00',
+      'USD  10',
+      ' USD 10',
+      'USD 10 ',
+      'usd 10',
+      'USD10',
+      'XXX 10',
+      'USD 1e3',
+      'USD 10.001',
+      'JPY 1.5',
+      '10 USD',
+      'USD\t10',
+    ];
     for (const s of bad) expectFormatError(() => parseMoneySetting(s));
     expect(() => parseMoneySetting('XXX 10')).toThrow(/not supported/);
     expect(() => parseMoneySetting('USD')).toThrow(/expected "<CURRENCY> <amount>"/);
@@ -270,20 +342,27 @@ describe('round-trip properties', () => {
   it('formatting a parsed input yields the canonical form', () => {
     const arbFrac = fc.string({ unit: fc.constantFrom('0', '1', '5', '9'), maxLength: 18 });
     fc.assert(
-      fc.property(arbCode, fc.boolean(), fc.nat({ max: 3 }), fc.nat({ max: 999999 }), arbFrac, (code, neg, zeros, int, fracRaw) => {
-        const exp = currencyExponent(code);
-        const frac = fracRaw.slice(0, exp);
-        const text = `${neg ? '-' : ''}${'0'.repeat(zeros)}${int}${frac.length > 0 ? `.${frac}` : ''}`;
-        const [n0, d0] = fraction(text.replace('-', ''));
-        fc.pre((n0 * 10n ** BigInt(exp)) / d0 <= MAX); // stay within safe minor units
-        const value = parseDecimal(text, code);
-        const canonical = formatDecimal(value, code);
-        expect(parseDecimal(canonical, code)).toBe(value);
-        expect(formatDecimal(parseDecimal(canonical, code), code)).toBe(canonical);
-        // independent check: the same number as an exact fraction
-        const [n, d] = fraction(text.replace('-', ''));
-        expect(absB(value) * d).toBe(n * 10n ** BigInt(exp));
-      }),
+      fc.property(
+        arbCode,
+        fc.boolean(),
+        fc.nat({ max: 3 }),
+        fc.nat({ max: 999999 }),
+        arbFrac,
+        (code, neg, zeros, int, fracRaw) => {
+          const exp = currencyExponent(code);
+          const frac = fracRaw.slice(0, exp);
+          const text = `${neg ? '-' : ''}${'0'.repeat(zeros)}${int}${frac.length > 0 ? `.${frac}` : ''}`;
+          const [n0, d0] = fraction(text.replace('-', ''));
+          fc.pre((n0 * 10n ** BigInt(exp)) / d0 <= MAX); // stay within safe minor units
+          const value = parseDecimal(text, code);
+          const canonical = formatDecimal(value, code);
+          expect(parseDecimal(canonical, code)).toBe(value);
+          expect(formatDecimal(parseDecimal(canonical, code), code)).toBe(canonical);
+          // independent check: the same number as an exact fraction
+          const [n, d] = fraction(text.replace('-', ''));
+          expect(absB(value) * d).toBe(n * 10n ** BigInt(exp));
+        },
+      ),
       { numRuns: 1000 },
     );
   });

@@ -15,7 +15,15 @@ const NESTED_SORTED = '{"a":{"c":"x","d":[{"y":2,"z":1},3,[{"a":true,"b":null}]]
 describe('sorted-keys re-serialisation', () => {
   it('sorts keys at every depth and keeps arrays in order', () => {
     expect(signedString(NESTED)).toBe(NESTED_SORTED);
-    expect(sortKeysDeep([{ b: 1, a: 2 }, { d: 3, c: 4 }])).toEqual([{ a: 2, b: 1 }, { c: 4, d: 3 }]);
+    expect(
+      sortKeysDeep([
+        { b: 1, a: 2 },
+        { d: 3, c: 4 },
+      ]),
+    ).toEqual([
+      { a: 2, b: 1 },
+      { c: 4, d: 3 },
+    ]);
     expect(JSON.stringify(sortKeysDeep([{ b: 1, a: 2 }]))).toBe('[{"a":2,"b":1}]');
   });
 
@@ -27,7 +35,9 @@ describe('sorted-keys re-serialisation', () => {
   });
 
   it('prints numbers as NOWPayments’ Node signer prints them', () => {
-    expect(signedString({ pay_amount: 19.3612116300, actually_paid: 0, price_amount: 25, x: 1e-7 })).toBe('{"actually_paid":0,"pay_amount":19.36121163,"price_amount":25,"x":1e-7}');
+    expect(signedString({ pay_amount: 19.36121163, actually_paid: 0, price_amount: 25, x: 1e-7 })).toBe(
+      '{"actually_paid":0,"pay_amount":19.36121163,"price_amount":25,"x":1e-7}',
+    );
   });
 });
 
@@ -68,7 +78,13 @@ describe('x-nowpayments-sig', () => {
     rejects(raw, hmac(JSON.stringify(NESTED, Object.keys(NESTED).sort())), mismatch);
     // arrays turned into objects while sorting
     const flatten = (v: unknown): unknown =>
-      v !== null && typeof v === 'object' ? Object.fromEntries(Object.keys(v).sort().map((k) => [k, flatten((v as Record<string, unknown>)[k])])) : v;
+      v !== null && typeof v === 'object'
+        ? Object.fromEntries(
+            Object.keys(v)
+              .sort()
+              .map((k) => [k, flatten((v as Record<string, unknown>)[k])]),
+          )
+        : v;
     rejects(raw, hmac(JSON.stringify(flatten(NESTED))), mismatch);
     // another secret
     rejects(raw, hmac(NESTED_SORTED, 'another'), mismatch);
@@ -78,7 +94,11 @@ describe('x-nowpayments-sig', () => {
     const mismatch = 'x-nowpayments-sig does not match the body';
     rejects(Buffer.from(JSON.stringify({ ...NESTED, b: 1.6 })), good, mismatch);
     rejects(Buffer.from(JSON.stringify({ ...NESTED, a: { ...NESTED.a, c: 'y' } })), good, mismatch);
-    rejects(Buffer.from(JSON.stringify({ ...NESTED, a: { ...NESTED.a, d: [3, { z: 1, y: 2 }, [{ b: null, a: true }]] } })), good, mismatch);
+    rejects(
+      Buffer.from(JSON.stringify({ ...NESTED, a: { ...NESTED.a, d: [3, { z: 1, y: 2 }, [{ b: null, a: true }]] } })),
+      good,
+      mismatch,
+    );
     rejects(Buffer.from(JSON.stringify({ ...NESTED, e: 0 })), good, mismatch);
   });
 

@@ -1,16 +1,41 @@
 import crypto from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { WebhookRejected } from '../../src/providers/contract.js';
-import { NowPaymentsProvider, PAY_CURRENCIES, STATUS_TABLE, amountMinor, decimalText, payCurrencyFor, signedString, statusMeaning } from '../../src/providers/nowpayments/index.js';
+import {
+  NowPaymentsProvider,
+  PAY_CURRENCIES,
+  STATUS_TABLE,
+  amountMinor,
+  decimalText,
+  payCurrencyFor,
+  signedString,
+  statusMeaning,
+} from '../../src/providers/nowpayments/index.js';
 import { amountNumber } from '../../src/providers/nowpayments/amounts.js';
 import { decide } from '../../src/topups/states.js';
 
 const SECRET = 'ipn_x';
 // No API is reachable at this URL: parseWebhook and refund must not call it.
-const provider = new NowPaymentsProvider({ apiKey: 'np_x', ipnSecret: SECRET, apiUrl: 'http://127.0.0.1:9', publicUrl: 'http://localhost:8080' });
+const provider = new NowPaymentsProvider({
+  apiKey: 'np_x',
+  ipnSecret: SECRET,
+  apiUrl: 'http://127.0.0.1:9',
+  publicUrl: 'http://localhost:8080',
+});
 
 function ipn(fields: Record<string, unknown>) {
-  const body = { payment_id: 5745459419, payment_status: 'finished', pay_address: 'TR7NHqjeKQxGTCi8q8ZY4pL8otSzgjLj6t', price_amount: 20, price_currency: 'usdttrc20', pay_amount: 20, actually_paid: 20, pay_currency: 'usdttrc20', order_id: 'ord_1', ...fields };
+  const body = {
+    payment_id: 5745459419,
+    payment_status: 'finished',
+    pay_address: 'TR7NHqjeKQxGTCi8q8ZY4pL8otSzgjLj6t',
+    price_amount: 20,
+    price_currency: 'usdttrc20',
+    pay_amount: 20,
+    actually_paid: 20,
+    pay_currency: 'usdttrc20',
+    order_id: 'ord_1',
+    ...fields,
+  };
   const signature = crypto.createHmac('sha512', SECRET).update(signedString(body)).digest('hex');
   return provider.parseWebhook(Buffer.from(JSON.stringify(body)), { 'x-nowpayments-sig': signature });
 }
@@ -44,7 +69,20 @@ describe('amounts', () => {
     expect(amountMinor(value, 'USDT')).toBe(minor);
   });
 
-  it.each([[-1], [Number.NaN], [Infinity], ['1e5'], ['1,5'], [' 1'], [''], [null], [undefined], [{}], [true], ['9'.repeat(40)]])('%j is not an amount', (value) => {
+  it.each([
+    [-1],
+    [Number.NaN],
+    [Infinity],
+    ['1e5'],
+    ['1,5'],
+    [' 1'],
+    [''],
+    [null],
+    [undefined],
+    [{}],
+    [true],
+    ['9'.repeat(40)],
+  ])('%j is not an amount', (value) => {
     expect(amountMinor(value, 'USDT')).toBeNull();
   });
 
@@ -73,7 +111,17 @@ describe('status table', () => {
   });
 
   it('covers every documented status', () => {
-    expect(Object.keys(STATUS_TABLE).sort()).toEqual(['confirmed', 'confirming', 'expired', 'failed', 'finished', 'partially_paid', 'refunded', 'sending', 'waiting']);
+    expect(Object.keys(STATUS_TABLE).sort()).toEqual([
+      'confirmed',
+      'confirming',
+      'expired',
+      'failed',
+      'finished',
+      'partially_paid',
+      'refunded',
+      'sending',
+      'waiting',
+    ]);
   });
 });
 
@@ -83,9 +131,17 @@ describe('parseWebhook', () => {
     ['confirming', {}, { kind: 'processing' }],
     ['confirmed', {}, { kind: 'processing' }],
     ['sending', {}, { kind: 'processing' }],
-    ['partially_paid', { actually_paid: 12.5 }, { kind: 'succeeded', amountMinor: 12_500_000n, currency: 'USDT', network: 'TRC20' }],
+    [
+      'partially_paid',
+      { actually_paid: 12.5 },
+      { kind: 'succeeded', amountMinor: 12_500_000n, currency: 'USDT', network: 'TRC20' },
+    ],
     ['finished', {}, { kind: 'succeeded', amountMinor: 20_000_000n, currency: 'USDT', network: 'TRC20' }],
-    ['finished', { pay_currency: 'usdtbsc' }, { kind: 'succeeded', amountMinor: 20_000_000n, currency: 'USDT', network: 'BEP20' }],
+    [
+      'finished',
+      { pay_currency: 'usdtbsc' },
+      { kind: 'succeeded', amountMinor: 20_000_000n, currency: 'USDT', network: 'BEP20' },
+    ],
     ['failed', {}, { kind: 'failed', reason: 'NOWPayments reported the payment as failed' }],
     ['refunded', {}, { kind: 'refunded', totalRefundedMinor: 20_000_000n, currency: 'USDT' }],
     ['refunded', { actually_paid: 0 }, { kind: 'refunded', totalRefundedMinor: 20_000_000n, currency: 'USDT' }],
@@ -98,7 +154,9 @@ describe('parseWebhook', () => {
   });
 
   it('names the event by payment, status and amount received', async () => {
-    expect((await ipn({ payment_status: 'finished', actually_paid: 19.36121163 })).eventId).toBe('5745459419:finished:19.36121163');
+    expect((await ipn({ payment_status: 'finished', actually_paid: 19.36121163 })).eventId).toBe(
+      '5745459419:finished:19.36121163',
+    );
     expect((await ipn({ payment_status: 'waiting', actually_paid: null })).eventId).toBe('5745459419:waiting:-');
     expect((await ipn({ payment_id: '5745459419' })).eventId).toBe('5745459419:finished:20');
   });
@@ -121,6 +179,9 @@ describe('parseWebhook', () => {
   });
 
   it('refunds are pending: staff return the funds by hand', async () => {
-    expect(await provider.refund('5745459419', 1n, 'USDT', 'ref_1')).toEqual({ refundId: 'nprefund_5745459419_ref_1', status: 'pending' });
+    expect(await provider.refund('5745459419', 1n, 'USDT', 'ref_1')).toEqual({
+      refundId: 'nprefund_5745459419_ref_1',
+      status: 'pending',
+    });
   });
 });

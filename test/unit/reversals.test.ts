@@ -3,7 +3,11 @@ import { describe, expect, it } from 'vitest';
 import { reversalAmount } from '../../src/topups/reversals.js';
 import { decide } from '../../src/topups/states.js';
 
-const order = (credited: bigint, received: bigint) => ({ credited_amount: credited, received_amount: received, pay_amount: received });
+const order = (credited: bigint, received: bigint) => ({
+  credited_amount: credited,
+  received_amount: received,
+  pay_amount: received,
+});
 
 describe('reversalAmount: the share of a credit that money going back stands for', () => {
   it('a full refund takes back exactly the credit; parts round up; never more than the cap', () => {
@@ -17,14 +21,19 @@ describe('reversalAmount: the share of a credit that money going back stands for
 
   it('is the exact proportion rounded up, for any amounts', () => {
     fc.assert(
-      fc.property(fc.bigInt({ min: 1n, max: 10n ** 12n }), fc.bigInt({ min: 1n, max: 10n ** 12n }), fc.bigInt({ min: 1n, max: 10n ** 12n }), (credited, received, part) => {
-        const pay = part > received ? received : part;
-        const got = reversalAmount(order(credited, received), pay, credited);
-        // got − 1 < pay × credited / received ≤ got
-        expect(got * received >= pay * credited).toBe(true);
-        expect((got - 1n) * received < pay * credited).toBe(true);
-        expect(got <= credited).toBe(true);
-      }),
+      fc.property(
+        fc.bigInt({ min: 1n, max: 10n ** 12n }),
+        fc.bigInt({ min: 1n, max: 10n ** 12n }),
+        fc.bigInt({ min: 1n, max: 10n ** 12n }),
+        (credited, received, part) => {
+          const pay = part > received ? received : part;
+          const got = reversalAmount(order(credited, received), pay, credited);
+          // got − 1 < pay × credited / received ≤ got
+          expect(got * received >= pay * credited).toBe(true);
+          expect((got - 1n) * received < pay * credited).toBe(true);
+          expect(got <= credited).toBe(true);
+        },
+      ),
     );
   });
 });

@@ -20,8 +20,18 @@ const refusal = (env: Record<string, string>): ConfigError => {
 describe('Stripe configuration', () => {
   it('is off without keys, on with both; STRIPE_API_URL only counts with both', () => {
     expect(loadConfig({}).stripe).toBeNull();
-    expect(loadConfig({ STRIPE_SECRET_KEY: 'sk_test_1', STRIPE_WEBHOOK_SECRET: 'whsec_1' }).stripe).toEqual({ secretKey: 'sk_test_1', webhookSecret: 'whsec_1', apiUrl: null });
-    expect(loadConfig({ STRIPE_SECRET_KEY: 'sk_test_1', STRIPE_WEBHOOK_SECRET: 'whsec_1', STRIPE_API_URL: 'http://127.0.0.1:12111/' }).stripe?.apiUrl).toBe('http://127.0.0.1:12111');
+    expect(loadConfig({ STRIPE_SECRET_KEY: 'sk_test_1', STRIPE_WEBHOOK_SECRET: 'whsec_1' }).stripe).toEqual({
+      secretKey: 'sk_test_1',
+      webhookSecret: 'whsec_1',
+      apiUrl: null,
+    });
+    expect(
+      loadConfig({
+        STRIPE_SECRET_KEY: 'sk_test_1',
+        STRIPE_WEBHOOK_SECRET: 'whsec_1',
+        STRIPE_API_URL: 'http://127.0.0.1:12111/',
+      }).stripe?.apiUrl,
+    ).toBe('http://127.0.0.1:12111');
   });
 
   it.each([
@@ -29,7 +39,10 @@ describe('Stripe configuration', () => {
     [{ STRIPE_WEBHOOK_SECRET: 'whsec_1' }, 'STRIPE_SECRET_KEY'],
     [{ STRIPE_API_URL: 'http://127.0.0.1:12111' }, 'STRIPE_API_URL'],
     [{ STRIPE_SECRET_KEY: 'sk_test_1', STRIPE_WEBHOOK_SECRET: 'whsec_1', STRIPE_API_URL: 'ftp://x' }, 'STRIPE_API_URL'],
-    [{ STRIPE_SECRET_KEY: 'sk_test_1', STRIPE_WEBHOOK_SECRET: 'whsec_1', STRIPE_API_URL: 'not a url' }, 'STRIPE_API_URL'],
+    [
+      { STRIPE_SECRET_KEY: 'sk_test_1', STRIPE_WEBHOOK_SECRET: 'whsec_1', STRIPE_API_URL: 'not a url' },
+      'STRIPE_API_URL',
+    ],
   ])('refuses %j naming %s', (env, variable) => {
     const err = refusal(env);
     expect(err.variable).toBe(variable);
@@ -60,7 +73,8 @@ describe('checkout expiry', () => {
   const T = Date.UTC(2025, 0, 1, 12, 0, 0);
   const order = idLowerBound('ord', new Date(T));
   const s = T / 1000;
-  const at = (expiresAfterS: number, nowAfterS: number) => checkoutExpiry(order, new Date(T + expiresAfterS * 1000), T + nowAfterS * 1000);
+  const at = (expiresAfterS: number, nowAfterS: number) =>
+    checkoutExpiry(order, new Date(T + expiresAfterS * 1000), T + nowAfterS * 1000);
 
   it('is the order expiry when Stripe accepts it', () => {
     expect(at(3600, 1)).toBe(s + 3600);
@@ -82,56 +96,156 @@ describe('checkout expiry', () => {
 });
 
 const session = (patch: Record<string, unknown> = {}) => ({
-  id: 'cs_test_a1x', object: 'checkout.session', amount_total: 5175, currency: 'usd', payment_status: 'paid', status: 'complete',
-  client_reference_id: 'ord_1', metadata: { coffer_order_id: 'ord_1' }, payment_intent: 'pi_1', ...patch,
+  id: 'cs_test_a1x',
+  object: 'checkout.session',
+  amount_total: 5175,
+  currency: 'usd',
+  payment_status: 'paid',
+  status: 'complete',
+  client_reference_id: 'ord_1',
+  metadata: { coffer_order_id: 'ord_1' },
+  payment_intent: 'pi_1',
+  ...patch,
 });
-const event = (type: string, object: Record<string, unknown>) => ({ id: 'evt_1', object: 'event', type, data: { object } }) as unknown as Stripe.Event;
+const event = (type: string, object: Record<string, unknown>) =>
+  ({ id: 'evt_1', object: 'event', type, data: { object } }) as unknown as Stripe.Event;
 
 describe('Stripe events → Coffer news', () => {
   it.each([
-    ['checkout.session.completed', session(), { kind: 'succeeded', amountMinor: 5175n, currency: 'USD', network: null }],
+    [
+      'checkout.session.completed',
+      session(),
+      { kind: 'succeeded', amountMinor: 5175n, currency: 'USD', network: null },
+    ],
     ['checkout.session.completed', session({ payment_status: 'unpaid' }), { kind: 'processing' }],
-    ['checkout.session.async_payment_succeeded', session(), { kind: 'succeeded', amountMinor: 5175n, currency: 'USD', network: null }],
-    ['checkout.session.async_payment_failed', session({ payment_status: 'unpaid' }), { kind: 'failed', reason: 'the delayed payment failed at Stripe' }],
+    [
+      'checkout.session.async_payment_succeeded',
+      session(),
+      { kind: 'succeeded', amountMinor: 5175n, currency: 'USD', network: null },
+    ],
+    [
+      'checkout.session.async_payment_failed',
+      session({ payment_status: 'unpaid' }),
+      { kind: 'failed', reason: 'the delayed payment failed at Stripe' },
+    ],
     ['checkout.session.expired', session({ status: 'expired', payment_status: 'unpaid' }), { kind: 'expired' }],
   ])('%s → %j', (type, object, news) => {
-    expect(mapEvent(event(type, object))).toEqual({ paymentId: 'cs_test_a1x', orderId: 'ord_1', paymentIntent: null, news });
+    expect(mapEvent(event(type, object))).toEqual({
+      paymentId: 'cs_test_a1x',
+      orderId: 'ord_1',
+      paymentIntent: null,
+      news,
+    });
   });
 
   it("charge and dispute events name the PaymentIntent; the amounts are Stripe's", () => {
-    const charge = { id: 'ch_1', object: 'charge', amount: 5175, amount_refunded: 1035, currency: 'usd', payment_intent: 'pi_1', metadata: {} };
-    expect(mapEvent(event('charge.refunded', charge))).toEqual({ paymentId: null, orderId: null, paymentIntent: 'pi_1', news: { kind: 'refunded', totalRefundedMinor: 1035n, currency: 'USD' } });
-    const dispute = { id: 'du_1', object: 'dispute', amount: 5175, currency: 'usd', payment_intent: 'pi_1', reason: 'fraudulent', status: 'needs_response', metadata: {} };
-    expect(mapEvent(event('charge.dispute.created', dispute)).news).toEqual({ kind: 'dispute_opened', disputeId: 'du_1', amountMinor: 5175n, currency: 'USD', reason: 'fraudulent' });
-    expect(mapEvent(event('charge.dispute.closed', { ...dispute, status: 'won' })).news).toEqual({ kind: 'dispute_closed', disputeId: 'du_1', won: true });
-    expect(mapEvent(event('charge.dispute.closed', { ...dispute, status: 'lost' })).news).toEqual({ kind: 'dispute_closed', disputeId: 'du_1', won: false });
-    expect(mapEvent(event('charge.dispute.closed', { ...dispute, status: 'warning_closed' })).news).toEqual({ kind: 'dispute_closed', disputeId: 'du_1', won: true });
+    const charge = {
+      id: 'ch_1',
+      object: 'charge',
+      amount: 5175,
+      amount_refunded: 1035,
+      currency: 'usd',
+      payment_intent: 'pi_1',
+      metadata: {},
+    };
+    expect(mapEvent(event('charge.refunded', charge))).toEqual({
+      paymentId: null,
+      orderId: null,
+      paymentIntent: 'pi_1',
+      news: { kind: 'refunded', totalRefundedMinor: 1035n, currency: 'USD' },
+    });
+    const dispute = {
+      id: 'du_1',
+      object: 'dispute',
+      amount: 5175,
+      currency: 'usd',
+      payment_intent: 'pi_1',
+      reason: 'fraudulent',
+      status: 'needs_response',
+      metadata: {},
+    };
+    expect(mapEvent(event('charge.dispute.created', dispute)).news).toEqual({
+      kind: 'dispute_opened',
+      disputeId: 'du_1',
+      amountMinor: 5175n,
+      currency: 'USD',
+      reason: 'fraudulent',
+    });
+    expect(mapEvent(event('charge.dispute.closed', { ...dispute, status: 'won' })).news).toEqual({
+      kind: 'dispute_closed',
+      disputeId: 'du_1',
+      won: true,
+    });
+    expect(mapEvent(event('charge.dispute.closed', { ...dispute, status: 'lost' })).news).toEqual({
+      kind: 'dispute_closed',
+      disputeId: 'du_1',
+      won: false,
+    });
+    expect(mapEvent(event('charge.dispute.closed', { ...dispute, status: 'warning_closed' })).news).toEqual({
+      kind: 'dispute_closed',
+      disputeId: 'du_1',
+      won: true,
+    });
   });
 
   it('unknown types carry no news; malformed objects are refused', () => {
-    expect(mapEvent(event('customer.created', { id: 'cus_1' }))).toEqual({ paymentId: null, orderId: null, paymentIntent: null, news: null });
+    expect(mapEvent(event('customer.created', { id: 'cus_1' }))).toEqual({
+      paymentId: null,
+      orderId: null,
+      paymentIntent: null,
+      news: null,
+    });
     expect(() => mapEvent(event('checkout.session.completed', { id: 'pi_1' }))).toThrow(WebhookRejected);
-    expect(() => mapEvent(event('checkout.session.completed', session({ amount_total: null })))).toThrow('the session has no amount');
-    expect(() => mapEvent(event('charge.refunded', { id: 'ch_1', amount_refunded: -1, currency: 'usd' }))).toThrow(WebhookRejected);
+    expect(() => mapEvent(event('checkout.session.completed', session({ amount_total: null })))).toThrow(
+      'the session has no amount',
+    );
+    expect(() => mapEvent(event('charge.refunded', { id: 'ch_1', amount_refunded: -1, currency: 'usd' }))).toThrow(
+      WebhookRejected,
+    );
   });
 
   it('a session is succeeded only when paid', () => {
-    expect(sessionState(session() as unknown as Stripe.Checkout.Session)).toEqual({ paymentId: 'cs_test_a1x', status: 'succeeded', amountMinor: 5175n, currency: 'USD', network: null });
-    expect(sessionState(session({ payment_status: 'unpaid' }) as unknown as Stripe.Checkout.Session).status).toBe('processing');
-    expect(sessionState(session({ payment_status: 'unpaid', status: 'open' }) as unknown as Stripe.Checkout.Session).status).toBe('requires_payment');
-    expect(sessionState(session({ payment_status: 'unpaid', status: 'expired' }) as unknown as Stripe.Checkout.Session)).toMatchObject({ status: 'failed', amountMinor: null });
+    expect(sessionState(session() as unknown as Stripe.Checkout.Session)).toEqual({
+      paymentId: 'cs_test_a1x',
+      status: 'succeeded',
+      amountMinor: 5175n,
+      currency: 'USD',
+      network: null,
+    });
+    expect(sessionState(session({ payment_status: 'unpaid' }) as unknown as Stripe.Checkout.Session).status).toBe(
+      'processing',
+    );
+    expect(
+      sessionState(session({ payment_status: 'unpaid', status: 'open' }) as unknown as Stripe.Checkout.Session).status,
+    ).toBe('requires_payment');
+    expect(
+      sessionState(session({ payment_status: 'unpaid', status: 'expired' }) as unknown as Stripe.Checkout.Session),
+    ).toMatchObject({ status: 'failed', amountMinor: null });
   });
 });
 
 describe('Stripe webhook signatures', () => {
-  const provider = new StripeProvider({ secretKey: 'sk_test_unit', webhookSecret: 'whsec_unit', apiUrl: null, publicUrl: 'https://pay.example.com' });
-  const payload = JSON.stringify(event('checkout.session.expired', session({ status: 'expired', payment_status: 'unpaid' })));
-  const sign = (secret = 'whsec_unit', timestamp = Math.floor(Date.now() / 1000)) => Stripe.webhooks.generateTestHeaderString({ payload, secret, timestamp });
-  const parse = (header: string | string[] | undefined, body = payload) => provider.parseWebhook(Buffer.from(body), { 'stripe-signature': header });
+  const provider = new StripeProvider({
+    secretKey: 'sk_test_unit',
+    webhookSecret: 'whsec_unit',
+    apiUrl: null,
+    publicUrl: 'https://pay.example.com',
+  });
+  const payload = JSON.stringify(
+    event('checkout.session.expired', session({ status: 'expired', payment_status: 'unpaid' })),
+  );
+  const sign = (secret = 'whsec_unit', timestamp = Math.floor(Date.now() / 1000)) =>
+    Stripe.webhooks.generateTestHeaderString({ payload, secret, timestamp });
+  const parse = (header: string | string[] | undefined, body = payload) =>
+    provider.parseWebhook(Buffer.from(body), { 'stripe-signature': header });
 
   it('accepts a signed event within 300 s and normalises it', async () => {
     expect(await parse(sign(undefined, Math.floor(Date.now() / 1000) - 299))).toEqual({
-      eventId: 'evt_1', type: 'checkout.session.expired', paymentId: 'cs_test_a1x', orderId: 'ord_1', news: { kind: 'expired' },
+      eventId: 'evt_1',
+      type: 'checkout.session.expired',
+      paymentId: 'cs_test_a1x',
+      orderId: 'ord_1',
+      news: { kind: 'expired' },
     });
   });
 

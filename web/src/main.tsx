@@ -14,7 +14,8 @@ import { theme } from './app/theme';
 // A session that ends while a page is open (idle, revoked, signed out elsewhere): any 401 sends the
 // customer to the sign-in page, which brings them back here afterwards.
 const onError = (err: unknown) => {
-  if (err instanceof ApiError && err.status === 401 && queryClient.getQueryData(sessionKeys.me)) queryClient.setQueryData(sessionKeys.me, null);
+  if (err instanceof ApiError && err.status === 401 && queryClient.getQueryData(sessionKeys.me))
+    queryClient.setQueryData(sessionKeys.me, null);
 };
 
 const queryClient: QueryClient = new QueryClient({

@@ -30,7 +30,9 @@ export async function portalRoutes(app: FastifyInstance, ctx: AppContext, portal
   await app.register(rateLimit, {
     global: false,
     errorResponseBuilder: (_request, c) =>
-      new CofferError('rate_limited', `Too many requests; retry in ${Math.ceil(c.ttl / 1000)} s.`, { retry_after_seconds: Math.ceil(c.ttl / 1000) }),
+      new CofferError('rate_limited', `Too many requests; retry in ${Math.ceil(c.ttl / 1000)} s.`, {
+        retry_after_seconds: Math.ceil(c.ttl / 1000),
+      }),
   });
 
   app.addHook('onRequest', async (request, reply) => {

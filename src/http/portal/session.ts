@@ -15,12 +15,21 @@ import {
 import { sendJson, type AppContext } from '../context.js';
 import { COOKIE, Locale, sessionOf } from './common.js';
 
-const SignInBody = Type.Object({ token: Type.String({ minLength: 1, maxLength: 200 }) }, { additionalProperties: false });
-const EmailBody = Type.Object(
-  { email: Type.String({ minLength: 3, maxLength: 320, pattern: '^[^\\s@]+@[^\\s@]+$' }), locale: Type.Optional(Locale) },
+const SignInBody = Type.Object(
+  { token: Type.String({ minLength: 1, maxLength: 200 }) },
   { additionalProperties: false },
 );
-const SessionParams = Type.Object({ id: Type.String({ pattern: '^pss_[0-9a-z]{26}$' }) }, { additionalProperties: false });
+const EmailBody = Type.Object(
+  {
+    email: Type.String({ minLength: 3, maxLength: 320, pattern: '^[^\\s@]+@[^\\s@]+$' }),
+    locale: Type.Optional(Locale),
+  },
+  { additionalProperties: false },
+);
+const SessionParams = Type.Object(
+  { id: Type.String({ pattern: '^pss_[0-9a-z]{26}$' }) },
+  { additionalProperties: false },
+);
 const LocaleBody = Type.Object({ locale: Locale }, { additionalProperties: false });
 
 export async function sessionRoutes(app: FastifyInstance, ctx: AppContext, portal: PortalService): Promise<void> {
@@ -29,13 +38,18 @@ export async function sessionRoutes(app: FastifyInstance, ctx: AppContext, porta
   const secure = ctx.config.publicUrl.startsWith('https://');
   const cookieOptions = { httpOnly: true, sameSite: 'lax' as const, path: '/', secure };
 
-  app.get('/config', { config: { portalPublic: true } }, async (_request, reply) => sendJson(reply, 200, portalConfig(ctx.config)));
+  app.get('/config', { config: { portalPublic: true } }, async (_request, reply) =>
+    sendJson(reply, 200, portalConfig(ctx.config)),
+  );
 
   app.post<{ Body: Static<typeof SignInBody> }>(
     '/signin',
     { config: { portalPublic: true, rateLimit: SIGNIN_LIMIT }, schema: { body: SignInBody } },
     async (request, reply) => {
-      const s = await signIn(ctx.db, portal.secret, request.body.token, { ip: request.ip ?? null, userAgent: request.headers['user-agent'] ?? null });
+      const s = await signIn(ctx.db, portal.secret, request.body.token, {
+        ip: request.ip ?? null,
+        userAgent: request.headers['user-agent'] ?? null,
+      });
       reply.setCookie(COOKIE, s.token, { ...cookieOptions, maxAge: SESSION_ABSOLUTE_SECONDS });
       return sendJson(reply, 200, { return_url: s.returnUrl, locale: s.locale });
     },
@@ -76,12 +90,16 @@ export async function sessionRoutes(app: FastifyInstance, ctx: AppContext, porta
     return sendJson(reply, 200, await listSessions(ctx.db, s.customer.id, s.id));
   });
 
-  app.delete<{ Params: Static<typeof SessionParams> }>('/sessions/:id', { schema: { params: SessionParams } }, async (request, reply) => {
-    const s = sessionOf(request);
-    await revokeSession(ctx.db, s.customer.id, request.params.id);
-    if (request.params.id === s.id) reply.clearCookie(COOKIE, cookieOptions);
-    return reply.code(204).send();
-  });
+  app.delete<{ Params: Static<typeof SessionParams> }>(
+    '/sessions/:id',
+    { schema: { params: SessionParams } },
+    async (request, reply) => {
+      const s = sessionOf(request);
+      await revokeSession(ctx.db, s.customer.id, request.params.id);
+      if (request.params.id === s.id) reply.clearCookie(COOKIE, cookieOptions);
+      return reply.code(204).send();
+    },
+  );
 
   app.put<{ Body: Static<typeof LocaleBody> }>('/locale', { schema: { body: LocaleBody } }, async (request, reply) =>
     sendJson(reply, 200, await setLocale(ctx.db, sessionOf(request).customer.id, request.body.locale)),

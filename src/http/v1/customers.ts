@@ -30,18 +30,33 @@ const Customer = Type.Object({
 
 const IdParams = Type.Object({ id: CustomerId }, { additionalProperties: false });
 const ListCustomersQuery = Type.Object(
-  { external_id: Type.Optional(Type.String({ minLength: 1, maxLength: 255 })), ...ListQuery, starting_after: Type.Optional(CustomerId) },
+  {
+    external_id: Type.Optional(Type.String({ minLength: 1, maxLength: 255 })),
+    ...ListQuery,
+    starting_after: Type.Optional(CustomerId),
+  },
   { additionalProperties: false },
 );
 
 const PortalSessionBody = Type.Object(
   {
-    return_url: Type.Optional(Type.String({ pattern: '^https?://', format: 'uri', maxLength: 2000, description: 'shown in the portal as "Back to <host>"' })),
+    return_url: Type.Optional(
+      Type.String({
+        pattern: '^https?://',
+        format: 'uri',
+        maxLength: 2000,
+        description: 'shown in the portal as "Back to <host>"',
+      }),
+    ),
     locale: Type.Optional(Type.Union([Type.Literal('en'), Type.Literal('zh-CN')])),
   },
   { additionalProperties: false },
 );
-const PortalSession = Type.Object({ object: Type.Literal('portal_session'), url: Type.String(), expires_at: Type.String({ format: 'date-time' }) });
+const PortalSession = Type.Object({
+  object: Type.Literal('portal_session'),
+  url: Type.String(),
+  expires_at: Type.String({ format: 'date-time' }),
+});
 
 export async function customerRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
   app.post<{ Body: Static<typeof CreateCustomerBody> }>(
@@ -78,13 +93,28 @@ export async function customerRoutes(app: FastifyInstance, ctx: AppContext): Pro
     },
     async (request, reply) => {
       const q = request.query;
-      return sendJson(reply, 200, await listCustomers(ctx.db, { externalId: q.external_id }, { limit: limitOf(q), startingAfter: q.starting_after }));
+      return sendJson(
+        reply,
+        200,
+        await listCustomers(
+          ctx.db,
+          { externalId: q.external_id },
+          { limit: limitOf(q), startingAfter: q.starting_after },
+        ),
+      );
     },
   );
 
   app.get<{ Params: Static<typeof IdParams> }>(
     '/customers/:id',
-    { schema: { tags: ['Customers'], summary: 'Retrieve a customer', params: IdParams, response: responses({ 200: Customer }, [400, 401, 404]) } },
+    {
+      schema: {
+        tags: ['Customers'],
+        summary: 'Retrieve a customer',
+        params: IdParams,
+        response: responses({ 200: Customer }, [400, 401, 404]),
+      },
+    },
     async (request, reply) => sendJson(reply, 200, await getCustomer(ctx.db, request.params.id)),
   );
 
@@ -119,7 +149,10 @@ export async function customerRoutes(app: FastifyInstance, ctx: AppContext): Pro
         summary: "One balance's entries with the running balance, newest first",
         params: IdParams,
         querystring: StatementQuery,
-        response: responses({ 200: Type.Object({ data: Type.Array(Entry), has_more: Type.Boolean() }) }, [400, 401, 404, 422]),
+        response: responses(
+          { 200: Type.Object({ data: Type.Array(Entry), has_more: Type.Boolean() }) },
+          [400, 401, 404, 422],
+        ),
       },
     },
     async (request, reply) => {
@@ -167,10 +200,16 @@ export async function customerRoutes(app: FastifyInstance, ctx: AppContext): Pro
       schema: {
         tags: ['Customers'],
         summary: 'Products a balance can be kept for',
-        response: responses({ 200: Type.Object({ data: Type.Array(Type.Object({ code: Type.String(), name: Type.String(), enabled: Type.Boolean() })) }) }, [401]),
+        response: responses(
+          {
+            200: Type.Object({
+              data: Type.Array(Type.Object({ code: Type.String(), name: Type.String(), enabled: Type.Boolean() })),
+            }),
+          },
+          [401],
+        ),
       },
     },
     async (_request, reply) => sendJson(reply, 200, await listProducts(ctx.db)),
   );
-
 }

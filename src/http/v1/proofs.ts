@@ -1,11 +1,20 @@
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
-import { listProofs, markBankTransferPaidOnce, PROOF_MAX_BYTES, proofFingerprint, readProof } from '../../topups/proofs.js';
+import {
+  listProofs,
+  markBankTransferPaidOnce,
+  PROOF_MAX_BYTES,
+  proofFingerprint,
+  readProof,
+} from '../../topups/proofs.js';
 import { idempotencyOf, sendJson, sendOutcome, type AppContext } from '../context.js';
 import { PROOF_TYPES, responses } from '../schemas.js';
 
 const Params = Type.Object({ id: Type.String({ pattern: '^ord_[0-9a-z]{26}$' }) }, { additionalProperties: false });
-const ProofParams = Type.Object({ id: Type.String({ pattern: '^ord_[0-9a-z]{26}$' }), proof: Type.String({ pattern: '^prf_[0-9a-z]{26}$' }) }, { additionalProperties: false });
+const ProofParams = Type.Object(
+  { id: Type.String({ pattern: '^ord_[0-9a-z]{26}$' }), proof: Type.String({ pattern: '^prf_[0-9a-z]{26}$' }) },
+  { additionalProperties: false },
+);
 
 /**
  * Bank-transfer proof of payment. The file is the raw request body (any of the content types
@@ -14,7 +23,9 @@ const ProofParams = Type.Object({ id: Type.String({ pattern: '^ord_[0-9a-z]{26}$
  */
 export async function proofRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
   await app.register(async (scope) => {
-    scope.addContentTypeParser(PROOF_TYPES, { parseAs: 'buffer', bodyLimit: PROOF_MAX_BYTES }, (_request, body, done) => done(null, body));
+    scope.addContentTypeParser(PROOF_TYPES, { parseAs: 'buffer', bodyLimit: PROOF_MAX_BYTES }, (_request, body, done) =>
+      done(null, body),
+    );
 
     scope.post<{ Params: Static<typeof Params> }>(
       '/topups/:id/proof',
@@ -31,20 +42,48 @@ export async function proofRoutes(app: FastifyInstance, ctx: AppContext): Promis
       async (request, reply) => {
         const body = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
         const idem = idempotencyOf(request, false, proofFingerprint(body));
-        return sendOutcome(reply, await markBankTransferPaidOnce(ctx.db, ctx.config.dataDir, idem, request.params.id, body, 'api'));
+        return sendOutcome(
+          reply,
+          await markBankTransferPaidOnce(ctx.db, ctx.config.dataDir, idem, request.params.id, body, 'api'),
+        );
       },
     );
   });
 
   app.post<{ Params: Static<typeof Params> }>(
     '/topups/:id/mark_paid',
-    { schema: { tags: ['Top-ups'], summary: 'The customer says the bank transfer is paid (no proof)', params: Params, response: responses({}, [400, 401, 404, 409]) } },
-    async (request, reply) => sendOutcome(reply, await markBankTransferPaidOnce(ctx.db, ctx.config.dataDir, idempotencyOf(request, false), request.params.id, null, 'api')),
+    {
+      schema: {
+        tags: ['Top-ups'],
+        summary: 'The customer says the bank transfer is paid (no proof)',
+        params: Params,
+        response: responses({}, [400, 401, 404, 409]),
+      },
+    },
+    async (request, reply) =>
+      sendOutcome(
+        reply,
+        await markBankTransferPaidOnce(
+          ctx.db,
+          ctx.config.dataDir,
+          idempotencyOf(request, false),
+          request.params.id,
+          null,
+          'api',
+        ),
+      ),
   );
 
   app.get<{ Params: Static<typeof Params> }>(
     '/topups/:id/proofs',
-    { schema: { tags: ['Top-ups'], summary: "A bank-transfer order's proofs of payment", params: Params, response: responses({}, [400, 401, 404]) } },
+    {
+      schema: {
+        tags: ['Top-ups'],
+        summary: "A bank-transfer order's proofs of payment",
+        params: Params,
+        response: responses({}, [400, 401, 404]),
+      },
+    },
     async (request, reply) => sendJson(reply, 200, await listProofs(ctx.db, request.params.id)),
   );
 

@@ -4,9 +4,30 @@ import type { FastifyInstance } from 'fastify';
 import { customerCurrency } from '../../customers/index.js';
 import { currentRates, presentRate, setRate } from '../../fx/index.js';
 import { runIdempotent } from '../../idempotency/index.js';
-import { cancelTopup, confirmTopup, createTopup, getTopup, listTopups, ordersCsv, paymentMethodCatalog } from '../../topups/index.js';
+import {
+  cancelTopup,
+  confirmTopup,
+  createTopup,
+  getTopup,
+  listTopups,
+  ordersCsv,
+  paymentMethodCatalog,
+} from '../../topups/index.js';
 import { idempotencyOf, sendJson, sendJsonText, sendOutcome, type AppContext } from '../context.js';
-import { Amount, BalanceName, Currency, CustomerId, HistoryFilters, historyFiltersOf, ListQuery, limitOf, OrderId, OrderStatus, responses, TopupMethod } from '../schemas.js';
+import {
+  Amount,
+  BalanceName,
+  Currency,
+  CustomerId,
+  HistoryFilters,
+  historyFiltersOf,
+  ListQuery,
+  limitOf,
+  OrderId,
+  OrderStatus,
+  responses,
+  TopupMethod,
+} from '../schemas.js';
 
 const MoneyObj = Type.Object({ amount: Type.Integer(), currency: Type.String() });
 const Order = Type.Object(
@@ -28,7 +49,9 @@ const Order = Type.Object(
     expires_at: Type.String({ format: 'date-time' }),
     created_at: Type.String({ format: 'date-time' }),
     succeeded_at: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
-    timeline: Type.Array(Type.Object({ at: Type.String(), status: Type.String(), note: Type.String(), actor: Type.String() })),
+    timeline: Type.Array(
+      Type.Object({ at: Type.String(), status: Type.String(), note: Type.String(), actor: Type.String() }),
+    ),
   },
   { additionalProperties: true },
 );
@@ -51,28 +74,54 @@ const ConfirmBody = Type.Object(
 );
 const IdParams = Type.Object({ id: OrderId }, { additionalProperties: false });
 const Filters = { customer: Type.Optional(CustomerId), ...HistoryFilters };
-const ListTopupsQuery = Type.Object({ ...Filters, ...ListQuery, starting_after: Type.Optional(OrderId) }, { additionalProperties: false });
+const ListTopupsQuery = Type.Object(
+  { ...Filters, ...ListQuery, starting_after: Type.Optional(OrderId) },
+  { additionalProperties: false },
+);
 const CsvQuery = Type.Object(Filters, { additionalProperties: false });
 const MethodsQuery = Type.Object(
   { balance: BalanceName, currency: Type.Optional(Currency), customer: Type.Optional(CustomerId) },
   { additionalProperties: false },
 );
 const RateBody = Type.Object(
-  { base: Currency, quote: Currency, rate: Type.String({ maxLength: 40 }), source: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })) },
+  {
+    base: Currency,
+    quote: Currency,
+    rate: Type.String({ maxLength: 40 }),
+    source: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+  },
   { additionalProperties: false },
 );
-const Rate = Type.Object({ object: Type.Literal('fx_rate'), base: Type.String(), quote: Type.String(), rate: Type.String(), source: Type.String(), created_at: Type.String() });
+const Rate = Type.Object({
+  object: Type.Literal('fx_rate'),
+  base: Type.String(),
+  quote: Type.String(),
+  rate: Type.String(),
+  source: Type.String(),
+  created_at: Type.String(),
+});
 
 export async function topupRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
   const deps = { db: ctx.db, config: ctx.config, providers: ctx.providers };
 
   app.get<{ Querystring: Static<typeof MethodsQuery> }>(
     '/payment-methods',
-    { schema: { tags: ['Top-ups'], summary: 'Payment methods for a balance and currency', querystring: MethodsQuery, response: responses({}, [400, 401, 404, 422]) } },
+    {
+      schema: {
+        tags: ['Top-ups'],
+        summary: 'Payment methods for a balance and currency',
+        querystring: MethodsQuery,
+        response: responses({}, [400, 401, 404, 422]),
+      },
+    },
     async (request, reply) => {
       const q = request.query;
       const currency = q.customer ? await customerCurrency(ctx.db, q.customer) : null;
-      const data = await paymentMethodCatalog(ctx.db, ctx.config, { balance: q.balance, currency: q.currency ?? null, customerCurrency: currency });
+      const data = await paymentMethodCatalog(ctx.db, ctx.config, {
+        balance: q.balance,
+        currency: q.currency ?? null,
+        customerCurrency: currency,
+      });
       return sendJson(reply, 200, { data });
     },
   );
@@ -89,7 +138,15 @@ export async function topupRoutes(app: FastifyInstance, ctx: AppContext): Promis
     },
     async (request, reply) => {
       const b = request.body;
-      const input = { customer: b.customer, balance: b.balance, amountMinor: BigInt(b.amount), currency: b.currency, method: b.method, network: b.network ?? null, returnUrl: b.return_url ?? null };
+      const input = {
+        customer: b.customer,
+        balance: b.balance,
+        amountMinor: BigInt(b.amount),
+        currency: b.currency,
+        method: b.method,
+        network: b.network ?? null,
+        returnUrl: b.return_url ?? null,
+      };
       return sendOutcome(reply, await createTopup(deps, idempotencyOf(request, true), input));
     },
   );
@@ -106,29 +163,56 @@ export async function topupRoutes(app: FastifyInstance, ctx: AppContext): Promis
     },
     async (request, reply) => {
       const q = request.query;
-      return sendJsonText(reply, 200, await listTopups(ctx.db, historyFiltersOf(q), { limit: limitOf(q), startingAfter: q.starting_after }, ctx.pool));
+      return sendJsonText(
+        reply,
+        200,
+        await listTopups(ctx.db, historyFiltersOf(q), { limit: limitOf(q), startingAfter: q.starting_after }, ctx.pool),
+      );
     },
   );
 
   app.get<{ Querystring: Static<typeof CsvQuery> }>(
     '/topups.csv',
-    { schema: { tags: ['Top-ups'], summary: 'Recharge history as CSV (streamed; same filters as the list)', querystring: CsvQuery } },
+    {
+      schema: {
+        tags: ['Top-ups'],
+        summary: 'Recharge history as CSV (streamed; same filters as the list)',
+        querystring: CsvQuery,
+      },
+    },
     async (request, reply) => {
-      reply.header('content-type', 'text/csv; charset=utf-8').header('content-disposition', 'attachment; filename="topups.csv"');
+      reply
+        .header('content-type', 'text/csv; charset=utf-8')
+        .header('content-disposition', 'attachment; filename="topups.csv"');
       return reply.send(Readable.from(ordersCsv(ctx.db, historyFiltersOf(request.query))));
     },
   );
 
   app.get<{ Params: Static<typeof IdParams> }>(
     '/topups/:id',
-    { schema: { tags: ['Top-ups'], summary: 'Retrieve a top-up', params: IdParams, response: responses({ 200: Order }, [400, 401, 404]) } },
+    {
+      schema: {
+        tags: ['Top-ups'],
+        summary: 'Retrieve a top-up',
+        params: IdParams,
+        response: responses({ 200: Order }, [400, 401, 404]),
+      },
+    },
     async (request, reply) => sendJson(reply, 200, await getTopup(ctx.db, request.params.id)),
   );
 
   app.post<{ Params: Static<typeof IdParams> }>(
     '/topups/:id/cancel',
-    { schema: { tags: ['Top-ups'], summary: 'Cancel a pending top-up', params: IdParams, response: responses({ 200: Order }, [400, 401, 404, 409]) } },
-    async (request, reply) => sendOutcome(reply, await cancelTopup(ctx.db, idempotencyOf(request, false), request.params.id, 'api')),
+    {
+      schema: {
+        tags: ['Top-ups'],
+        summary: 'Cancel a pending top-up',
+        params: IdParams,
+        response: responses({ 200: Order }, [400, 401, 404, 409]),
+      },
+    },
+    async (request, reply) =>
+      sendOutcome(reply, await cancelTopup(ctx.db, idempotencyOf(request, false), request.params.id, 'api')),
   );
 
   app.post<{ Params: Static<typeof IdParams>; Body: Static<typeof ConfirmBody> }>(
@@ -144,13 +228,23 @@ export async function topupRoutes(app: FastifyInstance, ctx: AppContext): Promis
     },
     async (request, reply) => {
       const input = { amountReceivedMinor: BigInt(request.body.amount_received), note: request.body.note ?? null };
-      return sendOutcome(reply, await confirmTopup(ctx.db, idempotencyOf(request, false), request.params.id, input, 'api'));
+      return sendOutcome(
+        reply,
+        await confirmTopup(ctx.db, idempotencyOf(request, false), request.params.id, input, 'api'),
+      );
     },
   );
 
   app.post<{ Body: Static<typeof RateBody> }>(
     '/fx-rates',
-    { schema: { tags: ['FX rates'], summary: 'Set a rate: 1 base = rate quote', body: RateBody, response: responses({ 201: Rate }, [400, 401]) } },
+    {
+      schema: {
+        tags: ['FX rates'],
+        summary: 'Set a rate: 1 base = rate quote',
+        body: RateBody,
+        response: responses({ 201: Rate }, [400, 401]),
+      },
+    },
     async (request, reply) => {
       const work = async (tx: typeof ctx.db) => ({ status: 201, body: presentRate(await setRate(tx, request.body)) });
       return sendOutcome(reply, await runIdempotent(ctx.db, idempotencyOf(request, false), work));
@@ -159,7 +253,13 @@ export async function topupRoutes(app: FastifyInstance, ctx: AppContext): Promis
 
   app.get(
     '/fx-rates',
-    { schema: { tags: ['FX rates'], summary: 'The current rate of every pair', response: responses({ 200: Type.Object({ data: Type.Array(Rate) }) }, [401]) } },
+    {
+      schema: {
+        tags: ['FX rates'],
+        summary: 'The current rate of every pair',
+        response: responses({ 200: Type.Object({ data: Type.Array(Rate) }) }, [401]),
+      },
+    },
     async (_request, reply) => sendJson(reply, 200, { data: (await currentRates(ctx.db)).map(presentRate) }),
   );
 }

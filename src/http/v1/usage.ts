@@ -1,11 +1,37 @@
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
-import { captureHold, createGrant, createHold, createWalletTransfer, getHold, HOLD_DEFAULT_SECONDS, HOLD_MAX_SECONDS, voidHold } from '../../ledger/index.js';
+import {
+  captureHold,
+  createGrant,
+  createHold,
+  createWalletTransfer,
+  getHold,
+  HOLD_DEFAULT_SECONDS,
+  HOLD_MAX_SECONDS,
+  voidHold,
+} from '../../ledger/index.js';
 import { idempotencyOf, sendJson, sendOutcome, type AppContext } from '../context.js';
-import { Amount, BalanceAfter, BalanceName, Currency, CustomerId, Description, HoldId, Metadata, responses } from '../schemas.js';
+import {
+  Amount,
+  BalanceAfter,
+  BalanceName,
+  Currency,
+  CustomerId,
+  Description,
+  HoldId,
+  Metadata,
+  responses,
+} from '../schemas.js';
 
 const ChargeBody = Type.Object(
-  { customer: CustomerId, balance: BalanceName, amount: Amount, currency: Currency, description: Type.Optional(Description), metadata: Type.Optional(Metadata) },
+  {
+    customer: CustomerId,
+    balance: BalanceName,
+    amount: Amount,
+    currency: Currency,
+    description: Type.Optional(Description),
+    metadata: Type.Optional(Metadata),
+  },
   { additionalProperties: false },
 );
 const Charge = Type.Object({
@@ -29,7 +55,9 @@ const HoldBody = Type.Object(
     balance: BalanceName,
     amount: Amount,
     currency: Currency,
-    expires_in_seconds: Type.Optional(Type.Integer({ minimum: 1, maximum: HOLD_MAX_SECONDS, default: HOLD_DEFAULT_SECONDS })),
+    expires_in_seconds: Type.Optional(
+      Type.Integer({ minimum: 1, maximum: HOLD_MAX_SECONDS, default: HOLD_DEFAULT_SECONDS }),
+    ),
     description: Type.Optional(Description),
   },
   { additionalProperties: false },
@@ -42,7 +70,12 @@ const Hold = Type.Object({
   amount: Type.Integer(),
   currency: Type.String(),
   captured_amount: Type.Integer(),
-  status: Type.Union([Type.Literal('active'), Type.Literal('captured'), Type.Literal('voided'), Type.Literal('expired')]),
+  status: Type.Union([
+    Type.Literal('active'),
+    Type.Literal('captured'),
+    Type.Literal('voided'),
+    Type.Literal('expired'),
+  ]),
   description: Type.Union([Type.String(), Type.Null()]),
   expires_at: Type.String({ format: 'date-time' }),
   created_at: Type.String({ format: 'date-time' }),
@@ -50,10 +83,19 @@ const Hold = Type.Object({
   balance_after: Type.Optional(BalanceAfter),
 });
 const HoldParams = Type.Object({ id: HoldId }, { additionalProperties: false });
-const CaptureBody = Type.Union([Type.Object({ amount: Type.Optional(Amount) }, { additionalProperties: false }), Type.Null()]);
+const CaptureBody = Type.Union([
+  Type.Object({ amount: Type.Optional(Amount) }, { additionalProperties: false }),
+  Type.Null(),
+]);
 
 const GrantBody = Type.Object(
-  { customer: CustomerId, balance: BalanceName, amount: Amount, currency: Currency, reason: Type.String({ minLength: 1, maxLength: 1000 }) },
+  {
+    customer: CustomerId,
+    balance: BalanceName,
+    amount: Amount,
+    currency: Currency,
+    reason: Type.String({ minLength: 1, maxLength: 1000 }),
+  },
   { additionalProperties: false },
 );
 const TransferBody = Type.Object(
@@ -68,7 +110,8 @@ export async function usageRoutes(app: FastifyInstance, ctx: AppContext): Promis
       schema: {
         tags: ['Usage'],
         summary: 'Charge usage against a balance',
-        description: 'Concurrent charges on one balance are committed together (group commit); each keeps its own result and idempotency.',
+        description:
+          'Concurrent charges on one balance are committed together (group commit); each keeps its own result and idempotency.',
         body: ChargeBody,
         response: responses({ 201: Charge }, [400, 401, 402, 403, 404, 409, 422, 503]),
       },
@@ -113,7 +156,14 @@ export async function usageRoutes(app: FastifyInstance, ctx: AppContext): Promis
 
   app.get<{ Params: Static<typeof HoldParams> }>(
     '/holds/:id',
-    { schema: { tags: ['Usage'], summary: 'Retrieve a hold', params: HoldParams, response: responses({ 200: Hold }, [400, 401, 404]) } },
+    {
+      schema: {
+        tags: ['Usage'],
+        summary: 'Retrieve a hold',
+        params: HoldParams,
+        response: responses({ 200: Hold }, [400, 401, 404]),
+      },
+    },
     async (request, reply) => sendJson(reply, 200, await getHold(ctx.db, request.params.id)),
   );
 
@@ -130,7 +180,12 @@ export async function usageRoutes(app: FastifyInstance, ctx: AppContext): Promis
     },
     async (request, reply) => {
       const amount = request.body?.amount;
-      const outcome = await captureHold(ctx.db, idempotencyOf(request, false), request.params.id, amount === undefined ? null : BigInt(amount));
+      const outcome = await captureHold(
+        ctx.db,
+        idempotencyOf(request, false),
+        request.params.id,
+        amount === undefined ? null : BigInt(amount),
+      );
       return sendOutcome(reply, outcome);
     },
   );
@@ -146,7 +201,8 @@ export async function usageRoutes(app: FastifyInstance, ctx: AppContext): Promis
         response: responses({ 200: Hold }, [400, 401, 404, 409]),
       },
     },
-    async (request, reply) => sendOutcome(reply, await voidHold(ctx.db, idempotencyOf(request, false), request.params.id)),
+    async (request, reply) =>
+      sendOutcome(reply, await voidHold(ctx.db, idempotencyOf(request, false), request.params.id)),
   );
 
   app.post<{ Body: Static<typeof GrantBody> }>(
@@ -179,7 +235,10 @@ export async function usageRoutes(app: FastifyInstance, ctx: AppContext): Promis
         tags: ['Usage'],
         summary: 'Move wallet balance into a product balance',
         body: TransferBody,
-        response: responses({ 201: Type.Object({}, { additionalProperties: true }) }, [400, 401, 402, 403, 404, 409, 422]),
+        response: responses(
+          { 201: Type.Object({}, { additionalProperties: true }) },
+          [400, 401, 402, 403, 404, 409, 422],
+        ),
       },
     },
     async (request, reply) => {

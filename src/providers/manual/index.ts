@@ -1,6 +1,13 @@
 import crypto from 'node:crypto';
 import { formatDecimal } from '../../money/index.js';
-import { WebhookRejected, type CreatedPayment, type PaymentProvider, type PaymentRequest, type PaymentState, type ProviderEvent } from '../contract.js';
+import {
+  WebhookRejected,
+  type CreatedPayment,
+  type PaymentProvider,
+  type PaymentRequest,
+  type PaymentState,
+  type ProviderEvent,
+} from '../contract.js';
 
 export interface BankAccount {
   beneficiary: string;
@@ -74,7 +81,12 @@ export class ManualBankProvider implements PaymentProvider {
     return null;
   }
 
-  async refund(paymentId: string, _amountMinor: bigint, _currency: string, key: string): Promise<{ refundId: string; status: 'pending' }> {
+  async refund(
+    paymentId: string,
+    _amountMinor: bigint,
+    _currency: string,
+    key: string,
+  ): Promise<{ refundId: string; status: 'pending' }> {
     // Staff send the money back by bank; the refund waits for them to mark it done.
     return { refundId: `manual_${paymentId}_${key}`.slice(0, 120), status: 'pending' };
   }

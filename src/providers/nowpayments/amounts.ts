@@ -74,6 +74,7 @@ export function amountMinor(value: unknown, currency: string): bigint | null {
  */
 export function amountNumber(minor: bigint, currency: string): number {
   const n = Number(formatDecimal(minor, currency));
-  if (amountMinor(n, currency) !== minor) throw new Error(`${formatDecimal(minor, currency)} ${currency} has too many digits to send to NOWPayments exactly`);
+  if (amountMinor(n, currency) !== minor)
+    throw new Error(`${formatDecimal(minor, currency)} ${currency} has too many digits to send to NOWPayments exactly`);
   return n;
 }

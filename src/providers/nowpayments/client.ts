@@ -20,10 +20,15 @@ export class NowPaymentsError extends Error {
 }
 
 /** Printable text only, bounded: error bodies come from outside. */
-const clean = (s: string): string => s.replace(/[^\x20-\x7e]+/g, ' ').trim().slice(0, MAX_MESSAGE);
+const clean = (s: string): string =>
+  s
+    .replace(/[^\x20-\x7e]+/g, ' ')
+    .trim()
+    .slice(0, MAX_MESSAGE);
 
 function whyUnreachable(err: unknown): string {
-  if (err instanceof Error && (err.name === 'TimeoutError' || err.name === 'AbortError')) return `no answer within ${TIMEOUT_MS / 1000} s`;
+  if (err instanceof Error && (err.name === 'TimeoutError' || err.name === 'AbortError'))
+    return `no answer within ${TIMEOUT_MS / 1000} s`;
   const cause = err instanceof Error ? (err.cause as { code?: unknown } | undefined) : undefined;
   return typeof cause?.code === 'string' ? `connection failed: ${clean(cause.code)}` : 'connection failed';
 }
@@ -54,7 +59,11 @@ export class NowPaymentsClient {
     try {
       const res = await fetch(`${this.baseUrl}${path}`, {
         method,
-        headers: { 'x-api-key': this.apiKey, accept: 'application/json', ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+        headers: {
+          'x-api-key': this.apiKey,
+          accept: 'application/json',
+          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+        },
         body: body === undefined ? undefined : JSON.stringify(body),
         signal: AbortSignal.timeout(TIMEOUT_MS),
       });
@@ -67,7 +76,8 @@ export class NowPaymentsClient {
     try {
       parsed = text ? JSON.parse(text) : null;
     } catch {
-      if (status >= 200 && status < 300) throw new NowPaymentsError(`NOWPayments answered ${status} with a body that is not JSON`, status);
+      if (status >= 200 && status < 300)
+        throw new NowPaymentsError(`NOWPayments answered ${status} with a body that is not JSON`, status);
     }
     if (status < 200 || status >= 300) {
       const { text: message, code } = describeError(status, parsed);

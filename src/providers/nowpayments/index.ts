@@ -1,7 +1,14 @@
 import { CofferError } from '../../errors.js';
 import { isoTime } from '../../lib/json.js';
 import { formatDecimal } from '../../money/index.js';
-import { WebhookRejected, type CreatedPayment, type PaymentProvider, type PaymentRequest, type PaymentState, type ProviderEvent } from '../contract.js';
+import {
+  WebhookRejected,
+  type CreatedPayment,
+  type PaymentProvider,
+  type PaymentRequest,
+  type PaymentState,
+  type ProviderEvent,
+} from '../contract.js';
 import { depositAddressProblem } from '../crypto-address.js';
 import type { PaymentNews } from '../contract.js';
 import { amountMinor, amountNumber, assetOfPayCurrency, decimalText, payCurrencyFor } from './amounts.js';
@@ -32,13 +39,19 @@ function paymentIdOf(value: unknown): string | null {
 }
 
 const asObject = (value: unknown, what: string): Json => {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new NowPaymentsError(`NOWPayments answered ${what} with something that is not a payment`, 200);
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    throw new NowPaymentsError(`NOWPayments answered ${what} with something that is not a payment`, 200);
   return value as Json;
 };
 
 /** A memo / destination tag the network needs, when NOWPayments gives one. */
 function memoOf(value: unknown): string | null {
-  const text = typeof value === 'number' && Number.isSafeInteger(value) ? String(value) : typeof value === 'string' ? value.trim() : '';
+  const text =
+    typeof value === 'number' && Number.isSafeInteger(value)
+      ? String(value)
+      : typeof value === 'string'
+        ? value.trim()
+        : '';
   return /^[\x21-\x7e]{1,100}$/.test(text) ? text : null;
 }
 
@@ -66,7 +79,10 @@ export class NowPaymentsProvider implements PaymentProvider {
 
   async createPayment(req: PaymentRequest): Promise<CreatedPayment> {
     const payCurrency = req.method === 'crypto' ? payCurrencyFor(req.currency, req.network) : null;
-    if (!payCurrency) throw new Error(`NOWPayments is not set up for ${req.method} in ${req.currency}${req.network ? ` on ${req.network}` : ''}`);
+    if (!payCurrency)
+      throw new Error(
+        `NOWPayments is not set up for ${req.method} in ${req.currency}${req.network ? ` on ${req.network}` : ''}`,
+      );
     const network = req.network!;
     const amount = amountNumber(req.amountMinor, req.currency);
     const p = asObject(
@@ -84,18 +100,23 @@ export class NowPaymentsProvider implements PaymentProvider {
     const paymentId = paymentIdOf(p.payment_id);
     if (!paymentId) throw new NowPaymentsError('NOWPayments answered without a payment id', 200);
     const refuse = (why: string) => new NowPaymentsError(`NOWPayments payment ${paymentId} was not shown: ${why}`, 200);
-    if (typeof p.order_id === 'string' && p.order_id !== req.orderId) throw refuse(`it belongs to order ${p.order_id.slice(0, 40)}`);
-    if (typeof p.pay_currency !== 'string' || p.pay_currency.toLowerCase() !== payCurrency) throw refuse(`it asks for ${String(p.pay_currency).slice(0, 20)} instead of ${payCurrency}`);
+    if (typeof p.order_id === 'string' && p.order_id !== req.orderId)
+      throw refuse(`it belongs to order ${p.order_id.slice(0, 40)}`);
+    if (typeof p.pay_currency !== 'string' || p.pay_currency.toLowerCase() !== payCurrency)
+      throw refuse(`it asks for ${String(p.pay_currency).slice(0, 20)} instead of ${payCurrency}`);
     const asked = amountMinor(p.pay_amount, req.currency);
     if (asked !== req.amountMinor) {
-      throw refuse(`it asks for ${decimalText(p.pay_amount) ?? 'an unreadable amount'} instead of ${formatDecimal(req.amountMinor, req.currency)} ${req.currency}`);
+      throw refuse(
+        `it asks for ${decimalText(p.pay_amount) ?? 'an unreadable amount'} instead of ${formatDecimal(req.amountMinor, req.currency)} ${req.currency}`,
+      );
     }
     const problem = depositAddressProblem(network, p.pay_address);
     if (problem) throw refuse(`its deposit address is not a valid ${network} address (${problem})`);
     const memo = memoOf(p.payin_extra_id);
     // the earlier of NOWPayments' own estimate and the order's expiry: both end the offer
     const estimate = typeof p.expiration_estimate_date === 'string' ? new Date(p.expiration_estimate_date) : null;
-    const expiresAt = estimate && !Number.isNaN(estimate.getTime()) && estimate < req.expiresAt ? estimate : req.expiresAt;
+    const expiresAt =
+      estimate && !Number.isNaN(estimate.getTime()) && estimate < req.expiresAt ? estimate : req.expiresAt;
     return {
       paymentId,
       nextAction: {
@@ -115,9 +136,12 @@ export class NowPaymentsProvider implements PaymentProvider {
     const paymentId = paymentIdOf(body.payment_id);
     if (!paymentId) throw new WebhookRejected('payment_id must be a NOWPayments payment id');
     const status = body.payment_status;
-    if (typeof status !== 'string' || !/^[a-z_]{1,40}$/.test(status)) throw new WebhookRejected('payment_status must be a status name');
-    const paid = body.actually_paid === undefined || body.actually_paid === null ? null : decimalText(body.actually_paid);
-    if (body.actually_paid !== undefined && body.actually_paid !== null && paid === null) throw new WebhookRejected('actually_paid must be a decimal amount');
+    if (typeof status !== 'string' || !/^[a-z_]{1,40}$/.test(status))
+      throw new WebhookRejected('payment_status must be a status name');
+    const paid =
+      body.actually_paid === undefined || body.actually_paid === null ? null : decimalText(body.actually_paid);
+    if (body.actually_paid !== undefined && body.actually_paid !== null && paid === null)
+      throw new WebhookRejected('actually_paid must be a decimal amount');
     // NOWPayments sends one IPN per change of a payment: its status, or for the same status the
     // amount received so far (a second partial deposit). Those three name the event; a redelivery
     // of the same IPN has the same three and is recorded once.
@@ -133,7 +157,8 @@ export class NowPaymentsProvider implements PaymentProvider {
    * never null, which would let the IPN be trusted on its own.
    */
   async retrievePayment(paymentId: string): Promise<PaymentState | null> {
-    if (!paymentIdOf(paymentId)) throw new CofferError('unavailable', `"${paymentId.slice(0, 40)}" is not a NOWPayments payment id.`);
+    if (!paymentIdOf(paymentId))
+      throw new CofferError('unavailable', `"${paymentId.slice(0, 40)}" is not a NOWPayments payment id.`);
     let p: Json;
     try {
       p = asObject(await this.client.request('GET', `/v1/payment/${paymentId}`), `payment ${paymentId}`);
@@ -141,7 +166,8 @@ export class NowPaymentsProvider implements PaymentProvider {
       const why = err instanceof NowPaymentsError ? err.message : 'NOWPayments could not be asked';
       throw new CofferError('unavailable', `Could not confirm NOWPayments payment ${paymentId}; retry later. (${why})`);
     }
-    if (paymentIdOf(p.payment_id) !== paymentId) throw new CofferError('unavailable', `NOWPayments answered for another payment than ${paymentId}.`);
+    if (paymentIdOf(p.payment_id) !== paymentId)
+      throw new CofferError('unavailable', `NOWPayments answered for another payment than ${paymentId}.`);
     const status = typeof p.payment_status === 'string' ? p.payment_status : '';
     const asset = assetOfPayCurrency(p.pay_currency);
     const state = statusMeaning(status).state;
@@ -151,7 +177,11 @@ export class NowPaymentsProvider implements PaymentProvider {
       status: state,
       // an amount Coffer cannot read (an asset it does not offer) is never credited
       amountMinor: paid,
-      currency: asset?.asset ?? String(p.pay_currency ?? '').toUpperCase().slice(0, 20),
+      currency:
+        asset?.asset ??
+        String(p.pay_currency ?? '')
+          .toUpperCase()
+          .slice(0, 20),
       network: asset?.network ?? null,
     };
   }
@@ -161,7 +191,12 @@ export class NowPaymentsProvider implements PaymentProvider {
    * merchant's wallet. A refund is recorded as pending and staff send the asset back by hand (from
    * the payout wallet, to an address the customer gives), then mark it done.
    */
-  async refund(paymentId: string, _amountMinor: bigint, _currency: string, key: string): Promise<{ refundId: string; status: 'pending' }> {
+  async refund(
+    paymentId: string,
+    _amountMinor: bigint,
+    _currency: string,
+    key: string,
+  ): Promise<{ refundId: string; status: 'pending' }> {
     return { refundId: `nprefund_${paymentId}_${key}`.slice(0, 120), status: 'pending' };
   }
 }

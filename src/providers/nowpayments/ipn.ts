@@ -27,16 +27,22 @@ export function ipnSignature(secret: string, body: unknown): string {
  * Parses and verifies an IPN: the header must be 128 hex digits and equal (in constant time) the
  * HMAC of the sorted re-serialisation. Returns the parsed body; throws WebhookRejected otherwise.
  */
-export function verifyIpn(secret: string, rawBody: Buffer, header: string | string[] | undefined): Record<string, unknown> {
+export function verifyIpn(
+  secret: string,
+  rawBody: Buffer,
+  header: string | string[] | undefined,
+): Record<string, unknown> {
   if (typeof header !== 'string' || header.length === 0) throw new WebhookRejected('missing x-nowpayments-sig header');
-  if (!/^[0-9a-fA-F]{128}$/.test(header)) throw new WebhookRejected('x-nowpayments-sig is not an HMAC-SHA512 hex digest');
+  if (!/^[0-9a-fA-F]{128}$/.test(header))
+    throw new WebhookRejected('x-nowpayments-sig is not an HMAC-SHA512 hex digest');
   let body: unknown;
   try {
     body = JSON.parse(rawBody.toString('utf8'));
   } catch {
     throw new WebhookRejected('body is not JSON');
   }
-  if (body === null || typeof body !== 'object' || Array.isArray(body)) throw new WebhookRejected('body must be a JSON object');
+  if (body === null || typeof body !== 'object' || Array.isArray(body))
+    throw new WebhookRejected('body must be a JSON object');
   let expected: Buffer;
   try {
     expected = Buffer.from(ipnSignature(secret, body), 'hex');
@@ -44,6 +50,7 @@ export function verifyIpn(secret: string, rawBody: Buffer, header: string | stri
     // nested deeper than the sort can recurse: no signer produced it
     throw new WebhookRejected('body is nested too deeply');
   }
-  if (!crypto.timingSafeEqual(Buffer.from(header, 'hex'), expected)) throw new WebhookRejected('x-nowpayments-sig does not match the body');
+  if (!crypto.timingSafeEqual(Buffer.from(header, 'hex'), expected))
+    throw new WebhookRejected('x-nowpayments-sig does not match the body');
   return body as Record<string, unknown>;
 }

@@ -1,7 +1,16 @@
 import type { PaymentState } from '../contract.js';
 
 /** NOWPayments' payment statuses (its "Get payment status" documentation). */
-export type NowPaymentsStatus = 'waiting' | 'confirming' | 'confirmed' | 'sending' | 'partially_paid' | 'finished' | 'failed' | 'refunded' | 'expired';
+export type NowPaymentsStatus =
+  | 'waiting'
+  | 'confirming'
+  | 'confirmed'
+  | 'sending'
+  | 'partially_paid'
+  | 'finished'
+  | 'failed'
+  | 'refunded'
+  | 'expired';
 
 /** What an IPN with this status tells Coffer (`none`: nothing to act on). */
 export type NewsKind = 'none' | 'processing' | 'succeeded' | 'failed' | 'refunded' | 'expired';
@@ -30,9 +39,17 @@ export interface StatusMeaning {
  */
 export const STATUS_TABLE: Readonly<Record<NowPaymentsStatus, StatusMeaning>> = {
   waiting: { news: 'none', state: 'requires_payment', means: 'Waiting for the customer to send the funds' },
-  confirming: { news: 'processing', state: 'processing', means: 'The transfer was seen on the blockchain and is being confirmed' },
+  confirming: {
+    news: 'processing',
+    state: 'processing',
+    means: 'The transfer was seen on the blockchain and is being confirmed',
+  },
   confirmed: { news: 'processing', state: 'processing', means: 'The transfer has enough confirmations' },
-  sending: { news: 'processing', state: 'processing', means: 'NOWPayments is sending the funds to the merchant wallet' },
+  sending: {
+    news: 'processing',
+    state: 'processing',
+    means: 'NOWPayments is sending the funds to the merchant wallet',
+  },
   partially_paid: { news: 'succeeded', state: 'succeeded', means: 'Less than the asked amount arrived' },
   finished: { news: 'succeeded', state: 'succeeded', means: 'The funds reached the merchant wallet' },
   failed: { news: 'failed', state: 'failed', means: 'The payment failed' },

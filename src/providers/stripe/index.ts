@@ -1,7 +1,14 @@
 import Stripe from 'stripe';
 import { CofferError } from '../../errors.js';
 import { idTime } from '../../lib/ids.js';
-import { WebhookRejected, type CreatedPayment, type PaymentProvider, type PaymentRequest, type PaymentState, type ProviderEvent } from '../contract.js';
+import {
+  WebhookRejected,
+  type CreatedPayment,
+  type PaymentProvider,
+  type PaymentRequest,
+  type PaymentState,
+  type ProviderEvent,
+} from '../contract.js';
 import { mapEvent, META_CUSTOMER, META_ORDER, sessionState } from './status.js';
 import { toStripeAmount, UnsupportedAmount } from './units.js';
 
@@ -34,21 +41,33 @@ export class StripeUnavailable extends Error {}
 
 function describe(err: unknown, action: string): Error {
   if (err instanceof UnsupportedAmount) return new StripeUnavailable(`Stripe cannot ${action}: ${err.message}`);
-  if (!(err instanceof Stripe.errors.StripeError)) return new StripeUnavailable(`Stripe could not ${action}: unexpected response`);
+  if (!(err instanceof Stripe.errors.StripeError))
+    return new StripeUnavailable(`Stripe could not ${action}: unexpected response`);
   const ref = err.requestId ? `; Stripe request ${err.requestId}` : '';
-  if (err instanceof Stripe.errors.StripeConnectionError) return new StripeUnavailable(`Stripe could not be reached to ${action}`);
+  if (err instanceof Stripe.errors.StripeConnectionError)
+    return new StripeUnavailable(`Stripe could not be reached to ${action}`);
   if (err instanceof Stripe.errors.StripeAuthenticationError || err instanceof Stripe.errors.StripePermissionError) {
-    return new StripeUnavailable(`Stripe refused Coffer's API key while trying to ${action} (the operator must check STRIPE_SECRET_KEY${ref})`);
+    return new StripeUnavailable(
+      `Stripe refused Coffer's API key while trying to ${action} (the operator must check STRIPE_SECRET_KEY${ref})`,
+    );
   }
-  if (err instanceof Stripe.errors.StripeRateLimitError) return new StripeUnavailable(`Stripe is limiting requests; could not ${action}${ref}`);
-  if ((err.statusCode ?? 500) >= 500) return new StripeUnavailable(`Stripe had an internal error (HTTP ${err.statusCode ?? 'unknown'}) and could not ${action}${ref}`);
-  return new StripeUnavailable(`Stripe refused to ${action} (HTTP ${err.statusCode}, ${[err.rawType, err.code].filter(Boolean).join(', ')}${ref})`);
+  if (err instanceof Stripe.errors.StripeRateLimitError)
+    return new StripeUnavailable(`Stripe is limiting requests; could not ${action}${ref}`);
+  if ((err.statusCode ?? 500) >= 500)
+    return new StripeUnavailable(
+      `Stripe had an internal error (HTTP ${err.statusCode ?? 'unknown'}) and could not ${action}${ref}`,
+    );
+  return new StripeUnavailable(
+    `Stripe refused to ${action} (HTTP ${err.statusCode}, ${[err.rawType, err.code].filter(Boolean).join(', ')}${ref})`,
+  );
 }
 
 /** A webhook that cannot be checked against Stripe now: 503, nothing recorded, Stripe delivers it again. */
-const retryLater = (err: Error): CofferError => new CofferError('unavailable', `${err.message}; the event will be accepted when Stripe redelivers it.`);
+const retryLater = (err: Error): CofferError =>
+  new CofferError('unavailable', `${err.message}; the event will be accepted when Stripe redelivers it.`);
 
-const isMissing = (err: unknown): boolean => err instanceof Stripe.errors.StripeInvalidRequestError && err.code === 'resource_missing';
+const isMissing = (err: unknown): boolean =>
+  err instanceof Stripe.errors.StripeInvalidRequestError && err.code === 'resource_missing';
 
 /**
  * The session's `expires_at`. Stripe accepts 30 minutes to 24 hours from the request, so the
@@ -76,7 +95,11 @@ export function checkoutExpiry(orderId: string, orderExpiresAt: Date, nowMs: num
  * `?checkout=success|cancelled`. A pure function of the order, so a retried create sends the same
  * parameters and Stripe's idempotency replays the first session.
  */
-export function returnUrls(publicUrl: string, orderId: string, returnUrl: string | null): { success: string; cancel: string } {
+export function returnUrls(
+  publicUrl: string,
+  orderId: string,
+  returnUrl: string | null,
+): { success: string; cancel: string } {
   if (returnUrl) return { success: returnUrl, cancel: returnUrl };
   const page = `${publicUrl}/orders/${encodeURIComponent(orderId)}`;
   return { success: `${page}?checkout=success`, cancel: `${page}?checkout=cancelled` };
@@ -102,7 +125,13 @@ export class StripeProvider implements PaymentProvider {
       timeout: TIMEOUT_MS,
       telemetry: false,
       appInfo: { name: 'Coffer' },
-      ...(base ? { host: base.hostname, port: base.port || (base.protocol === 'https:' ? 443 : 80), protocol: base.protocol === 'http:' ? 'http' : 'https' } : {}),
+      ...(base
+        ? {
+            host: base.hostname,
+            port: base.port || (base.protocol === 'https:' ? 443 : 80),
+            protocol: base.protocol === 'http:' ? 'http' : 'https',
+          }
+        : {}),
     });
   }
 
@@ -124,7 +153,9 @@ export class StripeProvider implements PaymentProvider {
     }
     const official = url.protocol === 'https:' && url.hostname === CHECKOUT_HOST && url.port === '';
     if ((official || url.origin === this.apiOrigin) && !url.username && !url.password) return url.toString();
-    throw new StripeUnavailable(`Stripe returned a checkout URL on ${url.host}, which is not an official Stripe checkout host; the payment was not started`);
+    throw new StripeUnavailable(
+      `Stripe returned a checkout URL on ${url.host}, which is not an official Stripe checkout host; the payment was not started`,
+    );
   }
 
   async createPayment(req: PaymentRequest): Promise<CreatedPayment> {
@@ -140,7 +171,11 @@ export class StripeProvider implements PaymentProvider {
       line_items: [
         {
           quantity: 1,
-          price_data: { currency: req.currency.toLowerCase(), unit_amount: unitAmount, product_data: { name: `Balance top-up ${req.orderId}` } },
+          price_data: {
+            currency: req.currency.toLowerCase(),
+            unit_amount: unitAmount,
+            product_data: { name: `Balance top-up ${req.orderId}` },
+          },
         },
       ],
       // The customer pays exactly the quoted currency and amount (the fee was shown before paying).
@@ -151,7 +186,9 @@ export class StripeProvider implements PaymentProvider {
     };
     // One order, one session: the key is the order's, so a retried create (by the SDK or by a
     // client retrying POST /v1/topups) gets the first session back, never a second one.
-    const session = await this.call('start the checkout', () => this.stripe.checkout.sessions.create(params, { idempotencyKey: `coffer-checkout-${req.orderId}` }));
+    const session = await this.call('start the checkout', () =>
+      this.stripe.checkout.sessions.create(params, { idempotencyKey: `coffer-checkout-${req.orderId}` }),
+    );
     if (!session.id?.startsWith('cs_') || session.client_reference_id !== req.orderId) {
       throw new StripeUnavailable('Stripe returned a Checkout Session for another order; the payment was not started');
     }
@@ -160,7 +197,8 @@ export class StripeProvider implements PaymentProvider {
 
   async parseWebhook(rawBody: Buffer, headers: Record<string, string | string[] | undefined>): Promise<ProviderEvent> {
     const header = headers['stripe-signature'];
-    if (typeof header !== 'string' || header === '') throw new WebhookRejected('the Stripe-Signature header is missing');
+    if (typeof header !== 'string' || header === '')
+      throw new WebhookRejected('the Stripe-Signature header is missing');
     let event: Stripe.Event;
     try {
       event = this.stripe.webhooks.constructEvent(rawBody, header, this.opts.webhookSecret, STRIPE_TOLERANCE_SECONDS);
@@ -170,13 +208,15 @@ export class StripeProvider implements PaymentProvider {
     }
     // The SDK refuses old timestamps only; a clock far ahead is refused too, as for the sandbox.
     const signedAt = Number(/(?:^|,)t=(\d{1,12})(?:,|$)/.exec(header)?.[1]);
-    if (signedAt - Date.now() / 1000 > STRIPE_TOLERANCE_SECONDS) throw new WebhookRejected('Stripe signature check failed: Timestamp outside the tolerance zone');
+    if (signedAt - Date.now() / 1000 > STRIPE_TOLERANCE_SECONDS)
+      throw new WebhookRejected('Stripe signature check failed: Timestamp outside the tolerance zone');
     if (typeof event?.id !== 'string' || typeof event.type !== 'string' || typeof event.data?.object !== 'object') {
       throw new WebhookRejected('the body is not a Stripe event');
     }
     const mapped = mapEvent(event);
     let orderId = mapped.orderId;
-    if (mapped.news && !orderId && mapped.paymentIntent) orderId = await this.orderOfPaymentIntent(mapped.paymentIntent);
+    if (mapped.news && !orderId && mapped.paymentIntent)
+      orderId = await this.orderOfPaymentIntent(mapped.paymentIntent);
     return { eventId: event.id, type: event.type, paymentId: mapped.paymentId, orderId, news: mapped.news };
   }
 
@@ -210,20 +250,40 @@ export class StripeProvider implements PaymentProvider {
   }
 
   /** Refunds part or all of the session's payment; the Coffer refund key is Stripe's idempotency key. */
-  async refund(paymentId: string, amountMinor: bigint, currency: string, key: string): Promise<{ refundId: string; status: 'succeeded' | 'pending' | 'failed' }> {
-    const session = await this.call('find the payment to refund', () => this.stripe.checkout.sessions.retrieve(paymentId));
-    const paymentIntent = typeof session.payment_intent === 'string' ? session.payment_intent : session.payment_intent?.id;
-    if (!paymentIntent || session.payment_status !== 'paid') throw new StripeUnavailable(`Checkout Session ${paymentId} has no captured payment to refund`);
+  async refund(
+    paymentId: string,
+    amountMinor: bigint,
+    currency: string,
+    key: string,
+  ): Promise<{ refundId: string; status: 'succeeded' | 'pending' | 'failed' }> {
+    const session = await this.call('find the payment to refund', () =>
+      this.stripe.checkout.sessions.retrieve(paymentId),
+    );
+    const paymentIntent =
+      typeof session.payment_intent === 'string' ? session.payment_intent : session.payment_intent?.id;
+    if (!paymentIntent || session.payment_status !== 'paid')
+      throw new StripeUnavailable(`Checkout Session ${paymentId} has no captured payment to refund`);
     if ((session.currency ?? '').toUpperCase() !== currency.toUpperCase()) {
-      throw new StripeUnavailable(`Checkout Session ${paymentId} was paid in ${session.currency?.toUpperCase()}, not ${currency}`);
+      throw new StripeUnavailable(
+        `Checkout Session ${paymentId} was paid in ${session.currency?.toUpperCase()}, not ${currency}`,
+      );
     }
     const refund = await this.call('refund the payment', async () =>
       this.stripe.refunds.create(
-        { payment_intent: paymentIntent, amount: toStripeAmount(amountMinor, currency), metadata: { [META_ORDER]: session.client_reference_id ?? '' } },
+        {
+          payment_intent: paymentIntent,
+          amount: toStripeAmount(amountMinor, currency),
+          metadata: { [META_ORDER]: session.client_reference_id ?? '' },
+        },
         { idempotencyKey: key },
       ),
     );
-    const status = refund.status === 'succeeded' ? 'succeeded' : refund.status === 'failed' || refund.status === 'canceled' ? 'failed' : 'pending';
+    const status =
+      refund.status === 'succeeded'
+        ? 'succeeded'
+        : refund.status === 'failed' || refund.status === 'canceled'
+          ? 'failed'
+          : 'pending';
     return { refundId: refund.id, status };
   }
 }

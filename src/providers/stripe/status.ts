@@ -33,7 +33,8 @@ export interface MappedEvent {
 }
 
 const amountOf = (amount: unknown, currency: unknown, what: string): { amountMinor: bigint; currency: string } => {
-  if (typeof currency !== 'string' || !/^[a-z]{3}$/i.test(currency)) throw new WebhookRejected(`${what} has no currency`);
+  if (typeof currency !== 'string' || !/^[a-z]{3}$/i.test(currency))
+    throw new WebhookRejected(`${what} has no currency`);
   if (typeof amount !== 'number') throw new WebhookRejected(`${what} has no amount`);
   try {
     return { amountMinor: fromStripeAmount(amount, currency), currency: currency.toUpperCase() };
@@ -43,14 +44,25 @@ const amountOf = (amount: unknown, currency: unknown, what: string): { amountMin
   }
 };
 
-const idOf = (ref: string | { id: string } | null | undefined): string | null => (ref === null || ref === undefined ? null : typeof ref === 'string' ? ref : ref.id);
+const idOf = (ref: string | { id: string } | null | undefined): string | null =>
+  ref === null || ref === undefined ? null : typeof ref === 'string' ? ref : ref.id;
 
 function sessionEvent(s: Stripe.Checkout.Session, news: (s: Stripe.Checkout.Session) => PaymentNews): MappedEvent {
-  if (typeof s?.id !== 'string' || !s.id.startsWith('cs_')) throw new WebhookRejected('data.object is not a Checkout Session');
-  return { paymentId: s.id, orderId: s.client_reference_id ?? s.metadata?.[META_ORDER] ?? null, paymentIntent: null, news: news(s) };
+  if (typeof s?.id !== 'string' || !s.id.startsWith('cs_'))
+    throw new WebhookRejected('data.object is not a Checkout Session');
+  return {
+    paymentId: s.id,
+    orderId: s.client_reference_id ?? s.metadata?.[META_ORDER] ?? null,
+    paymentIntent: null,
+    news: news(s),
+  };
 }
 
-const paid = (s: Stripe.Checkout.Session): PaymentNews => ({ kind: 'succeeded', ...amountOf(s.amount_total, s.currency, 'the session'), network: null });
+const paid = (s: Stripe.Checkout.Session): PaymentNews => ({
+  kind: 'succeeded',
+  ...amountOf(s.amount_total, s.currency, 'the session'),
+  network: null,
+});
 
 /** Maps a verified Stripe event to Coffer's news; unknown types carry no news. */
 export function mapEvent(event: Stripe.Event): MappedEvent {
@@ -62,13 +74,21 @@ export function mapEvent(event: Stripe.Event): MappedEvent {
     case 'checkout.session.async_payment_succeeded':
       return sessionEvent(event.data.object, paid);
     case 'checkout.session.async_payment_failed':
-      return sessionEvent(event.data.object, () => ({ kind: 'failed', reason: 'the delayed payment failed at Stripe' }));
+      return sessionEvent(event.data.object, () => ({
+        kind: 'failed',
+        reason: 'the delayed payment failed at Stripe',
+      }));
     case 'checkout.session.expired':
       return sessionEvent(event.data.object, () => ({ kind: 'expired' }));
     case 'charge.refunded': {
       const c = event.data.object;
       const total = amountOf(c.amount_refunded, c.currency, 'the charge');
-      return { paymentId: null, orderId: c.metadata?.[META_ORDER] ?? null, paymentIntent: idOf(c.payment_intent), news: { kind: 'refunded', totalRefundedMinor: total.amountMinor, currency: total.currency } };
+      return {
+        paymentId: null,
+        orderId: c.metadata?.[META_ORDER] ?? null,
+        paymentIntent: idOf(c.payment_intent),
+        news: { kind: 'refunded', totalRefundedMinor: total.amountMinor, currency: total.currency },
+      };
     }
     case 'charge.dispute.created': {
       const d = event.data.object;
@@ -78,7 +98,13 @@ export function mapEvent(event: Stripe.Event): MappedEvent {
         paymentId: null,
         orderId: d.metadata?.[META_ORDER] ?? null,
         paymentIntent: idOf(d.payment_intent),
-        news: { kind: 'dispute_opened', disputeId: d.id, amountMinor: disputed.amountMinor, currency: disputed.currency, reason: String(d.reason ?? 'unknown').slice(0, 100) },
+        news: {
+          kind: 'dispute_opened',
+          disputeId: d.id,
+          amountMinor: disputed.amountMinor,
+          currency: disputed.currency,
+          reason: String(d.reason ?? 'unknown').slice(0, 100),
+        },
       };
     }
     case 'charge.dispute.closed': {
@@ -87,7 +113,12 @@ export function mapEvent(event: Stripe.Event): MappedEvent {
       // `warning_closed`: an inquiry closed without becoming a chargeback — the money stayed with
       // the merchant, so it is given back to the customer exactly like a won dispute.
       const won = d.status === 'won' || d.status === 'warning_closed';
-      return { paymentId: null, orderId: d.metadata?.[META_ORDER] ?? null, paymentIntent: idOf(d.payment_intent), news: { kind: 'dispute_closed', disputeId: d.id, won } };
+      return {
+        paymentId: null,
+        orderId: d.metadata?.[META_ORDER] ?? null,
+        paymentIntent: idOf(d.payment_intent),
+        news: { kind: 'dispute_closed', disputeId: d.id, won },
+      };
     }
     default:
       return { paymentId: null, orderId: null, paymentIntent: null, news: null };
@@ -100,8 +131,15 @@ export function mapEvent(event: Stripe.Event): MappedEvent {
  */
 export function sessionState(s: Stripe.Checkout.Session): PaymentState {
   const currency = (s.currency ?? '').toUpperCase();
-  const amountMinor = typeof s.amount_total === 'number' && s.currency ? fromStripeAmount(s.amount_total, s.currency) : null;
+  const amountMinor =
+    typeof s.amount_total === 'number' && s.currency ? fromStripeAmount(s.amount_total, s.currency) : null;
   const status: PaymentState['status'] =
-    s.payment_status === 'paid' ? 'succeeded' : s.status === 'complete' ? 'processing' : s.status === 'expired' ? 'failed' : 'requires_payment';
+    s.payment_status === 'paid'
+      ? 'succeeded'
+      : s.status === 'complete'
+        ? 'processing'
+        : s.status === 'expired'
+          ? 'failed'
+          : 'requires_payment';
   return { paymentId: s.id, status, amountMinor: status === 'succeeded' ? amountMinor : null, currency, network: null };
 }

@@ -18,15 +18,19 @@ export class UnsupportedAmount extends Error {}
 export function toStripeAmount(amountMinor: bigint, currency: string): number {
   const code = currency.toUpperCase();
   if (LAST_DIGIT_ZERO.has(code) && amountMinor % 10n !== 0n) {
-    throw new UnsupportedAmount(`Stripe takes ${code} amounts only in multiples of 0.010; ${amountMinor} minor units cannot be charged`);
+    throw new UnsupportedAmount(
+      `Stripe takes ${code} amounts only in multiples of 0.010; ${amountMinor} minor units cannot be charged`,
+    );
   }
   const scaled = amountMinor * (STRIPE_SCALE[code] ?? 1n);
-  if (scaled <= 0n || scaled > BigInt(Number.MAX_SAFE_INTEGER)) throw new UnsupportedAmount(`amount ${amountMinor} ${code} is out of range for Stripe`);
+  if (scaled <= 0n || scaled > BigInt(Number.MAX_SAFE_INTEGER))
+    throw new UnsupportedAmount(`amount ${amountMinor} ${code} is out of range for Stripe`);
   return Number(scaled);
 }
 
 /** Stripe's integer `amount` in a currency as Coffer minor units (rounded down for ISK, which Stripe keeps whole). */
 export function fromStripeAmount(amount: number, currency: string): bigint {
-  if (!Number.isSafeInteger(amount) || amount < 0) throw new UnsupportedAmount(`Stripe amount ${amount} is not a non-negative integer`);
+  if (!Number.isSafeInteger(amount) || amount < 0)
+    throw new UnsupportedAmount(`Stripe amount ${amount} is not a non-negative integer`);
   return BigInt(amount) / (STRIPE_SCALE[currency.toUpperCase()] ?? 1n);
 }

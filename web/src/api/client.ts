@@ -55,14 +55,16 @@ export async function request<T>(method: string, path: string, opts: RequestOpti
     parsed = null;
   }
   if (!res.ok) {
-    const e = (parsed as { error?: { code?: string; message?: string; details?: Record<string, unknown> } } | null)?.error;
+    const e = (parsed as { error?: { code?: string; message?: string; details?: Record<string, unknown> } } | null)
+      ?.error;
     throw new ApiError(res.status, e?.code ?? 'internal_error', e?.message ?? res.statusText, e?.details ?? {});
   }
   return parsed as T;
 }
 
 export const get = <T>(path: string, signal?: AbortSignal) => request<T>('GET', path, { signal });
-export const post = <T>(path: string, body?: unknown, idempotencyKey?: string) => request<T>('POST', path, { body, idempotencyKey });
+export const post = <T>(path: string, body?: unknown, idempotencyKey?: string) =>
+  request<T>('POST', path, { body, idempotencyKey });
 export const put = <T>(path: string, body?: unknown) => request<T>('PUT', path, { body });
 export const del = <T>(path: string) => request<T>('DELETE', path);
 

@@ -41,7 +41,8 @@ export function historyQuery(f: HistoryFilters): Record<string, string | undefin
 
 export const historyKeys = {
   all: ['topups'] as const,
-  list: (f: HistoryFilters, startingAfter: string | null) => ['topups', 'list', historyQuery(f), startingAfter] as const,
+  list: (f: HistoryFilters, startingAfter: string | null) =>
+    ['topups', 'list', historyQuery(f), startingAfter] as const,
 };
 
 /** One page of orders matching the filters, older than `startingAfter` (an order id) when given. */

@@ -5,7 +5,11 @@ import type { Me, PortalConfig, SessionInfo } from './types';
 export const sessionKeys = { me: ['me'] as const, config: ['config'] as const, sessions: ['sessions'] as const };
 
 export function useConfig() {
-  return useQuery({ queryKey: sessionKeys.config, queryFn: () => get<PortalConfig>('/portal/api/config'), staleTime: 5 * 60_000 });
+  return useQuery({
+    queryKey: sessionKeys.config,
+    queryFn: () => get<PortalConfig>('/portal/api/config'),
+    staleTime: 5 * 60_000,
+  });
 }
 
 /** The signed-in customer; `null` when there is no session (401). */
@@ -32,13 +36,16 @@ export function useMe() {
 export function useSignIn() {
   const qc = useQueryClient();
   return useMutation({
-    mutationFn: (token: string) => post<{ return_url: string | null; locale: string | null }>('/portal/api/signin', { token }),
+    mutationFn: (token: string) =>
+      post<{ return_url: string | null; locale: string | null }>('/portal/api/signin', { token }),
     onSuccess: () => qc.invalidateQueries({ queryKey: sessionKeys.me }),
   });
 }
 
 export function useEmailLink() {
-  return useMutation({ mutationFn: (v: { email: string; locale?: string }) => post<{ sent: boolean }>('/portal/api/signin/email', v) });
+  return useMutation({
+    mutationFn: (v: { email: string; locale?: string }) => post<{ sent: boolean }>('/portal/api/signin/email', v),
+  });
 }
 
 export function useSignOut() {
@@ -53,7 +60,10 @@ export function useSignOut() {
 }
 
 export function useSessions() {
-  return useQuery({ queryKey: sessionKeys.sessions, queryFn: () => get<{ data: SessionInfo[] }>('/portal/api/sessions') });
+  return useQuery({
+    queryKey: sessionKeys.sessions,
+    queryFn: () => get<{ data: SessionInfo[] }>('/portal/api/sessions'),
+  });
 }
 
 export function useRevokeSession() {
@@ -71,7 +81,8 @@ export function useSaveLocale() {
 export function useSetPaymentPassword() {
   const qc = useQueryClient();
   return useMutation({
-    mutationFn: (v: { new_password: string; current_password?: string; reset_token?: string }) => post<void>('/portal/api/payment-password', v),
+    mutationFn: (v: { new_password: string; current_password?: string; reset_token?: string }) =>
+      post<void>('/portal/api/payment-password', v),
     onSuccess: () => qc.invalidateQueries({ queryKey: sessionKeys.me }),
   });
 }

@@ -17,7 +17,8 @@ export const FINAL_STATUSES = new Set(['succeeded', 'failed', 'expired', 'cancel
 export function usePaymentMethods(balance: string, currency: string) {
   return useQuery({
     queryKey: topupKeys.methods(balance, currency),
-    queryFn: ({ signal }) => get<{ data: PaymentMethodInfo[] }>(`/portal/api/payment-methods${qs({ balance, currency })}`, signal),
+    queryFn: ({ signal }) =>
+      get<{ data: PaymentMethodInfo[] }>(`/portal/api/payment-methods${qs({ balance, currency })}`, signal),
     enabled: Boolean(balance && currency),
     placeholderData: keepPreviousData,
     staleTime: 60_000,
@@ -53,7 +54,8 @@ export interface CreateTopupInput extends QuoteInput {
 export function useCreateTopup() {
   const qc = useQueryClient();
   return useMutation({
-    mutationFn: ({ idempotencyKey, ...body }: CreateTopupInput & { idempotencyKey: string }) => post<Order>('/portal/api/topups', body, idempotencyKey),
+    mutationFn: ({ idempotencyKey, ...body }: CreateTopupInput & { idempotencyKey: string }) =>
+      post<Order>('/portal/api/topups', body, idempotencyKey),
     onSuccess: (order) => {
       qc.setQueryData(topupKeys.order(order.id), order);
       void qc.invalidateQueries({ queryKey: homeKeys.all });
@@ -125,6 +127,8 @@ export const useMarkPaid = (id: string) =>
 
 /** Bank-transfer proof: the file itself as the body (PNG, JPEG or PDF, at most 5 MB). */
 export const useUploadProof = (id: string) =>
-  useOrderAction<File>(id, (file) => request<void>('POST', `/portal/api/topups/${encodeURIComponent(id)}/proof`, { raw: file }));
+  useOrderAction<File>(id, (file) =>
+    request<void>('POST', `/portal/api/topups/${encodeURIComponent(id)}/proof`, { raw: file }),
+  );
 
 export const receiptUrl = (id: string) => `/portal/api/topups/${encodeURIComponent(id)}/receipt.pdf`;

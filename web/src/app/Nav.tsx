@@ -50,7 +50,13 @@ export function BottomNav() {
         const active = match(pathname);
         return (
           <li key={key}>
-            <UnstyledButton component={Link} to={to} className={classes.bottomLink} data-active={active || undefined} aria-current={active ? 'page' : undefined}>
+            <UnstyledButton
+              component={Link}
+              to={to}
+              className={classes.bottomLink}
+              data-active={active || undefined}
+              aria-current={active ? 'page' : undefined}
+            >
               <Icon size={22} stroke={active ? 2 : 1.6} aria-hidden />
               <Text component="span" size="xs" fw={active ? 600 : 500} lh={1.2}>
                 {t(`nav.${key}`)}

@@ -1,6 +1,28 @@
-import { Alert, Anchor, AppShell, Avatar, Badge, Box, Button, Container, Group, Menu, Stack, Text, Tooltip, UnstyledButton } from '@mantine/core';
+import {
+  Alert,
+  Anchor,
+  AppShell,
+  Avatar,
+  Badge,
+  Box,
+  Button,
+  Container,
+  Group,
+  Menu,
+  Stack,
+  Text,
+  Tooltip,
+  UnstyledButton,
+} from '@mantine/core';
 import { useMediaQuery } from '@mantine/hooks';
-import { IconArrowLeft, IconChevronDown, IconLock, IconLogout, IconShieldLock, IconSnowflake } from '@tabler/icons-react';
+import {
+  IconArrowLeft,
+  IconChevronDown,
+  IconLock,
+  IconLogout,
+  IconShieldLock,
+  IconSnowflake,
+} from '@tabler/icons-react';
 import { useTranslation } from 'react-i18next';
 import { Link, Outlet, useNavigate } from 'react-router';
 import { useConfig, useMe, useSignOut } from '../api/session';
@@ -47,7 +69,14 @@ export function PortalLayout() {
       <AppShell.Main id="main" tabIndex={-1} className={classes.main}>
         <Container size="md" px={0}>
           {me.customer.status === 'frozen' && (
-            <Alert color="red" variant="light" icon={<IconSnowflake size={20} aria-hidden />} title={t('frozen.title')} mb="lg" role="status">
+            <Alert
+              color="red"
+              variant="light"
+              icon={<IconSnowflake size={20} aria-hidden />}
+              title={t('frozen.title')}
+              mb="lg"
+              role="status"
+            >
               {config.support_email ? t('frozen.bodyWithEmail', { email: config.support_email }) : t('frozen.body')}
             </Alert>
           )}
@@ -66,15 +95,37 @@ function TopBar({ me, config, phone }: { me: Me; config: PortalConfig; phone: bo
   const backHost = hostOf(me.return_url);
   return (
     <Group h="100%" px={phone ? 'sm' : 'lg'} justify="space-between" wrap="nowrap" gap="xs">
-      <Group gap={phone ? 4 : 'md'} wrap="nowrap" miw={0} style={phone ? { flexDirection: 'column', alignItems: 'flex-start' } : undefined}>
-        <Anchor component={Link} to="/" c="var(--mantine-color-text)" underline="never" fw={700} fz={phone ? 'md' : 'lg'} lh={1.2} truncate="end" maw={phone ? 180 : 260}>
+      <Group
+        gap={phone ? 4 : 'md'}
+        wrap="nowrap"
+        miw={0}
+        style={phone ? { flexDirection: 'column', alignItems: 'flex-start' } : undefined}
+      >
+        <Anchor
+          component={Link}
+          to="/"
+          c="var(--mantine-color-text)"
+          underline="never"
+          fw={700}
+          fz={phone ? 'md' : 'lg'}
+          lh={1.2}
+          truncate="end"
+          maw={phone ? 180 : 260}
+        >
           {config.operator_name}
         </Anchor>
         <OfficialBadge host={config.official_host} phone={phone} />
       </Group>
       <Group gap={phone ? 2 : 'xs'} wrap="nowrap">
         {backHost && !phone && (
-          <Button component="a" href={me.return_url!} variant="subtle" color="gray" size="compact-md" leftSection={<IconArrowLeft size={16} aria-hidden />}>
+          <Button
+            component="a"
+            href={me.return_url!}
+            variant="subtle"
+            color="gray"
+            size="compact-md"
+            leftSection={<IconArrowLeft size={16} aria-hidden />}
+          >
             {t('backTo', { host: backHost })}
           </Button>
         )}
@@ -88,7 +139,13 @@ function TopBar({ me, config, phone }: { me: Me; config: PortalConfig; phone: bo
 function OfficialBadge({ host, phone }: { host: string; phone: boolean }) {
   const { t } = useTranslation('layout');
   return (
-    <Tooltip label={t('official.hint', { host })} multiline w={260} withArrow events={{ hover: true, focus: false, touch: true }}>
+    <Tooltip
+      label={t('official.hint', { host })}
+      multiline
+      w={260}
+      withArrow
+      events={{ hover: true, focus: false, touch: true }}
+    >
       <Badge
         component="span"
         variant="light"

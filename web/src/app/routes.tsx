@@ -5,10 +5,17 @@ import { PageLoader } from './PageLoader';
 import { RouteError } from './RouteError';
 
 // One folder per page (web/src/pages/<page>/index.tsx, default export), loaded on demand.
-const page = (load: () => Promise<{ default: React.ComponentType }>) => async () => ({ Component: (await load()).default });
+const page = (load: () => Promise<{ default: React.ComponentType }>) => async () => ({
+  Component: (await load()).default,
+});
 
 export const router = createBrowserRouter([
-  { path: '/signin', lazy: page(() => import('../pages/signin')), errorElement: <RouteError />, hydrateFallbackElement: <PageLoader /> },
+  {
+    path: '/signin',
+    lazy: page(() => import('../pages/signin')),
+    errorElement: <RouteError />,
+    hydrateFallbackElement: <PageLoader />,
+  },
   {
     element: <RequireSession />,
     errorElement: <RouteError />,

@@ -26,13 +26,21 @@ export function CopyField({ label, value, display, mono = false, emphasis = fals
         justify="space-between"
         p="xs"
         pl="sm"
-        style={{ border: '1px solid var(--mantine-color-default-border)', borderRadius: 'var(--mantine-radius-md)', background: 'var(--mantine-color-default-hover)' }}
+        style={{
+          border: '1px solid var(--mantine-color-default-border)',
+          borderRadius: 'var(--mantine-radius-md)',
+          background: 'var(--mantine-color-default-hover)',
+        }}
       >
         <Text
           ff={mono ? 'monospace' : undefined}
           fz={emphasis ? 'md' : 'sm'}
           fw={emphasis ? 600 : 500}
-          style={{ wordBreak: mono ? 'break-all' : undefined, overflowWrap: 'anywhere', fontVariantNumeric: 'tabular-nums' }}
+          style={{
+            wordBreak: mono ? 'break-all' : undefined,
+            overflowWrap: 'anywhere',
+            fontVariantNumeric: 'tabular-nums',
+          }}
         >
           {display ?? value}
         </Text>

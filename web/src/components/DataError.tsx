@@ -7,7 +7,13 @@ import { errorMessage } from './errors';
 export function DataError({ error, onRetry, title }: { error: unknown; onRetry: () => void; title?: string }) {
   const { t, i18n } = useTranslation();
   return (
-    <Alert color="red" variant="light" icon={<IconAlertTriangle size={20} aria-hidden />} title={title ?? t('errorTitle')} role="alert">
+    <Alert
+      color="red"
+      variant="light"
+      icon={<IconAlertTriangle size={20} aria-hidden />}
+      title={title ?? t('errorTitle')}
+      role="alert"
+    >
       <Group justify="space-between" gap="sm">
         <Text size="sm">{errorMessage(t, error, i18n.language)}</Text>
         <Button size="xs" variant="white" color="red" onClick={onRetry}>

@@ -16,7 +16,12 @@ export function Money({ amount, currency, signed, inline = true, ...rest }: Mone
   const { i18n } = useTranslation();
   const text = formatAmount(amount, currency, i18n.language, { signed });
   return (
-    <Text component={inline ? 'span' : 'p'} inherit={inline && !rest.size} style={{ fontVariantNumeric: 'tabular-nums', whiteSpace: 'nowrap' }} {...rest}>
+    <Text
+      component={inline ? 'span' : 'p'}
+      inherit={inline && !rest.size}
+      style={{ fontVariantNumeric: 'tabular-nums', whiteSpace: 'nowrap' }}
+      {...rest}
+    >
       {text}
       {'\u00a0'}
       <Text component="span" inherit c="dimmed" fz="0.85em">

@@ -7,19 +7,49 @@ import { NETWORK_CHAINS } from './methods';
 export function NetworkWarning({ asset, network }: { asset: string; network?: string | null }) {
   const { t } = useTranslation('topup');
   return (
-    <Alert color="orange" variant="light" icon={<IconAlertTriangle size={20} aria-hidden />} title={t('network.warningTitle')}>
+    <Alert
+      color="orange"
+      variant="light"
+      icon={<IconAlertTriangle size={20} aria-hidden />}
+      title={t('network.warningTitle')}
+    >
       {network ? t('network.warningFor', { asset, network }) : t('network.warning', { asset })}
     </Alert>
   );
 }
 
 /** The networks of a crypto method as large radio cards; `readOnly` shows the one chosen for an order. */
-export function NetworkCards({ networks, value, onChange, label, readOnly = false }: { networks: string[]; value: string | null; onChange?: (v: string) => void; label: string; readOnly?: boolean }) {
+export function NetworkCards({
+  networks,
+  value,
+  onChange,
+  label,
+  readOnly = false,
+}: {
+  networks: string[];
+  value: string | null;
+  onChange?: (v: string) => void;
+  label: string;
+  readOnly?: boolean;
+}) {
   return (
-    <Radio.Group value={value} onChange={(v) => onChange?.(v)} label={label} readOnly={readOnly} labelProps={{ fw: 600, mb: 6 }}>
+    <Radio.Group
+      value={value}
+      onChange={(v) => onChange?.(v)}
+      label={label}
+      readOnly={readOnly}
+      labelProps={{ fw: 600, mb: 6 }}
+    >
       <Stack gap="xs">
         {networks.map((n) => (
-          <Radio.Card key={n} value={n} radius="md" p="md" disabled={readOnly && n !== value} aria-label={`${n} (${NETWORK_CHAINS[n] ?? n})`}>
+          <Radio.Card
+            key={n}
+            value={n}
+            radius="md"
+            p="md"
+            disabled={readOnly && n !== value}
+            aria-label={`${n} (${NETWORK_CHAINS[n] ?? n})`}
+          >
             <Group wrap="nowrap" gap="md">
               <Radio.Indicator />
               <div>

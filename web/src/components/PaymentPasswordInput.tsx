@@ -17,7 +17,16 @@ interface Props {
 }
 
 /** The 6-digit payment password: masked digits, numeric keyboard on phones, one label for the group. */
-export function PaymentPasswordInput({ label, value, onChange, onComplete, description, error, autoFocus, disabled }: Props) {
+export function PaymentPasswordInput({
+  label,
+  value,
+  onChange,
+  onComplete,
+  description,
+  error,
+  autoFocus,
+  disabled,
+}: Props) {
   const { t } = useTranslation('layout');
   const id = useId();
   return (

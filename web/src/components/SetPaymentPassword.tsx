@@ -32,7 +32,12 @@ export function SetPaymentPassword({ onDone }: { onDone?: () => void }) {
           onChange={setFirst}
           error={tried && first.length !== PIN_LENGTH ? t('setPin.sixDigits') : undefined}
         />
-        <PaymentPasswordInput label={t('setPin.repeat')} value={second} onChange={setSecond} error={mismatch ? t('setPin.mismatch') : undefined} />
+        <PaymentPasswordInput
+          label={t('setPin.repeat')}
+          value={second}
+          onChange={setSecond}
+          error={mismatch ? t('setPin.mismatch') : undefined}
+        />
         {save.isError && (
           <Alert color="red" variant="light" role="alert">
             {errorMessage(t, save.error, i18n.language)}

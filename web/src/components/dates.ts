@@ -8,5 +8,9 @@ export function formatDateTime(iso: string | null | undefined, locale: string): 
 export function formatShortDate(isoDate: string, locale: string): string {
   // a bare "YYYY-MM-DD" is a calendar day: read it as UTC so it never shifts by a day
   const d = /^\d{4}-\d{2}-\d{2}$/.test(isoDate) ? new Date(`${isoDate}T00:00:00Z`) : new Date(isoDate);
-  return new Intl.DateTimeFormat(locale, { month: 'short', day: 'numeric', timeZone: /^\d{4}-\d{2}-\d{2}$/.test(isoDate) ? 'UTC' : undefined }).format(d);
+  return new Intl.DateTimeFormat(locale, {
+    month: 'short',
+    day: 'numeric',
+    timeZone: /^\d{4}-\d{2}-\d{2}$/.test(isoDate) ? 'UTC' : undefined,
+  }).format(d);
 }

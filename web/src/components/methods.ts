@@ -4,7 +4,10 @@ import { formatMoney } from './money';
 
 /** "2.9% + 0.30 USD", "2.9%", "0.30 USD" or "No fee", from the catalogue's fee. */
 export function formatFee(t: TFunction, fee: PaymentMethodInfo['fee'], locale: string): string {
-  const percent = fee.percent_bps > 0 ? new Intl.NumberFormat(locale, { style: 'percent', maximumFractionDigits: 2 }).format(fee.percent_bps / 10_000) : null;
+  const percent =
+    fee.percent_bps > 0
+      ? new Intl.NumberFormat(locale, { style: 'percent', maximumFractionDigits: 2 }).format(fee.percent_bps / 10_000)
+      : null;
   const fixed = fee.fixed.amount > 0 ? formatMoney(fee.fixed.amount, fee.fixed.currency, locale) : null;
   if (percent && fixed) return `${percent} + ${fixed}`;
   return percent ?? fixed ?? t('topup:fee.none');

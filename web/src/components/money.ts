@@ -20,7 +20,12 @@ const parts = (locale: string) => {
 };
 
 /** "1,234.50" for 123450 USD; signed when asked ("+1.00", "−1.00"). */
-export function formatAmount(amountMinor: number | bigint, currency: string, locale: string, opts: { signed?: boolean } = {}): string {
+export function formatAmount(
+  amountMinor: number | bigint,
+  currency: string,
+  locale: string,
+  opts: { signed?: boolean } = {},
+): string {
   const exp = exponentOf(currency);
   const value = BigInt(amountMinor);
   const negative = value < 0n;
@@ -33,7 +38,12 @@ export function formatAmount(amountMinor: number | bigint, currency: string, loc
 }
 
 /** "1,234.50 USD" */
-export function formatMoney(amountMinor: number | bigint, currency: string, locale: string, opts: { signed?: boolean } = {}): string {
+export function formatMoney(
+  amountMinor: number | bigint,
+  currency: string,
+  locale: string,
+  opts: { signed?: boolean } = {},
+): string {
   return `${formatAmount(amountMinor, currency, locale, opts)} ${currency}`;
 }
 

@@ -1,4 +1,17 @@
-import { Alert, Anchor, Badge, Group, List, Paper, SimpleGrid, Skeleton, Stack, Text, ThemeIcon, Title } from '@mantine/core';
+import {
+  Alert,
+  Anchor,
+  Badge,
+  Group,
+  List,
+  Paper,
+  SimpleGrid,
+  Skeleton,
+  Stack,
+  Text,
+  ThemeIcon,
+  Title,
+} from '@mantine/core';
 import {
   IconBuildingBank,
   IconClockHour4,
@@ -34,7 +47,14 @@ const SECTIONS = ['methods', 'minimum', 'balance', 'refunds', 'security', 'suppo
 
 function Section({ id, title, children }: { id: string; title: string; children: ReactNode }) {
   return (
-    <Paper component="section" id={id} aria-labelledby={`${id}-title`} withBorder p={{ base: 'md', sm: 'lg' }} style={{ scrollMarginTop: 80 }}>
+    <Paper
+      component="section"
+      id={id}
+      aria-labelledby={`${id}-title`}
+      withBorder
+      p={{ base: 'md', sm: 'lg' }}
+      style={{ scrollMarginTop: 80 }}
+    >
       <Title order={2} fz="h3" id={`${id}-title`} mb="sm">
         {title}
       </Title>
@@ -61,7 +81,16 @@ export default function HelpPage() {
 
       <Group component="nav" aria-label={t('contents')} gap="xs">
         {SECTIONS.map((s) => (
-          <Anchor key={s} component={Link} to={`#${s}`} size="sm" px="sm" py={4} bd="1px solid var(--mantine-color-default-border)" style={{ borderRadius: 999 }}>
+          <Anchor
+            key={s}
+            component={Link}
+            to={`#${s}`}
+            size="sm"
+            px="sm"
+            py={4}
+            bd="1px solid var(--mantine-color-default-border)"
+            style={{ borderRadius: 999 }}
+          >
             {t(`${s}.title`)}
           </Anchor>
         ))}
@@ -77,7 +106,13 @@ export default function HelpPage() {
                 </ThemeIcon>
                 <Text fw={600}>{t(`common:method.${id}`)}</Text>
               </Group>
-              <Badge variant="outline" color="gray" leftSection={<IconClockHour4 size={12} aria-hidden />} mb="xs" tt="none">
+              <Badge
+                variant="outline"
+                color="gray"
+                leftSection={<IconClockHour4 size={12} aria-hidden />}
+                mb="xs"
+                tt="none"
+              >
                 {t(`methods.${id}.time`)}
               </Badge>
               <Text size="sm">{t(`methods.${id}.how`)}</Text>
@@ -89,7 +124,8 @@ export default function HelpPage() {
       <Section id="minimum" title={t('minimum.title')}>
         {c ? (
           <Text>
-            {t('minimum.before')} <Money amount={c.min_topup.amount} currency={c.min_topup.currency} fw={700} /> {t('minimum.after')}
+            {t('minimum.before')} <Money amount={c.min_topup.amount} currency={c.min_topup.currency} fw={700} />{' '}
+            {t('minimum.after')}
           </Text>
         ) : (
           <Skeleton h={20} w="60%" />
@@ -104,7 +140,11 @@ export default function HelpPage() {
       </Section>
 
       <Section id="refunds" title={t('refunds.title')}>
-        <List spacing="xs" icon={<IconReceiptRefund size={18} aria-hidden style={{ marginTop: 3 }} />} styles={listStyles}>
+        <List
+          spacing="xs"
+          icon={<IconReceiptRefund size={18} aria-hidden style={{ marginTop: 3 }} />}
+          styles={listStyles}
+        >
           <List.Item>{t('refunds.notRefundable')}</List.Item>
           <List.Item>{t('refunds.unused')}</List.Item>
           <List.Item>{t('refunds.never')}</List.Item>
@@ -125,7 +165,11 @@ export default function HelpPage() {
               )}
             </Text>
           </Alert>
-          <List spacing="xs" icon={<IconShieldCheck size={18} aria-hidden style={{ marginTop: 3 }} />} styles={listStyles}>
+          <List
+            spacing="xs"
+            icon={<IconShieldCheck size={18} aria-hidden style={{ marginTop: 3 }} />}
+            styles={listStyles}
+          >
             <List.Item>{t('security.network')}</List.Item>
             <List.Item>{t('security.receipts')}</List.Item>
             <List.Item>{t('security.password')}</List.Item>

@@ -18,7 +18,10 @@ export default function BalanceChart({ chart, balances }: { chart: HomeData['cha
   const phone = useMediaQuery('(max-width: 48em)');
   const currency = balances[0]?.currency ?? '';
   const exp = exponentOf(currency);
-  const keys = balances.map((b) => b.balance).filter((k) => chart.some((row) => k in row));
+  const keys = useMemo(
+    () => balances.map((b) => b.balance).filter((k) => chart.some((row) => k in row)),
+    [balances, chart],
+  );
   const data = useMemo(
     () =>
       chart.map((row) => {
@@ -26,13 +29,16 @@ export default function BalanceChart({ chart, balances }: { chart: HomeData['cha
         for (const k of keys) point[k] = Number(row[k] ?? 0) / 10 ** exp;
         return point;
       }),
-    [chart, keys.join(','), exp, i18n.language],
+    [chart, keys, exp, i18n.language],
   );
-  const number = new Intl.NumberFormat(i18n.language, { minimumFractionDigits: 0, maximumFractionDigits: Math.min(exp, 2) });
+  const number = new Intl.NumberFormat(i18n.language, {
+    minimumFractionDigits: 0,
+    maximumFractionDigits: Math.min(exp, 2),
+  });
   const compact = new Intl.NumberFormat(i18n.language, { notation: 'compact', maximumFractionDigits: 1 });
   const series = keys.map((k, i) => ({
     name: k,
-    label: k === 'wallet' ? t('common:balance.wallet') : balances.find((b) => b.balance === k)?.name ?? k,
+    label: k === 'wallet' ? t('common:balance.wallet') : (balances.find((b) => b.balance === k)?.name ?? k),
     color: COLORS[i % COLORS.length]!,
   }));
   return (

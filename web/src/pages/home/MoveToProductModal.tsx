@@ -42,7 +42,12 @@ export function MoveToProductModal({ opened, onClose, wallet, products, onDone }
   );
 }
 
-function TransferForm({ wallet, products, onDone, onCancel }: Omit<Props, 'opened' | 'onClose'> & { onCancel: () => void }) {
+function TransferForm({
+  wallet,
+  products,
+  onDone,
+  onCancel,
+}: Omit<Props, 'opened' | 'onClose'> & { onCancel: () => void }) {
   const { t, i18n } = useTranslation('home');
   const qc = useQueryClient();
   const me = useMe().data;
@@ -55,7 +60,10 @@ function TransferForm({ wallet, products, onDone, onCancel }: Omit<Props, 'opene
   const attempt = useRef<{ sig: string; key: string } | null>(null);
   const amount = parseAmount(amountText, wallet.currency);
   const product = products.find((p) => p.balance === to);
-  const lockedUntil = me?.payment_password.locked_until && Date.parse(me.payment_password.locked_until) > Date.now() ? me.payment_password.locked_until : null;
+  const lockedUntil =
+    me?.payment_password.locked_until && Date.parse(me.payment_password.locked_until) > Date.now()
+      ? me.payment_password.locked_until
+      : null;
   const amountError = touched && (amount === null || amount <= 0) ? t('move.amountInvalid') : undefined;
 
   const submit = (e: React.FormEvent) => {
@@ -76,7 +84,8 @@ function TransferForm({ wallet, products, onDone, onCancel }: Omit<Props, 'opene
         },
         onError: (err) => {
           setPin('');
-          if (err instanceof ApiError && err.code.startsWith('payment_password')) void qc.invalidateQueries({ queryKey: sessionKeys.me });
+          if (err instanceof ApiError && err.code.startsWith('payment_password'))
+            void qc.invalidateQueries({ queryKey: sessionKeys.me });
         },
       },
     );
@@ -86,7 +95,8 @@ function TransferForm({ wallet, products, onDone, onCancel }: Omit<Props, 'opene
     <form onSubmit={submit} noValidate>
       <Stack gap="md">
         <Text size="sm" c="dimmed">
-          {t('move.fromWallet')} <Money amount={wallet.available} currency={wallet.currency} c="var(--mantine-color-text)" fw={600} />
+          {t('move.fromWallet')}{' '}
+          <Money amount={wallet.available} currency={wallet.currency} c="var(--mantine-color-text)" fw={600} />
         </Text>
         <Select
           label={t('move.to')}
@@ -106,13 +116,19 @@ function TransferForm({ wallet, products, onDone, onCancel }: Omit<Props, 'opene
           required
           value={amountText}
           onChange={(e) => setAmountText(e.currentTarget.value)}
-          rightSection={<Text size="sm" c="dimmed">{wallet.currency}</Text>}
+          rightSection={
+            <Text size="sm" c="dimmed">
+              {wallet.currency}
+            </Text>
+          }
           rightSectionWidth={56}
           error={amountError}
         />
         {lockedUntil ? (
           <Alert color="orange" variant="light" icon={<IconLock size={18} aria-hidden />} role="alert">
-            {t('common:errors.payment_password_locked', { time: new Date(lockedUntil).toLocaleTimeString(i18n.language) })}
+            {t('common:errors.payment_password_locked', {
+              time: new Date(lockedUntil).toLocaleTimeString(i18n.language),
+            })}
           </Alert>
         ) : (
           <PaymentPasswordInput
@@ -133,7 +149,12 @@ function TransferForm({ wallet, products, onDone, onCancel }: Omit<Props, 'opene
             {t('move.cancel')}
           </Button>
           <Button type="submit" loading={transfer.isPending} disabled={Boolean(lockedUntil)}>
-            {amount && amount > 0 && product ? t('move.submitAmount', { amount: formatMoney(amount, wallet.currency, i18n.language), name: product.name }) : t('move.submit')}
+            {amount && amount > 0 && product
+              ? t('move.submitAmount', {
+                  amount: formatMoney(amount, wallet.currency, i18n.language),
+                  name: product.name,
+                })
+              : t('move.submit')}
           </Button>
         </Group>
       </Stack>

@@ -30,7 +30,14 @@ export function ProductCards({ products }: { products: Balance[] }) {
                   </Text>
                 )}
               </Stack>
-              <Button component={Link} to={`/topup?balance=${encodeURIComponent(p.balance)}`} variant="light" size="sm" aria-label={t('products.topUpLabel', { name: p.name })} style={{ flexShrink: 0 }}>
+              <Button
+                component={Link}
+                to={`/topup?balance=${encodeURIComponent(p.balance)}`}
+                variant="light"
+                size="sm"
+                aria-label={t('products.topUpLabel', { name: p.name })}
+                style={{ flexShrink: 0 }}
+              >
                 {t('products.topUp')}
               </Button>
             </Group>

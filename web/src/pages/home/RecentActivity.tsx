@@ -18,8 +18,10 @@ interface Props {
 export function RecentActivity({ orders, charges, balances }: Props) {
   const { t } = useTranslation('home');
   // entries carry no currency: it is their balance's (every balance is in the customer's currency)
-  const currencyOf = (code: string | undefined) => (balances.find((b) => b.balance === code) ?? balances[0])?.currency ?? '';
-  const nameOf = (code: string | undefined) => (code === 'wallet' ? t('common:balance.wallet') : balances.find((b) => b.balance === code)?.name ?? code ?? '');
+  const currencyOf = (code: string | undefined) =>
+    (balances.find((b) => b.balance === code) ?? balances[0])?.currency ?? '';
+  const nameOf = (code: string | undefined) =>
+    code === 'wallet' ? t('common:balance.wallet') : (balances.find((b) => b.balance === code)?.name ?? code ?? '');
   return (
     <SimpleGrid cols={{ base: 1, md: 2 }} spacing="md" component="section" aria-label={t('activity.title')}>
       <Card withBorder radius="lg" p="md">
@@ -76,12 +78,30 @@ export function RecentActivity({ orders, charges, balances }: Props) {
   );
 }
 
-const rowStyle: React.CSSProperties = { borderTop: '1px solid var(--mantine-color-default-border)', display: 'block', borderRadius: 0 };
+const rowStyle: React.CSSProperties = {
+  borderTop: '1px solid var(--mantine-color-default-border)',
+  display: 'block',
+  borderRadius: 0,
+};
 
 function OrderRow({ order, balanceName }: { order: Order; balanceName: string }) {
   const { t, i18n } = useTranslation('home');
   return (
-    <UnstyledButton component={Link} to={`/orders/${order.id}`} py="sm" px={4} w="100%" style={rowStyle} aria-label={t('activity.orderLabel', { method: t(`common:method.${order.method}`), balance: balanceName, amount: formatMoney(order.credit.amount, order.credit.currency, i18n.language), status: t(`common:status.${order.status}`), date: formatDateTime(order.created_at, i18n.language) })}>
+    <UnstyledButton
+      component={Link}
+      to={`/orders/${order.id}`}
+      py="sm"
+      px={4}
+      w="100%"
+      style={rowStyle}
+      aria-label={t('activity.orderLabel', {
+        method: t(`common:method.${order.method}`),
+        balance: balanceName,
+        amount: formatMoney(order.credit.amount, order.credit.currency, i18n.language),
+        status: t(`common:status.${order.status}`),
+        date: formatDateTime(order.created_at, i18n.language),
+      })}
+    >
       <Group justify="space-between" wrap="nowrap" gap="sm">
         <Stack gap={2} miw={0}>
           <Text size="sm" fw={500} truncate="end">
@@ -115,7 +135,14 @@ function ChargeRow({ entry, balanceName, currency }: { entry: Entry; balanceName
           {balanceName} · {formatDateTime(entry.created_at, i18n.language)}
         </Text>
       </Stack>
-      <Money amount={entry.amount} currency={currency} size="sm" fw={600} signed c={entry.amount > 0 ? 'teal.8' : undefined} />
+      <Money
+        amount={entry.amount}
+        currency={currency}
+        size="sm"
+        fw={600}
+        signed
+        c={entry.amount > 0 ? 'teal.8' : undefined}
+      />
     </Group>
   );
 }

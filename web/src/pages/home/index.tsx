@@ -46,7 +46,15 @@ export default function HomePage() {
         </Title>
         <div aria-live="polite">
           {moved && (
-            <Alert mt="md" color="teal" variant="light" icon={<IconCircleCheck size={20} aria-hidden />} withCloseButton onClose={() => setMoved(null)} closeButtonLabel={t('dismiss')}>
+            <Alert
+              mt="md"
+              color="teal"
+              variant="light"
+              icon={<IconCircleCheck size={20} aria-hidden />}
+              withCloseButton
+              onClose={() => setMoved(null)}
+              closeButtonLabel={t('dismiss')}
+            >
               {t('move.done', { amount: formatMoney(moved.amount, moved.currency, i18n.language), name: moved.name })}
             </Alert>
           )}

@@ -53,7 +53,12 @@ function MarkPaid({ order, locale }: { order: Order; locale: string }) {
   const upload = useUploadProof(order.id);
   const markPaid = useMarkPaid(order.id);
   const [file, setFile] = useState<File | null>(null);
-  const fileError = file && !PROOF_TYPES.includes(file.type) ? t('pay.bank.proofType') : file && file.size > PROOF_MAX_BYTES ? t('pay.bank.proofSize') : null;
+  const fileError =
+    file && !PROOF_TYPES.includes(file.type)
+      ? t('pay.bank.proofType')
+      : file && file.size > PROOF_MAX_BYTES
+        ? t('pay.bank.proofSize')
+        : null;
   const busy = upload.isPending || markPaid.isPending;
   const error = upload.error ?? markPaid.error;
   const done = upload.isSuccess || markPaid.isSuccess;
@@ -90,7 +95,14 @@ function MarkPaid({ order, locale }: { order: Order; locale: string }) {
         </Alert>
       )}
       <Group>
-        <Button size="md" onClick={submit} loading={busy} disabled={Boolean(fileError)} miw={200} flex={phone ? 1 : undefined}>
+        <Button
+          size="md"
+          onClick={submit}
+          loading={busy}
+          disabled={Boolean(fileError)}
+          miw={200}
+          flex={phone ? 1 : undefined}
+        >
           {t('pay.bank.paid')}
         </Button>
       </Group>

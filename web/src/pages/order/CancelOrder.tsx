@@ -27,7 +27,11 @@ export function CancelOrder({ order }: { order: Order }) {
             <Button variant="default" onClick={() => setOpen(false)}>
               {t('cancel.keep')}
             </Button>
-            <Button color="red" loading={cancel.isPending} onClick={() => cancel.mutate(undefined, { onSuccess: () => setOpen(false) })}>
+            <Button
+              color="red"
+              loading={cancel.isPending}
+              onClick={() => cancel.mutate(undefined, { onSuccess: () => setOpen(false) })}
+            >
               {t('cancel.confirm')}
             </Button>
           </Group>

@@ -24,7 +24,16 @@ export function CardPanel({ order, url }: { order: Order; url: string }) {
       <Text size="sm">
         {t('pay.card.body')} <Money amount={order.pay.amount} currency={order.pay.currency} fw={700} />
       </Text>
-      <Button component="a" href={url} size="md" w={phone ? '100%' : undefined} px={phone ? 'md' : undefined} leftSection={<IconLock size={18} aria-hidden />} rightSection={phone ? null : <IconExternalLink size={16} aria-hidden />} aria-describedby="card-host-hint">
+      <Button
+        component="a"
+        href={url}
+        size="md"
+        w={phone ? '100%' : undefined}
+        px={phone ? 'md' : undefined}
+        leftSection={<IconLock size={18} aria-hidden />}
+        rightSection={phone ? null : <IconExternalLink size={16} aria-hidden />}
+        aria-describedby="card-host-hint"
+      >
         {t('pay.card.button')}
       </Button>
       <Text id="card-host-hint" size="sm" c="dimmed">

@@ -1,4 +1,17 @@
-import { Anchor, Badge, Box, Checkbox, Group, Image, Paper, SimpleGrid, Skeleton, Stack, Text, ThemeIcon } from '@mantine/core';
+import {
+  Anchor,
+  Badge,
+  Box,
+  Checkbox,
+  Group,
+  Image,
+  Paper,
+  SimpleGrid,
+  Skeleton,
+  Stack,
+  Text,
+  ThemeIcon,
+} from '@mantine/core';
 import { IconFlask, IconTopologyStar3 } from '@tabler/icons-react';
 import { useEffect, useState } from 'react';
 import { useTranslation } from 'react-i18next';
@@ -36,7 +49,12 @@ export function CryptoPanel({ action }: { order: Order; action: CryptoAction }) 
   const chain = NETWORK_CHAINS[action.network];
   return (
     <Stack gap="md">
-      <Paper radius="md" p="md" style={{ border: '2px solid var(--mantine-color-teal-6)' }} aria-label={t('pay.crypto.networkLabel', { network: action.network })}>
+      <Paper
+        radius="md"
+        p="md"
+        style={{ border: '2px solid var(--mantine-color-teal-6)' }}
+        aria-label={t('pay.crypto.networkLabel', { network: action.network })}
+      >
         <Group wrap="nowrap" gap="md">
           <ThemeIcon size={44} radius="md" variant="light" color="teal" aria-hidden>
             <IconTopologyStar3 size={24} />
@@ -68,7 +86,12 @@ export function CryptoPanel({ action }: { order: Order; action: CryptoAction }) 
       {understood ? (
         <SimpleGrid cols={{ base: 1, sm: 2 }} spacing="lg" verticalSpacing="md">
           <Stack gap="md" style={{ order: 2 }}>
-            <CopyField label={t('pay.crypto.address', { network: action.network })} value={action.address} mono emphasis />
+            <CopyField
+              label={t('pay.crypto.address', { network: action.network })}
+              value={action.address}
+              mono
+              emphasis
+            />
             <CopyField
               label={t('pay.crypto.amount')}
               value={action.amount}
@@ -89,7 +112,14 @@ export function CryptoPanel({ action }: { order: Order; action: CryptoAction }) 
           </Stack>
           <Box style={{ order: 1, justifySelf: 'center' }}>
             {qr ? (
-              <Image src={qr} w={232} h={232} alt={t('pay.crypto.qrAlt', { network: action.network, address: action.address })} radius="md" style={{ border: '1px solid var(--mantine-color-default-border)' }} />
+              <Image
+                src={qr}
+                w={232}
+                h={232}
+                alt={t('pay.crypto.qrAlt', { network: action.network, address: action.address })}
+                radius="md"
+                style={{ border: '1px solid var(--mantine-color-default-border)' }}
+              />
             ) : (
               <Skeleton w={232} h={232} radius="md" />
             )}

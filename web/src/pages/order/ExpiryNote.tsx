@@ -14,7 +14,11 @@ export function ExpiryNote({ until }: { until: string }) {
     <Group gap={6} wrap="nowrap">
       <IconClock size={16} aria-hidden style={{ color: 'var(--mantine-color-dimmed)', flexShrink: 0 }} />
       <Text size="sm" c={left < 300 ? 'orange.8' : 'dimmed'} style={{ fontVariantNumeric: 'tabular-nums' }}>
-        {left === 0 ? t('pay.expired') : long ? t('pay.expiresOn', { time: formatDateTime(until, i18n.language) }) : t('pay.expiresIn', { time: formatClock(left) })}
+        {left === 0
+          ? t('pay.expired')
+          : long
+            ? t('pay.expiresOn', { time: formatDateTime(until, i18n.language) })
+            : t('pay.expiresIn', { time: formatClock(left) })}
       </Text>
     </Group>
   );

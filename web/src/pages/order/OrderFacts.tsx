@@ -8,10 +8,23 @@ import { NETWORK_CHAINS } from '../../components/methods';
 function Row({ label, children, strong }: { label: string; children: React.ReactNode; strong?: boolean }) {
   return (
     <Group justify="space-between" wrap="nowrap" gap="md" align="flex-start" component="div">
-      <Text component="dt" size="sm" c={strong ? undefined : 'dimmed'} fw={strong ? 600 : undefined} style={{ flexShrink: 0 }}>
+      <Text
+        component="dt"
+        size="sm"
+        c={strong ? undefined : 'dimmed'}
+        fw={strong ? 600 : undefined}
+        style={{ flexShrink: 0 }}
+      >
         {label}
       </Text>
-      <Text component="dd" m={0} size="sm" fw={strong ? 700 : 500} ta="right" style={{ wordBreak: 'break-word', minWidth: 0 }}>
+      <Text
+        component="dd"
+        m={0}
+        size="sm"
+        fw={strong ? 700 : 500}
+        ta="right"
+        style={{ wordBreak: 'break-word', minWidth: 0 }}
+      >
         {children}
       </Text>
     </Group>
@@ -59,7 +72,11 @@ export function OrderFacts({ order: o, balanceName }: { order: Order; balanceNam
         <Divider my={4} />
         <Row label={t('facts.balance')}>{balanceName}</Row>
         <Row label={t('facts.method')}>{t(`common:method.${o.method}`)}</Row>
-        {o.network && <Row label={t('facts.network')}>{NETWORK_CHAINS[o.network] ? `${o.network} (${NETWORK_CHAINS[o.network]})` : o.network}</Row>}
+        {o.network && (
+          <Row label={t('facts.network')}>
+            {NETWORK_CHAINS[o.network] ? `${o.network} (${NETWORK_CHAINS[o.network]})` : o.network}
+          </Row>
+        )}
         {o.provider.payment_id && (
           <Row label={t('facts.reference')}>
             <Text span ff="monospace" inherit>

@@ -12,7 +12,14 @@ export function OrderTimeline({ order }: { order: Order }) {
   const { t, i18n } = useTranslation('order');
   const steps = order.timeline;
   return (
-    <Card withBorder radius="lg" p={{ base: 'md', sm: 'lg' }} component="section" aria-labelledby="timeline-title" h="100%">
+    <Card
+      withBorder
+      radius="lg"
+      p={{ base: 'md', sm: 'lg' }}
+      component="section"
+      aria-labelledby="timeline-title"
+      h="100%"
+    >
       <Text id="timeline-title" component="h2" fw={650} fz="lg" mt={0} mb="md">
         {t('timeline.title')}
       </Text>
@@ -21,11 +28,20 @@ export function OrderTimeline({ order }: { order: Order }) {
           {t('timeline.empty')}
         </Text>
       ) : (
-        <Timeline active={steps.length - 1} bulletSize={24} lineWidth={2} color={STATUS_COLOR[order.status] === 'gray' ? 'teal' : STATUS_COLOR[order.status]}>
+        <Timeline
+          active={steps.length - 1}
+          bulletSize={24}
+          lineWidth={2}
+          color={STATUS_COLOR[order.status] === 'gray' ? 'teal' : STATUS_COLOR[order.status]}
+        >
           {steps.map((s, i) => {
             const Icon = ICON[s.status] ?? IconX;
             return (
-              <Timeline.Item key={`${s.at}-${i}`} bullet={<Icon size={14} aria-hidden />} title={t(`common:status.${s.status}`, { defaultValue: s.status })}>
+              <Timeline.Item
+                key={`${s.at}-${i}`}
+                bullet={<Icon size={14} aria-hidden />}
+                title={t(`common:status.${s.status}`, { defaultValue: s.status })}
+              >
                 {s.note && (
                   <Text size="sm" c="dimmed">
                     {s.note}

@@ -18,22 +18,38 @@ export function Outcome({ order: o, balanceName }: { order: Order; balanceName: 
     const change = o.balance_change;
     const credited = o.credited ?? o.credit;
     return (
-      <Alert color="teal" variant="light" radius="lg" icon={<IconCircleCheck size={24} aria-hidden />} title={t('success.title')} data-testid="order-success">
+      <Alert
+        color="teal"
+        variant="light"
+        radius="lg"
+        icon={<IconCircleCheck size={24} aria-hidden />}
+        title={t('success.title')}
+        data-testid="order-success"
+      >
         <Stack gap="sm">
           <Text fz="md" style={{ fontVariantNumeric: 'tabular-nums' }}>
             {change ? (
               <>
                 {t('success.balanceUpdated', { balance: balanceName })}{' '}
                 <Text span inherit fw={700} style={{ whiteSpace: 'nowrap' }} data-testid="balance-change">
-                  {formatAmount(change.before, change.currency, locale)} → {formatAmount(change.after, change.currency, locale)} {change.currency}
+                  {formatAmount(change.before, change.currency, locale)} →{' '}
+                  {formatAmount(change.after, change.currency, locale)} {change.currency}
                 </Text>
               </>
             ) : (
-              t('success.credited', { amount: formatMoney(credited.amount, credited.currency, locale), balance: balanceName })
+              t('success.credited', {
+                amount: formatMoney(credited.amount, credited.currency, locale),
+                balance: balanceName,
+              })
             )}
           </Text>
           <Group gap="sm">
-            <Button component="a" href={receiptUrl(o.id)} leftSection={<IconDownload size={18} aria-hidden />} variant="filled">
+            <Button
+              component="a"
+              href={receiptUrl(o.id)}
+              leftSection={<IconDownload size={18} aria-hidden />}
+              variant="filled"
+            >
               {t('success.receipt')}
             </Button>
             <Button component={Link} to="/" variant="default">
@@ -46,7 +62,13 @@ export function Outcome({ order: o, balanceName }: { order: Order; balanceName: 
   }
   if (o.status === 'failed' || o.status === 'expired' || o.status === 'cancelled') {
     return (
-      <Alert color={o.status === 'cancelled' ? 'gray' : 'orange'} variant="light" radius="lg" icon={<IconAlertTriangle size={22} aria-hidden />} title={t(`ended.${o.status}`)}>
+      <Alert
+        color={o.status === 'cancelled' ? 'gray' : 'orange'}
+        variant="light"
+        radius="lg"
+        icon={<IconAlertTriangle size={22} aria-hidden />}
+        title={t(`ended.${o.status}`)}
+      >
         <Stack gap="sm">
           <Text size="sm">{t('ended.body')}</Text>
           <Group gap="sm">
@@ -64,7 +86,12 @@ export function Outcome({ order: o, balanceName }: { order: Order; balanceName: 
   if (o.status === 'processing') {
     const stuck = Date.now() - Date.parse(o.created_at) > STUCK_AFTER_MS;
     return (
-      <Alert color={o.needs_review ? 'orange' : 'blue'} variant="light" radius="lg" icon={<IconHourglass size={22} aria-hidden />}>
+      <Alert
+        color={o.needs_review ? 'orange' : 'blue'}
+        variant="light"
+        radius="lg"
+        icon={<IconHourglass size={22} aria-hidden />}
+      >
         <Text size="sm">
           {stuck ? t('processing.stuck') : t('processing.body')}{' '}
           <Anchor component={Link} to="/help" inherit>

@@ -10,7 +10,14 @@ export function PayPanel({ order }: { order: Order }) {
   const { t } = useTranslation('order');
   const action = order.next_action!;
   return (
-    <Card withBorder radius="lg" p={{ base: 'md', sm: 'lg' }} component="section" aria-labelledby="pay-title" shadow="xs">
+    <Card
+      withBorder
+      radius="lg"
+      p={{ base: 'md', sm: 'lg' }}
+      component="section"
+      aria-labelledby="pay-title"
+      shadow="xs"
+    >
       <Text id="pay-title" component="h2" fw={650} fz="lg" mt={0} mb="md">
         {t(`pay.title.${action.type}`)}
       </Text>

@@ -5,7 +5,12 @@ import { formatMoney } from '../../components/money';
 import { StatusBadge } from '../../components/StatusBadge';
 
 /** The one sentence that says what happens next, per status and method. */
-export function nextStep(t: (k: string, o?: Record<string, unknown>) => string, o: Order, locale: string, balanceName: string): string {
+export function nextStep(
+  t: (k: string, o?: Record<string, unknown>) => string,
+  o: Order,
+  locale: string,
+  balanceName: string,
+): string {
   const credited = o.credited ?? o.credit;
   const vars = {
     balance: balanceName,
@@ -16,7 +21,8 @@ export function nextStep(t: (k: string, o?: Record<string, unknown>) => string, 
   if (o.status === 'processing' && o.needs_review) return t('next.review');
   if (o.status === 'pending' || o.status === 'processing') return t(`next.${o.status}.${o.method}`, vars);
   if (o.status === 'succeeded' && o.paid_late) return t('next.succeededLate');
-  if (o.status === 'succeeded') return t('next.succeeded', { ...vars, amount: formatMoney(credited.amount, credited.currency, locale) });
+  if (o.status === 'succeeded')
+    return t('next.succeeded', { ...vars, amount: formatMoney(credited.amount, credited.currency, locale) });
   return t(`next.${o.status}`, vars);
 }
 

@@ -33,12 +33,24 @@ export default function OrderPage() {
   const previous = useRef<string | null>(null);
   const status = order.data?.status ?? null;
   useEffect(() => {
-    if (status && previous.current && previous.current !== status) setAnnouncement(t('announce', { status: t(`common:status.${status}`) }));
+    if (status && previous.current && previous.current !== status)
+      setAnnouncement(t('announce', { status: t(`common:status.${status}`) }));
     previous.current = status;
   }, [status, t]);
 
   const liveRegion = (
-    <div aria-live="polite" role="status" style={{ position: 'absolute', width: 1, height: 1, overflow: 'hidden', clip: 'rect(0 0 0 0)', whiteSpace: 'nowrap' }}>
+    <div
+      aria-live="polite"
+      role="status"
+      style={{
+        position: 'absolute',
+        width: 1,
+        height: 1,
+        overflow: 'hidden',
+        clip: 'rect(0 0 0 0)',
+        whiteSpace: 'nowrap',
+      }}
+    >
       {announcement}
     </div>
   );
@@ -57,7 +69,7 @@ export default function OrderPage() {
     return <DataError error={order.error} onRetry={() => void order.refetch()} />;
   }
   const o = order.data;
-  const balanceName = o.balance === 'wallet' ? t('common:balance.wallet') : names[o.balance] ?? o.balance;
+  const balanceName = o.balance === 'wallet' ? t('common:balance.wallet') : (names[o.balance] ?? o.balance);
   return (
     <Stack gap="lg">
       {liveRegion}

@@ -18,10 +18,14 @@ export function HistoryFilters({ filters, balances, hasFilters, onChange, onClea
   const rangeBackwards = !!filters.from && !!filters.to && filters.to < filters.from;
   const balanceOptions = [
     { value: '', label: t('filters.allBalances') },
-    ...(balances ?? []).map((b) => ({ value: b.balance, label: b.balance === 'wallet' ? t('common:balance.wallet') : b.name || b.balance })),
+    ...(balances ?? []).map((b) => ({
+      value: b.balance,
+      label: b.balance === 'wallet' ? t('common:balance.wallet') : b.name || b.balance,
+    })),
   ];
   // A balance named in a shared link that this customer does not have still shows as chosen.
-  if (filters.balance && !balanceOptions.some((o) => o.value === filters.balance)) balanceOptions.push({ value: filters.balance, label: filters.balance });
+  if (filters.balance && !balanceOptions.some((o) => o.value === filters.balance))
+    balanceOptions.push({ value: filters.balance, label: filters.balance });
 
   return (
     <form role="search" aria-label={t('filters.label')} onSubmit={(e) => e.preventDefault()}>
@@ -50,7 +54,10 @@ export function HistoryFilters({ filters, balances, hasFilters, onChange, onClea
             label={t('filters.status')}
             value={filters.status ?? ''}
             onChange={(e) => onChange('status', e.currentTarget.value || null)}
-            data={[{ value: '', label: t('filters.allStatuses') }, ...ORDER_STATUSES.map((s) => ({ value: s, label: t(`common:status.${s}`) }))]}
+            data={[
+              { value: '', label: t('filters.allStatuses') },
+              ...ORDER_STATUSES.map((s) => ({ value: s, label: t(`common:status.${s}`) })),
+            ]}
           />
         </Grid.Col>
         <Grid.Col span={{ base: 5, md: 2 }}>
@@ -58,7 +65,10 @@ export function HistoryFilters({ filters, balances, hasFilters, onChange, onClea
             label={t('filters.method')}
             value={filters.method ?? ''}
             onChange={(e) => onChange('method', e.currentTarget.value || null)}
-            data={[{ value: '', label: t('filters.allMethods') }, ...METHODS.map((m) => ({ value: m, label: t(`common:method.${m}`) }))]}
+            data={[
+              { value: '', label: t('filters.allMethods') },
+              ...METHODS.map((m) => ({ value: m, label: t(`common:method.${m}`) })),
+            ]}
           />
         </Grid.Col>
         <Grid.Col span={{ base: 10, md: 2 }}>

@@ -54,7 +54,15 @@ export function OrderTable({ orders, balanceName }: Props) {
             <Table.Tr key={o.id}>
               <Table.Td style={{ whiteSpace: 'nowrap' }}>{when(o.created_at)}</Table.Td>
               <Table.Td>
-                <Anchor component={Link} to={`/orders/${o.id}`} ff="monospace" fz="sm" title={o.id} aria-label={t('orderLabel', { id: o.id })} style={{ whiteSpace: 'nowrap' }}>
+                <Anchor
+                  component={Link}
+                  to={`/orders/${o.id}`}
+                  ff="monospace"
+                  fz="sm"
+                  title={o.id}
+                  aria-label={t('orderLabel', { id: o.id })}
+                  style={{ whiteSpace: 'nowrap' }}
+                >
                   {shortId(o.id)}
                 </Anchor>
               </Table.Td>
@@ -82,7 +90,15 @@ export function OrderCards({ orders, balanceName }: Props) {
   const { t } = useTranslation('orders');
   const when = useDateTime();
   return (
-    <Stack gap="xs" hiddenFrom="sm" component="ul" p={0} m={0} style={{ listStyle: 'none' }} aria-label={t('tableCaption')}>
+    <Stack
+      gap="xs"
+      hiddenFrom="sm"
+      component="ul"
+      p={0}
+      m={0}
+      style={{ listStyle: 'none' }}
+      aria-label={t('tableCaption')}
+    >
       {orders.map((o) => (
         <li key={o.id}>
           <Card component={Link} to={`/orders/${o.id}`} withBorder padding="sm">

@@ -27,22 +27,30 @@ export default function OrdersPage() {
         title={t('title')}
         subtitle={t('subtitle')}
         actions={
-        <Button
-          component="a"
-          href={historyCsvUrl(p.filters)}
-          download="topups.csv"
-          variant="default"
-          leftSection={<IconDownload size={16} aria-hidden />}
-        >
-          {t('exportCsv')}
-        </Button>
+          <Button
+            component="a"
+            href={historyCsvUrl(p.filters)}
+            download="topups.csv"
+            variant="default"
+            leftSection={<IconDownload size={16} aria-hidden />}
+          >
+            {t('exportCsv')}
+          </Button>
         }
       />
 
-      <HistoryFilters filters={p.filters} balances={balances.data} hasFilters={p.hasFilters} onChange={p.setFilter} onClear={p.clearFilters} />
+      <HistoryFilters
+        filters={p.filters}
+        balances={balances.data}
+        hasFilters={p.hasFilters}
+        onChange={p.setFilter}
+        onClear={p.clearFilters}
+      />
 
       <section aria-label={t('results')} aria-busy={history.isFetching}>
-        <VisuallyHidden aria-live="polite">{history.isSuccess ? t('resultCount', { count: orders.length }) : ''}</VisuallyHidden>
+        <VisuallyHidden aria-live="polite">
+          {history.isSuccess ? t('resultCount', { count: orders.length }) : ''}
+        </VisuallyHidden>
         {history.isPending ? (
           <OrderRowsSkeleton />
         ) : history.isError ? (
@@ -85,7 +93,12 @@ export default function OrdersPage() {
 
       {(p.canGoNewer || history.data?.has_more) && (
         <Group component="nav" aria-label={t('pagination')} justify="space-between">
-          <Button variant="default" leftSection={<IconArrowLeft size={16} aria-hidden />} disabled={!p.canGoNewer} onClick={p.newerPage}>
+          <Button
+            variant="default"
+            leftSection={<IconArrowLeft size={16} aria-hidden />}
+            disabled={!p.canGoNewer}
+            onClick={p.newerPage}
+          >
             {t('newer')}
           </Button>
           <Button

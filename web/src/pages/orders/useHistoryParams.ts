@@ -39,7 +39,10 @@ export function useHistoryParams() {
       for (const k of FILTER_KEYS) if (f[k]) next.set(k, f[k]!);
       if (cursor) next.set('after', cursor);
       const search = next.toString();
-      navigate({ search: search ? `?${search}` : '' }, { state: { newer: stack } satisfies CursorState, replace: false });
+      navigate(
+        { search: search ? `?${search}` : '' },
+        { state: { newer: stack } satisfies CursorState, replace: false },
+      );
     },
     [navigate],
   );
@@ -49,7 +52,8 @@ export function useHistoryParams() {
     after,
     hasFilters: FILTER_KEYS.some((k) => !!filters[k]),
     /** a changed filter starts again from the newest page */
-    setFilter: (key: keyof HistoryFilters, value: string | null) => go({ ...currentFilters(), [key]: value || undefined }, null, []),
+    setFilter: (key: keyof HistoryFilters, value: string | null) =>
+      go({ ...currentFilters(), [key]: value || undefined }, null, []),
     clearFilters: () => go({}, null, []),
     older: (lastId: string) => go(filters, lastId, [...newer, after]),
     /** back one page; a shared link with no remembered pages goes back to the newest */

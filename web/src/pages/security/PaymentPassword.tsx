@@ -10,7 +10,14 @@ import { errorMessage } from '../../components/errors';
 
 const PIN = /^\d{6}$/;
 
-function PinField(props: { label: string; value: string; onChange: (v: string) => void; error?: string; autoComplete: string; description?: string }) {
+function PinField(props: {
+  label: string;
+  value: string;
+  onChange: (v: string) => void;
+  error?: string;
+  autoComplete: string;
+  description?: string;
+}) {
   return (
     <PasswordInput
       label={props.label}
@@ -64,7 +71,11 @@ export function PaymentPassword({ me }: { me: Me }) {
     setDone(null);
     if (!valid) return;
     save.mutate(
-      { new_password: next, ...(mode === 'change' ? { current_password: current } : {}), ...(mode === 'reset' ? { reset_token: resetToken! } : {}) },
+      {
+        new_password: next,
+        ...(mode === 'change' ? { current_password: current } : {}),
+        ...(mode === 'reset' ? { reset_token: resetToken! } : {}),
+      },
       {
         onSuccess: () => {
           setDone(mode);
@@ -93,7 +104,9 @@ export function PaymentPassword({ me }: { me: Me }) {
       <Stack gap="md">
         {locked && (
           <Alert color="orange" icon={<IconAlertCircle aria-hidden />} title={t('pin.lockedTitle')}>
-            {t('pin.locked', { time: lockedUntil!.toLocaleString(i18n.language, { dateStyle: 'medium', timeStyle: 'short' }) })}
+            {t('pin.locked', {
+              time: lockedUntil!.toLocaleString(i18n.language, { dateStyle: 'medium', timeStyle: 'short' }),
+            })}
           </Alert>
         )}
         {/* One live region: the outcome replaces the sentence about the current state. */}
@@ -103,17 +116,37 @@ export function PaymentPassword({ me }: { me: Me }) {
               {t(`pin.done.${done}`)}
             </Alert>
           ) : (
-            <Text fw={600}>{mode === 'reset' ? t('pin.resetHeading') : mode === 'set' ? t('pin.notSet') : t('pin.isSet')}</Text>
+            <Text fw={600}>
+              {mode === 'reset' ? t('pin.resetHeading') : mode === 'set' ? t('pin.notSet') : t('pin.isSet')}
+            </Text>
           )}
         </div>
 
         <form onSubmit={submit} noValidate aria-label={t(`pin.form.${mode}`)}>
           <Stack gap="sm" maw={380}>
             {(mode === 'change' || badResetLink) && (
-              <PinField label={t('pin.current')} value={current} onChange={setCurrent} autoComplete="current-password" error={tried ? errors.current : undefined} />
+              <PinField
+                label={t('pin.current')}
+                value={current}
+                onChange={setCurrent}
+                autoComplete="current-password"
+                error={tried ? errors.current : undefined}
+              />
             )}
-            <PinField label={t('pin.new')} value={next} onChange={setNext} autoComplete="new-password" error={tried ? errors.next : undefined} />
-            <PinField label={t('pin.confirm')} value={confirm} onChange={setConfirm} autoComplete="new-password" error={tried ? errors.confirm : undefined} />
+            <PinField
+              label={t('pin.new')}
+              value={next}
+              onChange={setNext}
+              autoComplete="new-password"
+              error={tried ? errors.next : undefined}
+            />
+            <PinField
+              label={t('pin.confirm')}
+              value={confirm}
+              onChange={setConfirm}
+              autoComplete="new-password"
+              error={tried ? errors.confirm : undefined}
+            />
             {save.isError && (
               <Alert color="red" icon={<IconAlertCircle aria-hidden />} role="alert">
                 {badResetLink ? t('pin.resetInvalid') : errorMessage(t, save.error, i18n.language)}

@@ -11,21 +11,30 @@ import { errorMessage } from '../../components/errors';
 /** "Chrome on macOS" from a user agent; the browser or system alone when only one is known. */
 export function describeDevice(ua: string | null, t: TFunction): { label: string; mobile: boolean } {
   if (!ua) return { label: t('sessions.unknownDevice'), mobile: false };
-  const browser =
-    /Edg\//.test(ua) ? 'Edge'
-    : /OPR\/|Opera/.test(ua) ? 'Opera'
-    : /Firefox\//.test(ua) ? 'Firefox'
-    : /(Chrome|Chromium|CriOS)\//.test(ua) ? 'Chrome'
-    : /Safari\//.test(ua) ? 'Safari'
-    : null;
-  const os =
-    /iPhone|iPad|iPod/.test(ua) ? 'iOS'
-    : /Android/.test(ua) ? 'Android'
-    : /Windows/.test(ua) ? 'Windows'
-    : /Mac OS X|Macintosh/.test(ua) ? 'macOS'
-    : /CrOS/.test(ua) ? 'ChromeOS'
-    : /Linux/.test(ua) ? 'Linux'
-    : null;
+  const browser = /Edg\//.test(ua)
+    ? 'Edge'
+    : /OPR\/|Opera/.test(ua)
+      ? 'Opera'
+      : /Firefox\//.test(ua)
+        ? 'Firefox'
+        : /(Chrome|Chromium|CriOS)\//.test(ua)
+          ? 'Chrome'
+          : /Safari\//.test(ua)
+            ? 'Safari'
+            : null;
+  const os = /iPhone|iPad|iPod/.test(ua)
+    ? 'iOS'
+    : /Android/.test(ua)
+      ? 'Android'
+      : /Windows/.test(ua)
+        ? 'Windows'
+        : /Mac OS X|Macintosh/.test(ua)
+          ? 'macOS'
+          : /CrOS/.test(ua)
+            ? 'ChromeOS'
+            : /Linux/.test(ua)
+              ? 'Linux'
+              : null;
   const mobile = /Mobi|iPhone|Android/.test(ua);
   if (browser && os) return { label: t('sessions.browserOn', { browser, os }), mobile };
   return { label: browser ?? os ?? t('sessions.unknownDevice'), mobile };
@@ -37,7 +46,8 @@ function SessionRow({ s }: { s: SessionInfo }) {
   const signOut = useSignOut();
   const navigate = useNavigate();
   const device = describeDevice(s.user_agent, t);
-  const when = (iso: string) => new Date(iso).toLocaleString(i18n.language, { dateStyle: 'medium', timeStyle: 'short' });
+  const when = (iso: string) =>
+    new Date(iso).toLocaleString(i18n.language, { dateStyle: 'medium', timeStyle: 'short' });
   const Icon = device.mobile ? IconDeviceMobile : IconDeviceDesktop;
   const failed = revoke.error ?? signOut.error;
   return (
@@ -98,10 +108,12 @@ function SessionRow({ s }: { s: SessionInfo }) {
 
 /** Where the customer is signed in; any other session can be ended from here. */
 export function Sessions() {
-  const { t, i18n } = useTranslation('security');
+  const { t } = useTranslation('security');
   const sessions = useSessions();
   // This device first, then the most recently used.
-  const list = [...(sessions.data?.data ?? [])].sort((a, b) => Number(b.current) - Number(a.current) || b.last_seen_at.localeCompare(a.last_seen_at));
+  const list = [...(sessions.data?.data ?? [])].sort(
+    (a, b) => Number(b.current) - Number(a.current) || b.last_seen_at.localeCompare(a.last_seen_at),
+  );
   return (
     <Paper component="section" withBorder p={{ base: 'md', sm: 'lg' }} aria-labelledby="sessions-title">
       <Title order={2} fz="h3" id="sessions-title" mb={4}>

@@ -93,7 +93,13 @@ function TokenSignIn({ token, next }: { token: string; next: string }) {
     const spent = signIn.error instanceof ApiError && signIn.error.status === 401;
     return (
       <Stack gap="lg">
-        <Alert color={spent ? 'orange' : 'red'} variant="light" icon={<IconAlertCircle size={20} aria-hidden />} title={spent ? t('spent.title') : t('failed.title')} role="alert">
+        <Alert
+          color={spent ? 'orange' : 'red'}
+          variant="light"
+          icon={<IconAlertCircle size={20} aria-hidden />}
+          title={spent ? t('spent.title') : t('failed.title')}
+          role="alert"
+        >
           {spent ? t('spent.body') : errorMessage(t, signIn.error, i18n.language)}
         </Alert>
         {showForm || spent ? (

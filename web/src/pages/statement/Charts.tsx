@@ -24,7 +24,7 @@ function dayLabel(locale: string) {
 
 /** Balance over the last 30 days (one chart per currency) and what was spent from each balance. */
 export function StatementCharts({ balances, nameOf }: { balances: Balance[]; nameOf: (b: Balance) => string }) {
-  const { t, i18n } = useTranslation('statement');
+  const { t } = useTranslation('statement');
   const charts = useStatementCharts(DAYS);
 
   if (charts.isPending) {
@@ -40,14 +40,14 @@ export function StatementCharts({ balances, nameOf }: { balances: Balance[]; nam
     );
   }
   if (charts.isError) {
-    return (
-<DataError title={t('charts.error')} error={charts.error} onRetry={() => void charts.refetch()} />
-    );
+    return <DataError title={t('charts.error')} error={charts.error} onRetry={() => void charts.refetch()} />;
   }
 
   const currencies = [...new Set(balances.map((b) => b.currency))];
   const currencyOf = (code: string) => balances.find((b) => b.balance === code)?.currency ?? currencies[0] ?? '';
-  const spend = charts.data.spend_by_product.filter((s) => s.amount > 0).map((s) => ({ ...s, currency: s.currency ?? currencyOf(s.balance) }));
+  const spend = charts.data.spend_by_product
+    .filter((s) => s.amount > 0)
+    .map((s) => ({ ...s, currency: s.currency ?? currencyOf(s.balance) }));
 
   return (
     <Grid gap="md">
@@ -73,7 +73,17 @@ export function StatementCharts({ balances, nameOf }: { balances: Balance[]; nam
 
 type Rows = StatementChartsData['balance_over_time'];
 
-function BalanceOverTime({ currency, rows, balances, nameOf }: { currency: string; rows: Rows; balances: Balance[]; nameOf: (b: Balance) => string }) {
+function BalanceOverTime({
+  currency,
+  rows,
+  balances,
+  nameOf,
+}: {
+  currency: string;
+  rows: Rows;
+  balances: Balance[];
+  nameOf: (b: Balance) => string;
+}) {
   const { t, i18n } = useTranslation('statement');
   const locale = i18n.language;
   const series = balances.map((b, i) => ({ name: b.balance, label: nameOf(b), color: COLORS[i % COLORS.length] }));
@@ -111,7 +121,11 @@ function BalanceOverTime({ currency, rows, balances, nameOf }: { currency: strin
   );
 }
 
-function SpendPerProduct({ spend }: { spend: Array<{ balance: string; name: string; amount: number; currency: string }> }) {
+function SpendPerProduct({
+  spend,
+}: {
+  spend: Array<{ balance: string; name: string; amount: number; currency: string }>;
+}) {
   const { t, i18n } = useTranslation('statement');
   const locale = i18n.language;
   const currencies = [...new Set(spend.map((s) => s.currency))];
@@ -129,7 +143,9 @@ function SpendPerProduct({ spend }: { spend: Array<{ balance: string; name: stri
         </Text>
       ) : (
         currencies.map((currency) => {
-          const data = spend.filter((s) => s.currency === currency).map((s) => ({ name: s.name || s.balance, amount: s.amount }));
+          const data = spend
+            .filter((s) => s.currency === currency)
+            .map((s) => ({ name: s.name || s.balance, amount: s.amount }));
           return (
             <BarChart
               key={currency}

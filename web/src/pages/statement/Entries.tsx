@@ -1,4 +1,17 @@
-import { Alert, Anchor, Box, Button, Card, EmptyState, Group, Skeleton, Stack, Table, Text, VisuallyHidden } from '@mantine/core';
+import {
+  Alert,
+  Anchor,
+  Box,
+  Button,
+  Card,
+  EmptyState,
+  Group,
+  Skeleton,
+  Stack,
+  Table,
+  Text,
+  VisuallyHidden,
+} from '@mantine/core';
 import { IconAlertCircle, IconListDetails } from '@tabler/icons-react';
 import type { TFunction } from 'i18next';
 import { useTranslation } from 'react-i18next';
@@ -25,9 +38,21 @@ function Reference({ value, short }: { value: string; short?: boolean }) {
   if (!value) return null;
   const isOrder = /^ord_[0-9a-z]{26}$/.test(value);
   // Long references are cut in the middle (the whole one is in the tooltip), so a row stays one line.
-  const shown = short && value.length > 16 ? `${value.slice(0, 4)}…${value.slice(-8)}` : value.length > 34 ? `${value.slice(0, 18)}…${value.slice(-12)}` : value;
+  const shown =
+    short && value.length > 16
+      ? `${value.slice(0, 4)}…${value.slice(-8)}`
+      : value.length > 34
+        ? `${value.slice(0, 18)}…${value.slice(-12)}`
+        : value;
   return isOrder ? (
-    <Anchor component={Link} to={`/orders/${value}`} ff="monospace" fz="xs" title={value} aria-label={t('orderLabel', { id: value })}>
+    <Anchor
+      component={Link}
+      to={`/orders/${value}`}
+      ff="monospace"
+      fz="xs"
+      title={value}
+      aria-label={t('orderLabel', { id: value })}
+    >
       {shown}
     </Anchor>
   ) : (
@@ -60,13 +85,17 @@ export function Entries({ balance, currency, label }: { balance: string; currenc
     );
   }
   if (q.isError && entries.length === 0) {
-    return (
-      <DataError error={q.error} onRetry={() => void q.refetch()} />
-    );
+    return <DataError error={q.error} onRetry={() => void q.refetch()} />;
   }
   if (entries.length === 0) {
     return (
-      <EmptyState icon={<IconListDetails size={28} aria-hidden />} withIndicatorBackground title={t('empty.title')} description={t('empty.description')} py="xl">
+      <EmptyState
+        icon={<IconListDetails size={28} aria-hidden />}
+        withIndicatorBackground
+        title={t('empty.title')}
+        description={t('empty.description')}
+        py="xl"
+      >
         <EmptyState.Actions>
           <Button component={Link} to={`/topup?balance=${encodeURIComponent(balance)}`} variant="light">
             {t('empty.topUp')}
@@ -117,7 +146,15 @@ export function Entries({ balance, currency, label }: { balance: string; currenc
         </Table>
       </Table.ScrollContainer>
 
-      <Stack gap="xs" hiddenFrom="sm" component="ul" p={0} m={0} style={{ listStyle: 'none' }} aria-label={t('tableCaption', { balance: label })}>
+      <Stack
+        gap="xs"
+        hiddenFrom="sm"
+        component="ul"
+        p={0}
+        m={0}
+        style={{ listStyle: 'none' }}
+        aria-label={t('tableCaption', { balance: label })}
+      >
         {entries.map((e) => (
           <Card component="li" key={e.id} withBorder padding="sm">
             <Group justify="space-between" wrap="nowrap" align="flex-start">
@@ -141,7 +178,8 @@ export function Entries({ balance, currency, label }: { balance: string; currenc
                 <Reference value={e.reference} short />
               </Box>
               <Text size="xs" c="dimmed" style={{ whiteSpace: 'nowrap' }}>
-                {t('balanceAfterLabel')} <Money amount={e.balance_after} currency={currency} c="var(--mantine-color-text)" />
+                {t('balanceAfterLabel')}{' '}
+                <Money amount={e.balance_after} currency={currency} c="var(--mantine-color-text)" />
               </Text>
             </Group>
           </Card>

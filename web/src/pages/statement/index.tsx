@@ -56,8 +56,7 @@ export default function StatementPage() {
                     {nameOf(b)}
                   </Title>
                   <Text size="sm" c="dimmed">
-                    {t('posted')}{' '}
-                    <Money amount={b.posted} currency={b.currency} fw={600} c="dark" />
+                    {t('posted')} <Money amount={b.posted} currency={b.currency} fw={600} c="dark" />
                   </Text>
                 </Group>
                 <Entries balance={b.balance} currency={b.currency} label={nameOf(b)} />

@@ -9,7 +9,12 @@ import { NetworkCards, NetworkWarning } from '../../components/NetworkCard';
 import { PaymentPasswordInput } from '../../components/PaymentPasswordInput';
 import { SetPaymentPassword } from '../../components/SetPaymentPassword';
 
-const ICONS: Record<MethodName, typeof IconCreditCard> = { card: IconCreditCard, crypto: IconCoin, bank_transfer: IconBuildingBank, balance: IconWallet };
+const ICONS: Record<MethodName, typeof IconCreditCard> = {
+  card: IconCreditCard,
+  crypto: IconCoin,
+  bank_transfer: IconBuildingBank,
+  balance: IconWallet,
+};
 
 interface Props {
   methods: PaymentMethodInfo[];
@@ -32,16 +37,32 @@ export function MethodBlock(props: Props) {
   const selected = methods.find((m) => m.method === value);
   return (
     <Stack gap="md" component="section" aria-labelledby="method-title">
-      <Radio.Group value={value} onChange={(v) => onChange(v as MethodName)} label={t('method.title')} labelProps={{ id: 'method-title', fz: 'lg', fw: 650, mb: 'xs' }}>
+      <Radio.Group
+        value={value}
+        onChange={(v) => onChange(v as MethodName)}
+        label={t('method.title')}
+        labelProps={{ id: 'method-title', fz: 'lg', fw: 650, mb: 'xs' }}
+      >
         <Stack gap="sm">
           {methods.map((m) => (
-            <MethodCard key={m.method} m={m} currency={currency} checked={m.method === value} wallet={props.walletAvailable} />
+            <MethodCard
+              key={m.method}
+              m={m}
+              currency={currency}
+              checked={m.method === value}
+              wallet={props.walletAvailable}
+            />
           ))}
         </Stack>
       </Radio.Group>
       {selected?.method === 'crypto' && selected.networks && selected.networks.length > 0 && (
         <Stack gap="sm">
-          <NetworkCards networks={selected.networks} value={props.network} onChange={props.onNetwork} label={t('network.choose', { asset: currency })} />
+          <NetworkCards
+            networks={selected.networks}
+            value={props.network}
+            onChange={props.onNetwork}
+            label={t('network.choose', { asset: currency })}
+          />
           {props.networkError && (
             <Text c="red" size="sm" role="alert">
               {props.networkError}
@@ -55,7 +76,17 @@ export function MethodBlock(props: Props) {
   );
 }
 
-function MethodCard({ m, currency, checked, wallet }: { m: PaymentMethodInfo; currency: string; checked: boolean; wallet: Balance | null }) {
+function MethodCard({
+  m,
+  currency,
+  checked,
+  wallet,
+}: {
+  m: PaymentMethodInfo;
+  currency: string;
+  checked: boolean;
+  wallet: Balance | null;
+}) {
   const { t, i18n } = useTranslation('topup');
   const Icon = ICONS[m.method] ?? IconCreditCard;
   const takesCurrency = m.currencies.includes(currency);
@@ -64,7 +95,16 @@ function MethodCard({ m, currency, checked, wallet }: { m: PaymentMethodInfo; cu
   const name = t(`common:method.${m.method}`);
   const hasFee = m.fee.percent_bps > 0 || m.fee.fixed.amount > 0;
   return (
-    <Radio.Card value={m.method} radius="md" p="md" disabled={!selectable} checked={checked} aria-label={name} aria-describedby={`method-${m.method}-details`} style={{ opacity: selectable ? 1 : 0.6 }}>
+    <Radio.Card
+      value={m.method}
+      radius="md"
+      p="md"
+      disabled={!selectable}
+      checked={checked}
+      aria-label={name}
+      aria-describedby={`method-${m.method}-details`}
+      style={{ opacity: selectable ? 1 : 0.6 }}
+    >
       <Group wrap="nowrap" align="flex-start" gap="md">
         <Radio.Indicator mt={4} disabled={!selectable} />
         <ThemeIcon variant="light" color={checked ? 'teal' : 'gray'} size={40} radius="md" aria-hidden>
@@ -98,23 +138,37 @@ function MethodCard({ m, currency, checked, wallet }: { m: PaymentMethodInfo; cu
                   <Text size="sm" c="dimmed">
                     {hasFee ? (
                       <>
-                        {t('method.fee')}: <Text span c="var(--mantine-color-text)" inherit>{formatFee(t, m.fee, i18n.language)}</Text>
+                        {t('method.fee')}:{' '}
+                        <Text span c="var(--mantine-color-text)" inherit>
+                          {formatFee(t, m.fee, i18n.language)}
+                        </Text>
                       </>
                     ) : (
-                      <Text span c="var(--mantine-color-text)" inherit>{t('fee.none')}</Text>
+                      <Text span c="var(--mantine-color-text)" inherit>
+                        {t('fee.none')}
+                      </Text>
                     )}
                   </Text>
                   <Text size="sm" c="dimmed">
-                    {t('method.minimum')}: <Text span c="var(--mantine-color-text)" inherit>{formatMoney(m.minimum.amount, m.minimum.currency, i18n.language)}</Text>
+                    {t('method.minimum')}:{' '}
+                    <Text span c="var(--mantine-color-text)" inherit>
+                      {formatMoney(m.minimum.amount, m.minimum.currency, i18n.language)}
+                    </Text>
                   </Text>
                   {m.method === 'balance' && wallet && (
                     <Text size="sm" c="dimmed">
-                      {t('method.walletAvailable')}: <Text span c="var(--mantine-color-text)" inherit>{formatMoney(wallet.available, wallet.currency, i18n.language)}</Text>
+                      {t('method.walletAvailable')}:{' '}
+                      <Text span c="var(--mantine-color-text)" inherit>
+                        {formatMoney(wallet.available, wallet.currency, i18n.language)}
+                      </Text>
                     </Text>
                   )}
                 </Group>
                 <Text size="sm" c="dimmed">
-                  {t('method.time')}: <Text span c="var(--mantine-color-text)" inherit>{processingTimeText(t, m.processing_time)}</Text>
+                  {t('method.time')}:{' '}
+                  <Text span c="var(--mantine-color-text)" inherit>
+                    {processingTimeText(t, m.processing_time)}
+                  </Text>
                 </Text>
               </>
             )}
@@ -141,9 +195,19 @@ function BalancePay({ pin, onPin, error }: { pin: string; onPin: (v: string) => 
   if (locked) {
     return (
       <Text c="orange.8" size="sm" role="alert">
-        {t('common:errors.payment_password_locked', { time: new Date(me.payment_password.locked_until!).toLocaleTimeString(i18n.language) })}
+        {t('common:errors.payment_password_locked', {
+          time: new Date(me.payment_password.locked_until!).toLocaleTimeString(i18n.language),
+        })}
       </Text>
     );
   }
-  return <PaymentPasswordInput label={t('balancePay.pin')} description={t('balancePay.pinHint')} value={pin} onChange={onPin} error={error} />;
+  return (
+    <PaymentPasswordInput
+      label={t('balancePay.pin')}
+      description={t('balancePay.pinHint')}
+      value={pin}
+      onChange={onPin}
+      error={error}
+    />
+  );
 }

@@ -62,7 +62,9 @@ function quoteState(t: TFunction, locale: string, p: QuoteProps): React.ReactNod
   if (p.belowMinimum) {
     return (
       <Text size="sm" c="orange.8">
-        {t('common:errors.amount_below_minimum', { minimum: formatMoney(p.belowMinimum.amount, p.belowMinimum.currency, locale) })}
+        {t('common:errors.amount_below_minimum', {
+          minimum: formatMoney(p.belowMinimum.amount, p.belowMinimum.currency, locale),
+        })}
       </Text>
     );
   }
@@ -146,7 +148,11 @@ export function QuoteCard(p: QuoteProps) {
           </Text>
         ) : (
           <Group gap={6} wrap="nowrap" align="flex-start">
-            <IconLock size={14} aria-hidden style={{ flexShrink: 0, marginTop: 2, color: 'var(--mantine-color-dimmed)' }} />
+            <IconLock
+              size={14}
+              aria-hidden
+              style={{ flexShrink: 0, marginTop: 2, color: 'var(--mantine-color-dimmed)' }}
+            />
             <Text size="xs" c="dimmed">
               {t(`quote.hint.${p.method?.method ?? 'card'}`)}
             </Text>
@@ -172,7 +178,16 @@ export function QuoteBar(p: QuoteProps) {
       p="sm"
       radius={0}
       withBorder
-      style={{ position: 'sticky', bottom: 'var(--app-shell-footer-offset, 0px)', zIndex: 50, marginInline: 'calc(var(--mantine-spacing-sm) * -1)', marginBottom: 'calc(var(--mantine-spacing-sm) * -1)', borderLeft: 0, borderRight: 0, borderBottom: 0 }}
+      style={{
+        position: 'sticky',
+        bottom: 'var(--app-shell-footer-offset, 0px)',
+        zIndex: 50,
+        marginInline: 'calc(var(--mantine-spacing-sm) * -1)',
+        marginBottom: 'calc(var(--mantine-spacing-sm) * -1)',
+        borderLeft: 0,
+        borderRight: 0,
+        borderBottom: 0,
+      }}
     >
       <Stack gap={6}>
         <div aria-live="polite" aria-atomic="true">
@@ -190,12 +205,15 @@ export function QuoteBar(p: QuoteProps) {
                     {t('quote.fee')} <Money amount={q.fee.amount} currency={q.fee.currency} />
                   </Text>
                   <Text size="xs" c="dimmed">
-                    {t('quote.youReceive')} <Money amount={q.credit.amount} currency={q.credit.currency} c="teal.8" fw={600} />
+                    {t('quote.youReceive')}{' '}
+                    <Money amount={q.credit.amount} currency={q.credit.currency} c="teal.8" fw={600} />
                   </Text>
                 </Group>
                 {(rate || (p.fresh && left)) && (
                   <Text size="xs" c="dimmed" style={{ fontVariantNumeric: 'tabular-nums' }}>
-                    {[rate, p.fresh && left ? t('quote.validFor', { time: formatClock(left) }) : null].filter(Boolean).join(' · ')}
+                    {[rate, p.fresh && left ? t('quote.validFor', { time: formatClock(left) }) : null]
+                      .filter(Boolean)
+                      .join(' · ')}
                   </Text>
                 )}
               </Stack>

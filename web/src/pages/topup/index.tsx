@@ -43,11 +43,11 @@ export default function TopupPage() {
   const attempt = useRef<{ sig: string; key: string } | null>(null);
 
   const balanceInfo = home.data?.balances.find((b) => b.balance === balance);
-  const balanceName = balance === 'wallet' ? t('common:balance.wallet') : balanceInfo?.name ?? balance;
+  const balanceName = balance === 'wallet' ? t('common:balance.wallet') : (balanceInfo?.name ?? balance);
   useDocumentTitle(`${t('title', { name: balanceName })} · ${config.operator_name}`);
 
   const methods = usePaymentMethods(balance, currency);
-  const list = methods.data?.data ?? [];
+  const list = useMemo(() => methods.data?.data ?? [], [methods.data]);
   const selected = list.find((m) => m.method === method) ?? null;
   const currencies = useMemo(() => {
     const all = new Set<string>([me.customer.currency]);
@@ -66,17 +66,26 @@ export default function TopupPage() {
   const chooseMethod = (name: MethodName) => {
     const m = list.find((x) => x.method === name);
     if (!m) return;
-    if (!accepts(m, currency)) setCurrency(m.currencies.includes(me.customer.currency) ? me.customer.currency : m.currencies[0]!);
+    if (!accepts(m, currency))
+      setCurrency(m.currencies.includes(me.customer.currency) ? me.customer.currency : m.currencies[0]!);
     setMethod(name);
     setNetwork(null);
   };
 
   const amount = parseAmount(amountText, currency);
-  const belowMinimum = amount !== null && selected !== null && selected.minimum.currency === currency && amount > 0 && amount < selected.minimum.amount;
+  const belowMinimum =
+    amount !== null &&
+    selected !== null &&
+    selected.minimum.currency === currency &&
+    amount > 0 &&
+    amount < selected.minimum.amount;
   const quoteInput: QuoteInput | null =
-    amount !== null && amount > 0 && selected?.available && !belowMinimum && !methods.isPlaceholderData ? { balance, amount, currency, method: selected.method } : null;
+    amount !== null && amount > 0 && selected?.available && !belowMinimum && !methods.isPlaceholderData
+      ? { balance, amount, currency, method: selected.method }
+      : null;
   const [debounced] = useDebouncedValue(quoteInput, 350);
-  const settled = debounced && quoteInput && JSON.stringify(debounced) === JSON.stringify(quoteInput) ? debounced : null;
+  const settled =
+    debounced && quoteInput && JSON.stringify(debounced) === JSON.stringify(quoteInput) ? debounced : null;
   const quote = useQuote(quoteInput ? debounced : null);
   const quoteFresh = quote.data && !quote.isPlaceholderData && settled !== null;
 
@@ -96,7 +105,11 @@ export default function TopupPage() {
   const submit = () => {
     setTried(true);
     if (!quoteInput || !canContinue || problems.network || problems.pin || problems.pinNotSet) return;
-    const body = { ...quoteInput, ...(needsNetwork ? { network: network! } : {}), ...(needsPin ? { payment_password: pin } : {}) };
+    const body = {
+      ...quoteInput,
+      ...(needsNetwork ? { network: network! } : {}),
+      ...(needsPin ? { payment_password: pin } : {}),
+    };
     const sig = JSON.stringify(body);
     if (attempt.current?.sig !== sig) attempt.current = { sig, key: newIdempotencyKey() };
     create.mutate(
@@ -106,16 +119,23 @@ export default function TopupPage() {
         onError: (err) => {
           setTried(false);
           if (needsPin) setPin('');
-          if (err instanceof ApiError && err.code.startsWith('payment_password')) void qc.invalidateQueries({ queryKey: sessionKeys.me });
+          if (err instanceof ApiError && err.code.startsWith('payment_password'))
+            void qc.invalidateQueries({ queryKey: sessionKeys.me });
         },
       },
     );
   };
 
   if (methods.isError && !methods.data) {
-    const unknown = methods.error instanceof ApiError && (methods.error.code === 'unknown_balance' || methods.error.status === 404);
+    const unknown =
+      methods.error instanceof ApiError && (methods.error.code === 'unknown_balance' || methods.error.status === 404);
     return unknown ? (
-      <Alert color="orange" variant="light" icon={<IconAlertCircle size={20} aria-hidden />} title={t('unknownBalance.title')}>
+      <Alert
+        color="orange"
+        variant="light"
+        icon={<IconAlertCircle size={20} aria-hidden />}
+        title={t('unknownBalance.title')}
+      >
         <Text size="sm" mb="sm">
           {t('unknownBalance.body', { balance })}
         </Text>
@@ -139,7 +159,12 @@ export default function TopupPage() {
     pending: create.isPending,
     canContinue,
     frozen,
-    submitError: create.isError && !pinRefused ? errorMessage(t, create.error, i18n.language) : tried && !pinRefused ? problems.network ?? problems.pin ?? problems.pinNotSet : null,
+    submitError:
+      create.isError && !pinRefused
+        ? errorMessage(t, create.error, i18n.language)
+        : tried && !pinRefused
+          ? (problems.network ?? problems.pin ?? problems.pinNotSet)
+          : null,
   };
 
   return (
@@ -149,7 +174,13 @@ export default function TopupPage() {
         subtitle={
           balanceInfo && (
             <>
-              {t('currentBalance')} <Money amount={balanceInfo.available} currency={balanceInfo.currency} fw={600} c="var(--mantine-color-text)" />
+              {t('currentBalance')}{' '}
+              <Money
+                amount={balanceInfo.available}
+                currency={balanceInfo.currency}
+                fw={600}
+                c="var(--mantine-color-text)"
+              />
             </>
           )
         }
