@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { newId } from '../../src/lib/ids.js';
-import { signatureHeader } from '../../src/providers/index.js';
 import { CreditCaller, type CreditCall } from '../../src/topups/credit-calls.js';
 import { setupHarness } from './harness.js';
+import { deliverSandbox, paidCardOrders, type PaidOrder } from './sandbox-orders.js';
 
 /**
  * Webhook credits that arrive together share one round trip (coffer_ingest_credits), but each is
@@ -12,61 +12,7 @@ import { setupHarness } from './harness.js';
 
 const h = await setupHarness();
 
-interface PaidOrder {
-  id: string;
-  customer: string;
-  paymentId: string;
-  payAmount: bigint;
-  creditAmount: bigint;
-  event: string;
-}
-
-/** Card orders paid on the sandbox's checkout page; `event` is the payment.succeeded webhook it queued. */
-async function paidCardOrders(customers: string[], n: number): Promise<PaidOrder[]> {
-  const out: PaidOrder[] = [];
-  for (let i = 0; i < n; i++) {
-    const customer = customers[i % customers.length];
-    const res = await h.post('/v1/topups', {
-      customer,
-      balance: 'wallet',
-      amount: 1000 + i,
-      currency: 'USD',
-      method: 'card',
-    });
-    expect(res.status, JSON.stringify(res.body)).toBe(201);
-    const paymentId = res.body.provider.payment_id as string;
-    const pay = await h.app.inject({ method: 'POST', url: `/sandbox/checkout/${paymentId}/pay` });
-    expect(pay.statusCode).toBe(303);
-    const queued = await h.handle.db
-      .selectFrom('sandbox_deliveries')
-      .select('body')
-      .where('payment_id', '=', paymentId)
-      .execute();
-    const delivery = queued.find((d) => JSON.parse(d.body).type === 'payment.succeeded')!;
-    const row = await h.handle.db
-      .selectFrom('orders')
-      .select(['pay_amount', 'credit_amount'])
-      .where('id', '=', res.body.id)
-      .executeTakeFirstOrThrow();
-    out.push({
-      id: res.body.id,
-      customer,
-      paymentId,
-      payAmount: row.pay_amount,
-      creditAmount: row.credit_amount,
-      event: delivery.body,
-    });
-  }
-  return out;
-}
-
-const deliver = (raw: string) =>
-  h.app.inject({
-    method: 'POST',
-    url: '/webhooks/sandbox',
-    headers: { 'content-type': 'application/json', 'coffer-signature': signatureHeader(h.sandboxSecret, raw) },
-    payload: raw,
-  });
+const deliver = (raw: string) => deliverSandbox(h, raw);
 
 async function creditsOf(orderId: string) {
   return h.handle.db.selectFrom('transfers').select(['amount']).where('reference', '=', orderId).execute();
@@ -93,7 +39,7 @@ function callFor(o: PaidOrder, overrides: Partial<CreditCall> = {}): CreditCall 
 describe('webhook credits in shared round trips', () => {
   it('concurrent deliveries, each event twice, credit every order exactly once and share calls', async () => {
     const customers = [await h.newCustomer(), await h.newCustomer(), await h.newCustomer()];
-    const orders = await paidCardOrders(customers, 30);
+    const orders = await paidCardOrders(h, customers, 30);
     const before = await h.app.inject('/metrics');
     const callsBefore = metric(before.body, 'coffer_webhook_credit_call_size_count');
     const itemsBefore = metric(before.body, 'coffer_webhook_credit_call_size_sum');
@@ -129,7 +75,7 @@ describe('webhook credits in shared round trips', () => {
 
   it('one call: each credit is its own transaction, a stale decision or a repeated event changes only itself', async () => {
     const customer = await h.newCustomer();
-    const orders = await paidCardOrders([customer], 6);
+    const orders = await paidCardOrders(h, [customer], 6);
     const caller = new CreditCaller(h.handle.pool, 1, 64);
     const [first, stale, ...rest] = orders;
     const repeated = callFor(rest[0]);

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { ChargeBatcher } from '../../src/charges/index.js';
 import { newId } from '../../src/lib/ids.js';
-import { signatureHeader } from '../../src/providers/index.js';
 import { CreditCaller } from '../../src/topups/credit-calls.js';
 import { setupHarness } from './harness.js';
+import { deliverSandbox, paidCardOrders } from './sandbox-orders.js';
 
 /**
  * Group commit shares round trips and transactions' flushes between requests, never their
@@ -13,38 +13,8 @@ import { setupHarness } from './harness.js';
 
 const h = await setupHarness();
 
-const deliver = (raw: string) =>
-  h.app.inject({
-    method: 'POST',
-    url: '/webhooks/sandbox',
-    headers: { 'content-type': 'application/json', 'coffer-signature': signatureHeader(h.sandboxSecret, raw) },
-    payload: raw,
-  });
-
-/** Card top-ups paid on the sandbox's checkout; `event` is the payment.succeeded webhook queued for each. */
-async function paidOrders(customer: string, n: number) {
-  const out: { id: string; event: string; credit: number }[] = [];
-  for (let i = 0; i < n; i++) {
-    const res = await h.post('/v1/topups', {
-      customer,
-      balance: 'wallet',
-      amount: 1000 + i,
-      currency: 'USD',
-      method: 'card',
-    });
-    expect(res.status, JSON.stringify(res.body)).toBe(201);
-    const paymentId = res.body.provider.payment_id as string;
-    expect((await h.app.inject({ method: 'POST', url: `/sandbox/checkout/${paymentId}/pay` })).statusCode).toBe(303);
-    const queued = await h.handle.db
-      .selectFrom('sandbox_deliveries')
-      .select('body')
-      .where('payment_id', '=', paymentId)
-      .execute();
-    const event = queued.map((d) => d.body).find((b) => JSON.parse(b).type === 'payment.succeeded')!;
-    out.push({ id: res.body.id, event, credit: Number(res.body.credit_amount ?? res.body.amount) });
-  }
-  return out;
-}
+const deliver = (raw: string) => deliverSandbox(h, raw);
+const paidOrders = (customer: string, n: number) => paidCardOrders(h, [customer], n);
 
 async function apiKeyId(): Promise<bigint> {
   const row = await h.handle.db.selectFrom('api_keys').select('id').executeTakeFirstOrThrow();
